@@ -1,0 +1,65 @@
+//===- Pipeline.h - CPU lowering pipeline to the LLVM dialect ----*- C++ -*-===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// The CPU code generation pipeline: it takes a module whose functions compute
+// on static-shaped ranked tensors with upstream dialects (linalg, tensor,
+// arith, math, scf, affine, bufferization, func) and lowers it to the LLVM
+// dialect. Tensor results become caller-allocated out-params, so a function
+//   func.func @f(%a: tensor<..>) -> (tensor<..>, tensor<..>)
+// becomes, after the pipeline, the equivalent of
+//   @f(%a: memref<..>, %out0: memref<..>, %out1: memref<..>) -> ()
+// and buffers the code allocates internally are freed before it returns.
+//
+// Linalg ops stay linalg ops until the late loop lowering, so tiling and
+// vectorization can be inserted there later.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_CPU_PIPELINE_H
+#define KILN_CODEGEN_CPU_PIPELINE_H
+
+namespace mlir {
+class DialectRegistry;
+class OpPassManager;
+} // namespace mlir
+
+namespace kiln {
+namespace cpu {
+
+/// Knobs of the CPU pipeline (and of the JIT that runs its output).
+struct CPUPipelineOptions {
+  /// Fuse producer/consumer elementwise linalg ops on tensors before
+  /// bufferization (`linalg-fuse-elementwise-ops`).
+  bool fuseElementwise = true;
+  /// Request `_mlir_ciface_<name>` wrappers (memref descriptors passed by
+  /// pointer) for every function of the module (`llvm-request-c-wrappers`).
+  /// The JitExecutor requests one for its entry regardless of this flag.
+  bool emitCInterface = true;
+  /// LLVM optimization level (0-3) the JIT uses for the IR optimizer and the
+  /// code generator. Not used by the pass pipeline itself.
+  unsigned llvmOptLevel = 3;
+};
+
+/// Appends the passes that lower a tensor-level module to the LLVM dialect.
+/// `pm` must be anchored on `builtin.module`.
+void buildCPULoweringPipeline(mlir::OpPassManager &pm,
+                              const CPUPipelineOptions &opts = {});
+
+/// Adds to `registry` the dialects and external interface models that the
+/// pipeline needs (bufferization and deallocation models of arith, linalg,
+/// tensor, scf, cf, func and memref) and the LLVM IR translations of the
+/// builtin and llvm dialects. Append it to a context before running the
+/// pipeline or translating its output.
+void registerCPUPipelineDependencies(mlir::DialectRegistry &registry);
+
+/// Registers the named pipeline `kiln-cpu-lower-to-llvm` (options
+/// `fuse-elementwise`, `emit-c-interface`) for `kiln-opt`.
+void registerCPUPipelines();
+
+} // namespace cpu
+} // namespace kiln
+
+#endif // KILN_CODEGEN_CPU_PIPELINE_H

@@ -1,0 +1,156 @@
+//===- Pipeline.cpp - CPU lowering pipeline to the LLVM dialect -----------===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// Builds the pass pipeline that takes tensor-level linalg/tensor/arith/math
+// IR to the LLVM dialect, in four stages:
+//   1. tensor-level clean-up and elementwise fusion (linalg stays linalg);
+//   2. one-shot bufferization across function boundaries, tensor results
+//      turned into out-params, deallocation of internal buffers;
+//   3. linalg to loops (the place where tiling/vectorization will go);
+//   4. conversion of everything left to the LLVM dialect.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Codegen/CPU/Pipeline.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/Transforms/RequestCWrappers.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace kiln {
+namespace cpu {
+
+void buildCPULoweringPipeline(OpPassManager &pm,
+                              const CPUPipelineOptions &opts) {
+  // --- 1. Tensor level. ---------------------------------------------------
+  if (opts.fuseElementwise)
+    pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // --- 2. Bufferization. --------------------------------------------------
+  // Function boundaries get identity layouts so the C interface sees plain
+  // dense row-major descriptors; results that alias an argument or a
+  // constant come out as copies into the out-params.
+  bufferization::OneShotBufferizePassOptions bufferizeOpts;
+  bufferizeOpts.bufferizeFunctionBoundaries = true;
+  bufferizeOpts.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOpts));
+
+  bufferization::BufferResultsToOutParamsPassOptions outParamOpts;
+  outParamOpts.modifyPublicFunctions = true; // The entry is public.
+  outParamOpts.hoistStaticAllocs = true;     // Write results in place.
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParamOpts));
+
+  // Before any libm declaration exists: a C wrapper on an external function
+  // would redirect its calls to a missing `_mlir_ciface_` symbol.
+  if (opts.emitCInterface)
+    pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+
+  // --- 3. Loops. ----------------------------------------------------------
+  // Baseline: every linalg op becomes a scalar loop nest.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+
+  // --- 4. To the LLVM dialect. -------------------------------------------
+  // f16/bf16 math functions are computed in f32. bf16 arithmetic is emulated
+  // in f32 and its conversions expanded to integer ops, so the code needs no
+  // bf16 runtime helpers (f16 conversions use libgcc's or F16C's).
+  pm.addPass(math::createMathExtendToSupportedTypes());
+  arith::ArithEmulateUnsupportedFloatsOptions emulateOpts;
+  emulateOpts.sourceTypeStrs = {"bf16"};
+  emulateOpts.targetTypeStr = "f32";
+  pm.addPass(arith::createArithEmulateUnsupportedFloats(emulateOpts));
+  arith::ArithExpandOpsPassOptions expandOpts;
+  expandOpts.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expandOpts));
+
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass()); // What LLVM has no intrinsic for.
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void registerCPUPipelineDependencies(DialectRegistry &registry) {
+  // Upstream dialects promise interfaces (bufferization, subset, value
+  // bounds, ...) whose models live in separate extensions; a pass that
+  // queries a promised but unregistered interface aborts. All extensions
+  // are registered, so any upstream IR the pipeline meets is safe.
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+}
+
+namespace {
+/// Command-line form of CPUPipelineOptions for the registered pipeline.
+struct CPUPipelineCLOptions : public PassPipelineOptions<CPUPipelineCLOptions> {
+  Option<bool> fuseElementwise{
+      *this, "fuse-elementwise",
+      llvm::cl::desc("Fuse elementwise linalg ops on tensors"),
+      llvm::cl::init(true)};
+  Option<bool> emitCInterface{
+      *this, "emit-c-interface",
+      llvm::cl::desc("Emit _mlir_ciface_ wrappers for all functions"),
+      llvm::cl::init(true)};
+};
+} // namespace
+
+void registerCPUPipelines() {
+  PassPipelineRegistration<CPUPipelineCLOptions>(
+      "kiln-cpu-lower-to-llvm",
+      "Lower linalg/tensor/arith/math on tensors to the LLVM dialect "
+      "(bufferize, results to out-params, deallocate, loops, LLVM)",
+      [](OpPassManager &pm, const CPUPipelineCLOptions &cl) {
+        CPUPipelineOptions opts;
+        opts.fuseElementwise = cl.fuseElementwise;
+        opts.emitCInterface = cl.emitCInterface;
+        buildCPULoweringPipeline(pm, opts);
+      });
+}
+
+} // namespace cpu
+} // namespace kiln

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+#===- scripts/install-deps.sh - Install Kiln's build and test deps --------===#
+#
+# Installs every Debian package that Kiln's build and test suite need.
+# Idempotent and non-interactive: packages already present are skipped, so a
+# second run costs only the `dpkg -s` checks.
+#
+#===----------------------------------------------------------------------===#
+set -euo pipefail
+
+PACKAGES=(
+  # Compiler toolchain and build system.
+  g++ cmake ninja-build ccache
+  # LLVM/MLIR 22: libMLIR.so, TableGen, FileCheck, lit.
+  libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
+  # ONNX parsing (protobuf) and the ONNX backend test data.
+  libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
+  # Unit tests.
+  libgtest-dev
+  # Halide 14 (later kernel backend).
+  libhalide14-0-dev
+  # Python used by test generators and the conformance script.
+  python3 python3-onnx python3-numpy
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
