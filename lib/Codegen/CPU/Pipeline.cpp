@@ -140,16 +140,21 @@ struct CPUPipelineCLOptions : public PassPipelineOptions<CPUPipelineCLOptions> {
 } // namespace
 
 void registerCPUPipelines() {
-  PassPipelineRegistration<CPUPipelineCLOptions>(
-      "kiln-cpu-lower-to-llvm",
-      "Lower linalg/tensor/arith/math on tensors to the LLVM dialect "
-      "(bufferize, results to out-params, deallocate, loops, LLVM)",
-      [](OpPassManager &pm, const CPUPipelineCLOptions &cl) {
-        CPUPipelineOptions opts;
-        opts.fuseElementwise = cl.fuseElementwise;
-        opts.emitCInterface = cl.emitCInterface;
-        buildCPULoweringPipeline(pm, opts);
-      });
+  // Registering a pipeline name twice is a fatal error: do it once.
+  static const bool registered = [] {
+    PassPipelineRegistration<CPUPipelineCLOptions>(
+        "kiln-cpu-lower-to-llvm",
+        "Lower linalg/tensor/arith/math on tensors to the LLVM dialect "
+        "(bufferize, results to out-params, deallocate, loops, LLVM)",
+        [](OpPassManager &pm, const CPUPipelineCLOptions &cl) {
+          CPUPipelineOptions opts;
+          opts.fuseElementwise = cl.fuseElementwise;
+          opts.emitCInterface = cl.emitCInterface;
+          buildCPULoweringPipeline(pm, opts);
+        });
+    return true;
+  }();
+  (void)registered;
 }
 
 } // namespace cpu

@@ -1,4 +1,4 @@
-//===- Pipeline.h - CPU lowering pipeline to the LLVM dialect ----*- C++ -*-===//
+//===- Pipeline.h - CPU lowering pipeline to the LLVM dialect ---*- C++ -*-===//
 //
 // Part of the Kiln project: an MLIR compiler for training programs.
 //
@@ -56,7 +56,7 @@ void buildCPULoweringPipeline(mlir::OpPassManager &pm,
 void registerCPUPipelineDependencies(mlir::DialectRegistry &registry);
 
 /// Registers the named pipeline `kiln-cpu-lower-to-llvm` (options
-/// `fuse-elementwise`, `emit-c-interface`) for `kiln-opt`.
+/// `fuse-elementwise`, `emit-c-interface`) for `kiln-opt`. Idempotent.
 void registerCPUPipelines();
 
 } // namespace cpu

@@ -1,0 +1,44 @@
+//===- KilnToLinalg.h - Lowering of kiln ops to linalg ----------*- C++ -*-===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// Patterns that rewrite every kiln op into upstream ops on tensors: linalg
+// named ops (matmul, batch_matmul, conv_2d_nchw_fchw, conv_2d_ngchw_gfchw,
+// pooling_nchw_max/sum, transpose, reduce), linalg.generic for elementwise
+// math, broadcasts and gathers, tensor ops for data movement, arith and math
+// for scalars. Shapes must be static: a pattern fails to match an op with a
+// dynamic dimension.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CONVERSION_KILNTOLINALG_KILNTOLINALG_H
+#define KILN_CONVERSION_KILNTOLINALG_KILNTOLINALG_H
+
+namespace mlir {
+class ConversionTarget;
+class Operation;
+class RewritePatternSet;
+struct LogicalResult;
+} // namespace mlir
+
+namespace kiln {
+
+/// Adds the patterns that lower every kiln op. They are conversion patterns
+/// without a type converter (types do not change); use them with
+/// `applyPartialConversion` (or the full conversion driver).
+void populateKilnToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
+/// Marks the kiln dialect illegal and the dialects the patterns produce
+/// (linalg, tensor, arith, math) legal.
+void configureKilnToLinalgTarget(mlir::ConversionTarget &target);
+
+/// Checks, before conversion, that `op` (a kiln op) can be lowered: static
+/// shapes and supported element types. Emits an error at the op naming it
+/// and the reason, and fails, if not.
+mlir::LogicalResult checkKilnOpLowerable(mlir::Operation *op);
+
+} // namespace kiln
+
+#endif // KILN_CONVERSION_KILNTOLINALG_KILNTOLINALG_H

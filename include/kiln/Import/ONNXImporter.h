@@ -1,0 +1,65 @@
+//===- ONNXImporter.h - ONNX ModelProto to the kiln dialect -----*- C++ -*-===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// Imports an ONNX model into a module holding one `func.func` of kiln ops.
+// Graph inputs without an initializer become arguments, initializers become
+// kiln.constant, graph outputs become results; ONNX names are kept as
+// `kiln.onnx_name` argument/result attributes. Every failure is an MLIR
+// diagnostic that names the node, its op type and the reason.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_IMPORT_ONNXIMPORTER_H
+#define KILN_IMPORT_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace onnx {
+class ModelProto;
+} // namespace onnx
+
+namespace kiln {
+
+struct ImportOptions {
+  /// Name of the generated function.
+  std::string entryName = "main";
+  /// Optional concrete shapes for the graph's runtime inputs (those without
+  /// an initializer), in order. A given shape replaces the declared one; it
+  /// must agree with every static dimension declared. This is how a model
+  /// with symbolic dimensions is specialized once its inputs are known.
+  std::vector<std::optional<std::vector<int64_t>>> inputShapes;
+  /// Initializers larger than this many bytes are stored as dense_resource
+  /// blobs rather than inline literals.
+  int64_t resourceThresholdBytes = 256;
+};
+
+/// Imports `model`; returns null after emitting diagnostics on failure.
+mlir::OwningOpRef<mlir::ModuleOp>
+importONNXModel(const onnx::ModelProto &model, mlir::MLIRContext *context,
+                const ImportOptions &options = {});
+
+/// Parses the bytes of an ONNX file (e.g. `model.onnx`), then imports it.
+/// `sourceName` names the file in diagnostics.
+mlir::OwningOpRef<mlir::ModuleOp>
+importONNXBytes(llvm::StringRef bytes, llvm::StringRef sourceName,
+                mlir::MLIRContext *context, const ImportOptions &options = {});
+
+/// Registers what an imported module needs (kiln, func, arith dialects).
+void registerImportDialects(mlir::MLIRContext &context);
+
+/// The name of the ONNX attribute that keeps graph input/output names.
+inline constexpr llvm::StringLiteral kOnnxNameAttr = "kiln.onnx_name";
+
+} // namespace kiln
+
+#endif // KILN_IMPORT_ONNXIMPORTER_H

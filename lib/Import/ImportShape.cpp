@@ -1,0 +1,500 @@
+//===- ImportShape.cpp - ONNX shape and data-movement ops -----------------===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// Reshape, Flatten, Squeeze/Unsqueeze, Transpose, Slice, Concat, Gather, Pad,
+// Expand, Constant, ConstantOfShape and Shape. Shape-carrying inputs must be
+// constants (after specialization they usually are); Shape on a static input
+// folds to a constant so that PyTorch's shape arithmetic imports.
+//
+//===----------------------------------------------------------------------===//
+
+#include "NodeImporter.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::onnx_import;
+
+namespace {
+
+LogicalResult setResult(NodeImporter &n, FailureOr<Value> value) {
+  if (failed(value))
+    return failure();
+  n.setOutput(0, *value);
+  return success();
+}
+
+/// A kiln.constant of i64 values.
+Value i64Constant(NodeImporter &n, ArrayRef<int64_t> values,
+                  ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get(shape, n.b().getI64Type());
+  return ConstantOp::create(n.b(), n.location(),
+                            DenseIntElementsAttr::get(type, values));
+}
+
+/// Axes from the attribute (old opsets) or the optional input `inputIndex`
+/// (from `inputSinceOpset` on); std::nullopt when absent.
+FailureOr<std::optional<SmallVector<int64_t>>>
+readAxes(NodeImporter &n, int inputIndex, int64_t inputSinceOpset) {
+  if (n.opset() < inputSinceOpset)
+    return n.attrInts("axes");
+  if (!n.hasInput(inputIndex))
+    return std::optional<SmallVector<int64_t>>();
+  FailureOr<SmallVector<int64_t>> axes = n.requireConstantInts(inputIndex, "axes");
+  if (failed(axes))
+    return failure();
+  return std::optional<SmallVector<int64_t>>(*axes);
+}
+
+/// Normalizes and sorts axes for `rank`; rejects duplicates.
+FailureOr<SmallVector<int64_t>> normalizeAxes(NodeImporter &n,
+                                              ArrayRef<int64_t> axes,
+                                              int64_t rank) {
+  SmallVector<int64_t> out;
+  for (int64_t axis : axes) {
+    FailureOr<int64_t> a = n.normalizeAxis(axis, rank);
+    if (failed(a))
+      return failure();
+    out.push_back(*a);
+  }
+  llvm::sort(out);
+  if (std::adjacent_find(out.begin(), out.end()) != out.end())
+    return n.fail("axes contain a duplicate");
+  return out;
+}
+
+LogicalResult requireStatic(NodeImporter &n, RankedTensorType type,
+                            StringRef why) {
+  if (!type.hasStaticShape())
+    return n.fail(Twine(why) + " needs a static input shape");
+  return success();
+}
+
+LogicalResult importReshape(NodeImporter &n) {
+  bool shapeIsAttr = n.opset() < 5;
+  if (failed(n.expectInputs(shapeIsAttr ? 1 : 2, shapeIsAttr ? 1 : 2)))
+    return failure();
+  RankedTensorType type = n.inputType(0);
+  if (failed(requireStatic(n, type, "Reshape")))
+    return failure();
+  SmallVector<int64_t> shape;
+  if (shapeIsAttr) {
+    shape = n.attrInts("shape").value_or(SmallVector<int64_t>());
+  } else {
+    FailureOr<SmallVector<int64_t>> s = n.requireConstantInts(1, "shape");
+    if (failed(s))
+      return failure();
+    shape = *s;
+  }
+  bool allowZero = n.attrInt("allowzero", 0);
+  int64_t known = 1, inferred = -1;
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (d == 0 && !allowZero) {
+      if ((int64_t)i >= type.getRank())
+        return n.fail("shape entry 0 copies a dimension the input lacks");
+      d = type.getDimSize(i);
+    }
+    if (d == -1) {
+      if (inferred >= 0)
+        return n.fail("shape has more than one -1");
+      inferred = i;
+      continue;
+    }
+    if (d < 0)
+      return n.fail("shape entry " + Twine(d) + " is invalid");
+    known *= d;
+  }
+  int64_t total = type.getNumElements();
+  if (inferred >= 0) {
+    if (known == 0 || total % known != 0)
+      return n.fail("cannot infer the -1 entry: " + Twine(total) +
+                    " elements do not divide into " + Twine(known));
+    shape[inferred] = total / known;
+  }
+  return setResult(n, n.reshape(n.input(0), shape));
+}
+
+LogicalResult importFlatten(NodeImporter &n) {
+  if (failed(n.expectInputs(1, 1)))
+    return failure();
+  RankedTensorType type = n.inputType(0);
+  if (failed(requireStatic(n, type, "Flatten")))
+    return failure();
+  int64_t rank = type.getRank();
+  int64_t axis = n.attrInt("axis", 1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis > rank)
+    return n.fail("axis " + Twine(n.attrInt("axis", 1)) +
+                  " is out of range for rank " + Twine(rank));
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < rank; ++i)
+    (i < axis ? outer : inner) *= type.getDimSize(i);
+  return setResult(n, n.reshape(n.input(0), {outer, inner}));
+}
+
+LogicalResult importSqueeze(NodeImporter &n) {
+  if (failed(n.expectInputs(1, 2)))
+    return failure();
+  RankedTensorType type = n.inputType(0);
+  FailureOr<std::optional<SmallVector<int64_t>>> axes = readAxes(n, 1, 13);
+  if (failed(axes))
+    return failure();
+  SmallVector<int64_t> drop;
+  if (*axes) {
+    FailureOr<SmallVector<int64_t>> norm = normalizeAxes(n, **axes, type.getRank());
+    if (failed(norm))
+      return failure();
+    drop = *norm;
+  } else {
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      if (type.getDimSize(i) == 1)
+        drop.push_back(i);
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    if (!llvm::is_contained(drop, i)) {
+      shape.push_back(type.getDimSize(i));
+      continue;
+    }
+    if (type.getDimSize(i) != 1)
+      return n.fail("cannot squeeze dimension " + Twine(i) + " of size " +
+                    Twine(type.getDimSize(i)));
+  }
+  return setResult(n, n.reshape(n.input(0), shape));
+}
+
+LogicalResult importUnsqueeze(NodeImporter &n) {
+  if (failed(n.expectInputs(1, 2)))
+    return failure();
+  RankedTensorType type = n.inputType(0);
+  FailureOr<std::optional<SmallVector<int64_t>>> axes = readAxes(n, 1, 13);
+  if (failed(axes))
+    return failure();
+  if (!*axes)
+    return n.fail("Unsqueeze needs axes");
+  int64_t outRank = type.getRank() + (*axes)->size();
+  FailureOr<SmallVector<int64_t>> norm = normalizeAxes(n, **axes, outRank);
+  if (failed(norm))
+    return failure();
+  SmallVector<int64_t> shape;
+  auto inDims = type.getShape();
+  size_t next = 0;
+  for (int64_t i = 0; i < outRank; ++i)
+    shape.push_back(llvm::is_contained(*norm, i) ? 1 : inDims[next++]);
+  return setResult(n, n.reshape(n.input(0), shape));
+}
+
+LogicalResult importTranspose(NodeImporter &n) {
+  if (failed(n.expectInputs(1, 1)))
+    return failure();
+  int64_t rank = n.inputType(0).getRank();
+  SmallVector<int64_t> perm = n.attrInts("perm").value_or(
+      llvm::to_vector(llvm::reverse(llvm::seq<int64_t>(0, rank))));
+  return setResult(n, n.create<TransposeOp>(n.input(0), perm));
+}
+
+/// Slice with ONNX's clamping; negative steps become a Gather with literal
+/// indices (kiln.slice only steps forward).
+LogicalResult importSlice(NodeImporter &n) {
+  bool attrForm = n.opset() < 10;
+  if (failed(n.expectInputs(attrForm ? 1 : 3, attrForm ? 1 : 5)))
+    return failure();
+  RankedTensorType type = n.inputType(0);
+  if (failed(requireStatic(n, type, "Slice")))
+    return failure();
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> starts, ends, axes, steps;
+  if (attrForm) {
+    starts = n.attrInts("starts").value_or(SmallVector<int64_t>());
+    ends = n.attrInts("ends").value_or(SmallVector<int64_t>());
+    axes = n.attrInts("axes").value_or(SmallVector<int64_t>());
+  } else {
+    FailureOr<SmallVector<int64_t>> s = n.requireConstantInts(1, "starts");
+    FailureOr<SmallVector<int64_t>> e = n.requireConstantInts(2, "ends");
+    if (failed(s) || failed(e))
+      return failure();
+    starts = *s;
+    ends = *e;
+    if (n.hasInput(3)) {
+      FailureOr<SmallVector<int64_t>> a = n.requireConstantInts(3, "axes");
+      if (failed(a))
+        return failure();
+      axes = *a;
+    }
+    if (n.hasInput(4)) {
+      FailureOr<SmallVector<int64_t>> st = n.requireConstantInts(4, "steps");
+      if (failed(st))
+        return failure();
+      steps = *st;
+    }
+  }
+  if (axes.empty())
+    axes = llvm::to_vector(llvm::seq<int64_t>(0, starts.size()));
+  if (steps.empty())
+    steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return n.fail("starts, ends, axes and steps differ in length");
+
+  SmallVector<int64_t> offsets(rank, 0), sizes(type.getShape()),
+      strides(rank, 1);
+  SmallVector<std::pair<int64_t, SmallVector<int64_t>>> reversed;
+  for (size_t k = 0; k < starts.size(); ++k) {
+    FailureOr<int64_t> axis = n.normalizeAxis(axes[k], rank);
+    if (failed(axis))
+      return failure();
+    int64_t dim = type.getDimSize(*axis), step = steps[k];
+    if (step == 0)
+      return n.fail("slice step must not be 0");
+    int64_t start = starts[k] < 0 ? starts[k] + dim : starts[k];
+    int64_t end = ends[k] < 0 ? ends[k] + dim : ends[k];
+    if (step > 0) {
+      start = std::clamp<int64_t>(start, 0, dim);
+      end = std::clamp<int64_t>(end, 0, dim);
+      offsets[*axis] = start;
+      sizes[*axis] = end > start ? (end - start + step - 1) / step : 0;
+      strides[*axis] = step;
+      if (sizes[*axis] == 0)
+        offsets[*axis] = 0;
+      continue;
+    }
+    start = std::clamp<int64_t>(start, 0, dim - 1);
+    end = std::clamp<int64_t>(end, -1, dim - 1);
+    SmallVector<int64_t> indices;
+    for (int64_t i = start; i > end; i += step)
+      indices.push_back(i);
+    reversed.push_back({*axis, indices});
+  }
+  FailureOr<Value> out =
+      n.create<SliceOp>(n.input(0), offsets, sizes, strides);
+  for (auto &[axis, indices] : reversed) {
+    if (failed(out))
+      return failure();
+    Value idx = i64Constant(n, indices, {(int64_t)indices.size()});
+    out = n.create<GatherOp>(*out, idx, axis);
+  }
+  return setResult(n, out);
+}
+
+LogicalResult importConcat(NodeImporter &n) {
+  if (failed(n.expectInputs(1, 1 << 16)))
+    return failure();
+  SmallVector<Value> inputs;
+  for (int i = 0; i < n.numInputs(); ++i)
+    if (n.hasInput(i))
+      inputs.push_back(n.input(i));
+  int64_t rank = cast<RankedTensorType>(inputs[0].getType()).getRank();
+  FailureOr<int64_t> axis = n.normalizeAxis(n.attrInt("axis", 0), rank);
+  if (failed(axis))
+    return failure();
+  return setResult(n, n.create<ConcatOp>(inputs, *axis));
+}
+
+LogicalResult importGather(NodeImporter &n) {
+  if (failed(n.expectInputs(2, 2)))
+    return failure();
+  FailureOr<int64_t> axis =
+      n.normalizeAxis(n.attrInt("axis", 0), n.inputType(0).getRank());
+  if (failed(axis))
+    return failure();
+  return setResult(n, n.create<GatherOp>(n.input(0), n.input(1), *axis));
+}
+
+/// Pad in constant mode; negative pads crop through a slice.
+LogicalResult importPad(NodeImporter &n) {
+  bool attrForm = n.opset() < 11;
+  if (failed(n.expectInputs(attrForm ? 1 : 2, attrForm ? 1 : 4)))
+    return failure();
+  std::string mode = n.attrString("mode", "constant");
+  if (mode != "constant")
+    return n.fail("Pad mode '" + mode + "' is not supported");
+  RankedTensorType type = n.inputType(0);
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> pads;
+  double value = 0;
+  if (attrForm) {
+    pads = n.attrInts(n.opset() < 2 ? "paddings" : "pads")
+               .value_or(SmallVector<int64_t>());
+    value = n.attrFloat("value", 0.0f);
+  } else {
+    FailureOr<SmallVector<int64_t>> p = n.requireConstantInts(1, "pads");
+    if (failed(p))
+      return failure();
+    pads = *p;
+    if (n.hasInput(2)) {
+      DenseElementsAttr v = n.constantInput(2);
+      if (!v || v.getNumElements() != 1)
+        return n.fail("constant_value must be a constant scalar");
+      Attribute e = *v.value_begin<Attribute>();
+      value = isa<FloatAttr>(e) ? cast<FloatAttr>(e).getValueAsDouble()
+                                : cast<IntegerAttr>(e).getValue().getSExtValue();
+    }
+  }
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  if (!attrForm && n.hasInput(3)) {
+    FailureOr<SmallVector<int64_t>> a = n.requireConstantInts(3, "axes");
+    if (failed(a))
+      return failure();
+    axes.clear();
+    for (int64_t axis : *a) {
+      FailureOr<int64_t> norm = n.normalizeAxis(axis, rank);
+      if (failed(norm))
+        return failure();
+      axes.push_back(*norm);
+    }
+  }
+  if (pads.size() != 2 * axes.size())
+    return n.fail("pads has " + Twine(pads.size()) + " entries, expected " +
+                  Twine(2 * axes.size()));
+  SmallVector<int64_t> low(rank, 0), high(rank, 0);
+  for (auto [k, axis] : llvm::enumerate(axes)) {
+    low[axis] = pads[k];
+    high[axis] = pads[k + axes.size()];
+  }
+  Value x = n.input(0);
+  // Negative pads remove elements: slice those off first.
+  if (llvm::any_of(low, [](int64_t p) { return p < 0; }) ||
+      llvm::any_of(high, [](int64_t p) { return p < 0; })) {
+    if (failed(requireStatic(n, type, "Pad with negative pads")))
+      return failure();
+    SmallVector<int64_t> offsets(rank), sizes(type.getShape()), strides(rank, 1);
+    for (int64_t i = 0; i < rank; ++i) {
+      offsets[i] = std::max<int64_t>(0, -low[i]);
+      sizes[i] -= offsets[i] + std::max<int64_t>(0, -high[i]);
+      if (sizes[i] < 0)
+        return n.fail("negative pads remove more than the dimension holds");
+      low[i] = std::max<int64_t>(0, low[i]);
+      high[i] = std::max<int64_t>(0, high[i]);
+    }
+    FailureOr<Value> cropped = n.create<SliceOp>(x, offsets, sizes, strides);
+    if (failed(cropped))
+      return failure();
+    x = *cropped;
+  }
+  Type element = type.getElementType();
+  TypedAttr padValue =
+      isa<FloatType>(element)
+          ? TypedAttr(n.b().getFloatAttr(element, value))
+          : TypedAttr(n.b().getIntegerAttr(element, (int64_t)value));
+  return setResult(n, n.create<PadOp>(x, low, high, padValue));
+}
+
+LogicalResult importExpand(NodeImporter &n) {
+  if (failed(n.expectInputs(2, 2)))
+    return failure();
+  FailureOr<SmallVector<int64_t>> shape = n.requireConstantInts(1, "shape");
+  if (failed(shape))
+    return failure();
+  std::optional<SmallVector<int64_t>> target =
+      broadcastShapes(n.inputType(0).getShape(), *shape);
+  if (!target)
+    return n.fail("input shape does not broadcast to the requested shape");
+  return setResult(n, n.broadcastTo(n.input(0), *target));
+}
+
+LogicalResult importConstant(NodeImporter &n) {
+  if (failed(n.expectInputs(0, 0)))
+    return failure();
+  if (const onnx::AttributeProto *value = n.attr("value"))
+    return setResult(n, n.tensorConstant(value->t()));
+  auto makeF32 = [&](ArrayRef<float> values, ArrayRef<int64_t> shape) {
+    auto type = RankedTensorType::get(shape, n.b().getF32Type());
+    return ConstantOp::create(n.b(), n.location(),
+                              DenseElementsAttr::get(type, values))
+        .getResult();
+  };
+  if (const onnx::AttributeProto *a = n.attr("value_float")) {
+    n.setOutput(0, makeF32({a->f()}, {}));
+    return success();
+  }
+  if (const onnx::AttributeProto *a = n.attr("value_floats")) {
+    SmallVector<float> v(a->floats().begin(), a->floats().end());
+    n.setOutput(0, makeF32(v, {(int64_t)v.size()}));
+    return success();
+  }
+  if (const onnx::AttributeProto *a = n.attr("value_int")) {
+    n.setOutput(0, i64Constant(n, {a->i()}, {}));
+    return success();
+  }
+  if (const onnx::AttributeProto *a = n.attr("value_ints")) {
+    SmallVector<int64_t> v(a->ints().begin(), a->ints().end());
+    n.setOutput(0, i64Constant(n, v, {(int64_t)v.size()}));
+    return success();
+  }
+  return n.fail("only tensor, float(s) and int(s) constants are supported");
+}
+
+LogicalResult importConstantOfShape(NodeImporter &n) {
+  if (failed(n.expectInputs(1, 1)))
+    return failure();
+  FailureOr<SmallVector<int64_t>> shape = n.requireConstantInts(0, "shape");
+  if (failed(shape))
+    return failure();
+  if (llvm::any_of(*shape, [](int64_t d) { return d < 0; }))
+    return n.fail("shape entries must be non-negative");
+  Attribute scalar = n.b().getF32FloatAttr(0.0f);
+  if (const onnx::AttributeProto *value = n.attr("value")) {
+    std::string error;
+    ElementsAttr one = elementsFromTensorProto(value->t(), n.context(),
+                                               INT64_MAX, error);
+    if (!one)
+      return n.fail("value: " + error);
+    if (one.getNumElements() != 1)
+      return n.fail("value must hold exactly one element");
+    scalar = *one.value_begin<Attribute>();
+  }
+  auto type = RankedTensorType::get(*shape, cast<TypedAttr>(scalar).getType());
+  n.setOutput(0, ConstantOp::create(n.b(), n.location(),
+                                    SplatElementsAttr::get(type, scalar)));
+  return success();
+}
+
+LogicalResult importShape(NodeImporter &n) {
+  if (failed(n.expectInputs(1, 1)))
+    return failure();
+  RankedTensorType type = n.inputType(0);
+  int64_t rank = type.getRank();
+  int64_t start = n.attrInt("start", 0), end = n.attrInt("end", rank);
+  start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
+  end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
+  SmallVector<int64_t> dims;
+  for (int64_t i = start; i < end; ++i) {
+    if (type.isDynamicDim(i))
+      return n.fail("Shape of a dynamic dimension is not supported");
+    dims.push_back(type.getDimSize(i));
+  }
+  n.setOutput(0, i64Constant(n, dims, {(int64_t)dims.size()}));
+  return success();
+}
+
+LogicalResult importSize(NodeImporter &n) {
+  if (failed(n.expectInputs(1, 1)))
+    return failure();
+  RankedTensorType type = n.inputType(0);
+  if (failed(requireStatic(n, type, "Size")))
+    return failure();
+  n.setOutput(0, i64Constant(n, {type.getNumElements()}, {}));
+  return success();
+}
+
+} // namespace
+
+void onnx_import::registerShapeImporters(OpImporterRegistry &r) {
+  r.add("Reshape", importReshape);
+  r.add("Flatten", importFlatten);
+  r.add("Squeeze", importSqueeze);
+  r.add("Unsqueeze", importUnsqueeze);
+  r.add("Transpose", importTranspose);
+  r.add("Slice", importSlice);
+  r.add("Concat", importConcat);
+  r.add("Gather", importGather);
+  r.add("Pad", importPad);
+  r.add("Expand", importExpand);
+  r.add("Constant", importConstant);
+  r.add("ConstantOfShape", importConstantOfShape);
+  r.add("Shape", importShape);
+  r.add("Size", importSize);
+}

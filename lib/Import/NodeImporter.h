@@ -1,0 +1,201 @@
+//===- NodeImporter.h - What an ONNX op importer sees -----------*- C++ -*-===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// NodeImporter wraps one ONNX node while it is being imported: typed access
+// to its inputs, constant inputs and attributes, the outputs it defines, the
+// opset in force, diagnostics that name the node, and op creation that turns
+// a shape error into a diagnostic instead of an abort. Each ONNX op type has
+// an importer function registered in an OpImporterRegistry.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_LIB_IMPORT_NODEIMPORTER_H
+#define KILN_LIB_IMPORT_NODEIMPORTER_H
+
+#include "kiln/Dialect/Kiln/KilnOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <onnx/onnx_pb.h>
+
+namespace kiln {
+namespace onnx_import {
+
+class NodeImporter;
+
+/// Imports one node; returns failure after emitting a diagnostic.
+using OpImporterFn = mlir::LogicalResult (*)(NodeImporter &);
+
+/// ONNX op type (default domain) -> its importer.
+class OpImporterRegistry {
+public:
+  void add(llvm::StringRef opType, OpImporterFn fn) { table[opType] = fn; }
+  OpImporterFn lookup(llvm::StringRef opType) const {
+    auto it = table.find(opType);
+    return it == table.end() ? nullptr : it->second;
+  }
+
+private:
+  llvm::StringMap<OpImporterFn> table;
+};
+
+// One registration function per concept file.
+void registerElementwiseImporters(OpImporterRegistry &registry);
+void registerNeuralNetImporters(OpImporterRegistry &registry);
+void registerShapeImporters(OpImporterRegistry &registry);
+void registerReductionImporters(OpImporterRegistry &registry);
+
+/// Looks up and defines SSA values by ONNX name (owned by the graph importer).
+class ValueScope {
+public:
+  mlir::Value lookup(llvm::StringRef name) const {
+    auto it = values.find(name);
+    return it == values.end() ? mlir::Value() : it->second;
+  }
+  void define(llvm::StringRef name, mlir::Value value) { values[name] = value; }
+
+private:
+  llvm::StringMap<mlir::Value> values;
+};
+
+class NodeImporter {
+public:
+  NodeImporter(const onnx::NodeProto &node, mlir::OpBuilder &builder,
+               mlir::Location loc, int64_t opset, ValueScope &scope,
+               int64_t resourceThresholdBytes)
+      : node(node), builder(builder), loc(loc), opsetVersion(opset),
+        scope(scope), resourceThresholdBytes(resourceThresholdBytes) {}
+
+  const onnx::NodeProto &proto() const { return node; }
+  mlir::OpBuilder &b() { return builder; }
+  mlir::Location location() const { return loc; }
+  mlir::MLIRContext *context() { return builder.getContext(); }
+  /// The version of the default ONNX domain the model imports.
+  int64_t opset() const { return opsetVersion; }
+
+  //===--- Diagnostics ----------------------------------------------------===//
+
+  /// Emits an error at the node's location ("node 'x' (OpType)").
+  mlir::InFlightDiagnostic error() { return mlir::emitError(loc); }
+  mlir::LogicalResult fail(const llvm::Twine &reason) {
+    return error() << reason;
+  }
+
+  //===--- Inputs ---------------------------------------------------------===//
+
+  /// Inputs present (an empty name marks an omitted optional input).
+  bool hasInput(int i) const {
+    return i < node.input_size() && !node.input(i).empty();
+  }
+  int numInputs() const { return node.input_size(); }
+  /// Checks the count of inputs; emits a diagnostic when off.
+  mlir::LogicalResult expectInputs(int min, int max);
+  /// The value of input `i`; must be present (see expectInputs/hasInput).
+  mlir::Value input(int i) const { return scope.lookup(node.input(i)); }
+  mlir::RankedTensorType inputType(int i) const {
+    return mlir::cast<mlir::RankedTensorType>(input(i).getType());
+  }
+  /// Input `i` as a literal, if it is produced by a constant.
+  mlir::DenseElementsAttr constantInput(int i) const;
+  /// Integer literal input `i` (e.g. a shape or axes), if it is constant.
+  std::optional<llvm::SmallVector<int64_t>> constantInts(int i) const;
+  /// Like constantInts, but emits "input N (what) must be a constant".
+  mlir::FailureOr<llvm::SmallVector<int64_t>> requireConstantInts(int i,
+                                                               llvm::StringRef what);
+
+  //===--- Attributes -----------------------------------------------------===//
+
+  const onnx::AttributeProto *attr(llvm::StringRef name) const;
+  int64_t attrInt(llvm::StringRef name, int64_t fallback) const;
+  float attrFloat(llvm::StringRef name, float fallback) const;
+  std::string attrString(llvm::StringRef name, llvm::StringRef fallback) const;
+  std::optional<llvm::SmallVector<int64_t>> attrInts(llvm::StringRef name) const;
+  /// Fails with a diagnostic if the node carries an attribute not in `known`.
+  mlir::LogicalResult expectOnlyAttrs(llvm::ArrayRef<llvm::StringRef> known);
+
+  //===--- Outputs --------------------------------------------------------===//
+
+  int numOutputs() const { return node.output_size(); }
+  bool wantsOutput(int i) const {
+    return i < node.output_size() && !node.output(i).empty();
+  }
+  void setOutput(int i, mlir::Value value) {
+    if (wantsOutput(i))
+      scope.define(node.output(i), value);
+  }
+
+  //===--- Building -------------------------------------------------------===//
+
+  /// Creates OpT and verifies it. Ops that infer their result type get it
+  /// inferred here (a shape error becomes a diagnostic at the node, not an
+  /// abort); others take the result type as their first argument.
+  template <typename OpT, typename... Args>
+  mlir::FailureOr<mlir::Value> create(Args &&...args) {
+    OpT op;
+    if constexpr (OpT::template hasTrait<mlir::InferTypeOpInterface::Trait>())
+      op = OpT::create(builder, loc, builder.getNoneType(),
+                       std::forward<Args>(args)...);
+    else
+      op = OpT::create(builder, loc, std::forward<Args>(args)...);
+    if (mlir::failed(finishOp(op.getOperation())))
+      return mlir::failure();
+    return op->getResult(0);
+  }
+
+  /// Normalizes a possibly negative axis; emits a diagnostic when out of
+  /// range.
+  mlir::FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+  /// Numpy-broadcasts `value` to `shape` (no-op when already that shape).
+  mlir::FailureOr<mlir::Value> broadcastTo(mlir::Value value,
+                                           llvm::ArrayRef<int64_t> shape);
+  /// Broadcasts all `values` to their common numpy shape.
+  mlir::LogicalResult broadcastAll(llvm::MutableArrayRef<mlir::Value> values);
+  /// Reshapes `value` to `shape` (no-op when equal).
+  mlir::FailureOr<mlir::Value> reshape(mlir::Value value,
+                                       llvm::ArrayRef<int64_t> shape);
+  /// A rank-0 or full-shape splat literal of `elementType`.
+  mlir::Value splat(mlir::RankedTensorType type, double value);
+  /// A splat literal with the shape and element type of `like`.
+  mlir::Value splatLike(mlir::Value like, double value);
+  /// A kiln.constant holding an ONNX TensorProto (e.g. Constant's `value`).
+  mlir::FailureOr<mlir::Value> tensorConstant(const onnx::TensorProto &proto);
+
+private:
+  /// Infers the result type (if the op can), then verifies the op; erases it
+  /// on failure.
+  mlir::LogicalResult finishOp(mlir::Operation *op);
+
+  const onnx::NodeProto &node;
+  mlir::OpBuilder &builder;
+  mlir::Location loc;
+  int64_t opsetVersion;
+  ValueScope &scope;
+  int64_t resourceThresholdBytes;
+};
+
+/// The MLIR element type of an ONNX TensorProto.DataType, or null with
+/// `error` set when Kiln cannot hold it.
+mlir::Type elementTypeFromOnnx(int32_t onnxType, mlir::MLIRContext *context,
+                               std::string &error);
+
+/// The literal of an ONNX tensor; tensors over `resourceThresholdBytes`
+/// become dense_resource blobs. Null with `error` set on a bad tensor.
+mlir::ElementsAttr elementsFromTensorProto(const onnx::TensorProto &proto,
+                                           mlir::MLIRContext *context,
+                                           int64_t resourceThresholdBytes,
+                                           std::string &error);
+
+/// Numpy broadcasting of two shapes; std::nullopt if incompatible.
+std::optional<llvm::SmallVector<int64_t>>
+broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
+
+} // namespace onnx_import
+} // namespace kiln
+
+#endif // KILN_LIB_IMPORT_NODEIMPORTER_H

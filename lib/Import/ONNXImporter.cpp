@@ -1,0 +1,295 @@
+//===- ONNXImporter.cpp - ONNX ModelProto to the kiln dialect -------------===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// The graph-level importer: opsets, graph inputs and initializers, nodes in
+// order (each handed to its op importer), graph outputs. Per-op logic lives
+// in the Import*.cpp files, one per concept.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Import/ONNXImporter.h"
+#include "NodeImporter.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringSet.h"
+
+#include <google/protobuf/io/coded_stream.h>
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::onnx_import;
+
+void kiln::registerImportDialects(MLIRContext &context) {
+  context.loadDialect<KilnDialect, func::FuncDialect, arith::ArithDialect>();
+}
+
+namespace {
+
+const OpImporterRegistry &opImporters() {
+  static const OpImporterRegistry registry = [] {
+    OpImporterRegistry r;
+    registerElementwiseImporters(r);
+    registerNeuralNetImporters(r);
+    registerShapeImporters(r);
+    registerReductionImporters(r);
+    return r;
+  }();
+  return registry;
+}
+
+bool isDefaultDomain(const std::string &domain) {
+  return domain.empty() || domain == "ai.onnx";
+}
+
+class GraphImporter {
+public:
+  GraphImporter(MLIRContext *context, const ImportOptions &options,
+                StringRef sourceName)
+      : context(context), options(options), builder(context),
+        sourceName(sourceName.str()) {}
+
+  OwningOpRef<ModuleOp> run(const onnx::ModelProto &model);
+
+private:
+  Location fileLoc() {
+    return FileLineColLoc::get(context, sourceName, 0, 0);
+  }
+  Location nodeLoc(const onnx::NodeProto &node, int index) {
+    std::string label = node.name().empty()
+                            ? "node #" + std::to_string(index)
+                            : "node '" + node.name() + "'";
+    label += " (" + node.op_type() + ")";
+    return NameLoc::get(StringAttr::get(context, label), fileLoc());
+  }
+  LogicalResult fail(Location loc, const Twine &message) {
+    emitError(loc) << message;
+    return failure();
+  }
+  std::nullptr_t failNull(Location loc, const Twine &message) {
+    emitError(loc) << message;
+    return nullptr;
+  }
+
+  LogicalResult readOpsets(const onnx::ModelProto &model);
+  FailureOr<RankedTensorType> valueInfoType(const onnx::ValueInfoProto &info,
+                                            std::optional<std::vector<int64_t>> shape);
+  LogicalResult importInitializers(const onnx::GraphProto &graph);
+  LogicalResult importNodes(const onnx::GraphProto &graph);
+  LogicalResult checkOutput(const onnx::ValueInfoProto &info, Value value);
+
+  MLIRContext *context;
+  const ImportOptions &options;
+  OpBuilder builder;
+  std::string sourceName;
+  int64_t opset = 0;
+  ValueScope scope;
+};
+
+LogicalResult GraphImporter::readOpsets(const onnx::ModelProto &model) {
+  for (const onnx::OperatorSetIdProto &id : model.opset_import())
+    if (isDefaultDomain(id.domain()))
+      opset = id.version();
+  if (opset == 0 && model.opset_import_size() == 0)
+    opset = 1; // IR version 2 models imply opset 1.
+  if (opset == 0)
+    return fail(fileLoc(), "model imports no version of the default ONNX "
+                           "domain");
+  return success();
+}
+
+FailureOr<RankedTensorType>
+GraphImporter::valueInfoType(const onnx::ValueInfoProto &info,
+                             std::optional<std::vector<int64_t>> override) {
+  Location loc = fileLoc();
+  if (!info.type().has_tensor_type())
+    return fail(loc, "graph value '" + info.name() +
+                         "' is not a tensor (sequence, map and optional "
+                         "values are not supported)");
+  const onnx::TypeProto::Tensor &tensor = info.type().tensor_type();
+  std::string error;
+  Type element = elementTypeFromOnnx(tensor.elem_type(), context, error);
+  if (!element)
+    return fail(loc, "graph value '" + info.name() + "': " + error);
+  if (!tensor.has_shape() && !override)
+    return fail(loc, "graph value '" + info.name() +
+                         "' has no shape (unknown rank is not supported)");
+  SmallVector<int64_t> declared;
+  for (const onnx::TensorShapeProto::Dimension &d : tensor.shape().dim())
+    declared.push_back(d.has_dim_value() && d.dim_value() >= 0
+                           ? d.dim_value()
+                           : ShapedType::kDynamic);
+  if (!override)
+    return RankedTensorType::get(declared, element);
+  // A concrete shape replaces the declaration; it must agree with it.
+  bool agrees = !tensor.has_shape() || override->size() == declared.size();
+  for (size_t i = 0; agrees && tensor.has_shape() && i < declared.size(); ++i)
+    agrees = ShapedType::isDynamic(declared[i]) || declared[i] == (*override)[i];
+  if (!agrees)
+    return fail(loc, "input '" + info.name() +
+                         "' was given a shape that contradicts its declared "
+                         "shape");
+  return RankedTensorType::get(*override, element);
+}
+
+LogicalResult GraphImporter::importInitializers(const onnx::GraphProto &graph) {
+  for (const onnx::TensorProto &init : graph.initializer()) {
+    std::string error;
+    ElementsAttr value = elementsFromTensorProto(
+        init, context, options.resourceThresholdBytes, error);
+    if (!value)
+      return fail(fileLoc(), "initializer '" + init.name() + "': " + error);
+    Location loc = NameLoc::get(StringAttr::get(context, init.name()));
+    scope.define(init.name(), ConstantOp::create(builder, loc, value));
+  }
+  return success();
+}
+
+LogicalResult GraphImporter::importNodes(const onnx::GraphProto &graph) {
+  const OpImporterRegistry &registry = opImporters();
+  for (auto [index, node] : llvm::enumerate(graph.node())) {
+    Location loc = nodeLoc(node, index);
+    if (!isDefaultDomain(node.domain()))
+      return fail(loc, "unknown opset domain '" + node.domain() + "'");
+    OpImporterFn importer = registry.lookup(node.op_type());
+    if (!importer)
+      return fail(loc, "unsupported op '" + node.op_type() + "'");
+    for (const std::string &name : node.input())
+      if (!name.empty() && !scope.lookup(name))
+        return fail(loc, "input '" + name +
+                             "' is not defined before use (missing, or the "
+                             "graph is not topologically sorted)");
+    NodeImporter nodeImporter(node, builder, loc, opset, scope,
+                              options.resourceThresholdBytes);
+    if (failed(importer(nodeImporter)))
+      return failure();
+    for (const std::string &name : node.output())
+      if (!name.empty() && !scope.lookup(name))
+        return fail(loc, "output '" + name + "' is not supported");
+  }
+  return success();
+}
+
+LogicalResult GraphImporter::checkOutput(const onnx::ValueInfoProto &info,
+                                         Value value) {
+  auto actual = cast<RankedTensorType>(value.getType());
+  if (!info.type().has_tensor_type())
+    return success();
+  const onnx::TypeProto::Tensor &declared = info.type().tensor_type();
+  std::string error;
+  Type element = declared.elem_type()
+                     ? elementTypeFromOnnx(declared.elem_type(), context, error)
+                     : actual.getElementType();
+  bool ok = element == actual.getElementType();
+  if (ok && declared.has_shape()) {
+    ok = declared.shape().dim_size() == actual.getRank();
+    for (int i = 0; ok && i < actual.getRank(); ++i) {
+      const auto &d = declared.shape().dim(i);
+      ok = !d.has_dim_value() || ShapedType::isDynamic(actual.getDimSize(i)) ||
+           d.dim_value() == actual.getDimSize(i);
+    }
+  }
+  if (!ok) {
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    os << "graph output '" << info.name() << "' is computed as " << actual
+       << ", which contradicts its declared type";
+    return fail(fileLoc(), s);
+  }
+  return success();
+}
+
+OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
+  if (!model.has_graph())
+    return failNull(fileLoc(), "model has no graph");
+  if (failed(readOpsets(model)))
+    return nullptr;
+  const onnx::GraphProto &graph = model.graph();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc());
+  builder.setInsertionPointToEnd(module->getBody());
+
+  llvm::StringSet<> initialized;
+  for (const onnx::TensorProto &init : graph.initializer())
+    initialized.insert(init.name());
+
+  // Runtime inputs: graph inputs without an initializer, in order.
+  SmallVector<Type> argTypes;
+  SmallVector<std::string> argNames;
+  size_t runtimeIndex = 0;
+  for (const onnx::ValueInfoProto &info : graph.input()) {
+    if (initialized.contains(info.name()))
+      continue;
+    std::optional<std::vector<int64_t>> shape;
+    if (runtimeIndex < options.inputShapes.size())
+      shape = options.inputShapes[runtimeIndex];
+    ++runtimeIndex;
+    FailureOr<RankedTensorType> type = valueInfoType(info, shape);
+    if (failed(type))
+      return nullptr;
+    argTypes.push_back(*type);
+    argNames.push_back(info.name());
+  }
+  if (runtimeIndex < options.inputShapes.size())
+    return failNull(fileLoc(), "given " + Twine(options.inputShapes.size()) +
+                               " input shapes but the graph has " +
+                               Twine(runtimeIndex) + " runtime inputs");
+
+  auto func = func::FuncOp::create(builder, fileLoc(), options.entryName,
+                                   builder.getFunctionType(argTypes, {}));
+  Block *body = func.addEntryBlock();
+  for (auto [i, name] : llvm::enumerate(argNames)) {
+    func.setArgAttr(i, kOnnxNameAttr, builder.getStringAttr(name));
+    scope.define(name, body->getArgument(i));
+  }
+  builder.setInsertionPointToStart(body);
+  if (failed(importInitializers(graph)) || failed(importNodes(graph)))
+    return nullptr;
+
+  SmallVector<Value> results;
+  for (const onnx::ValueInfoProto &info : graph.output()) {
+    Value value = scope.lookup(info.name());
+    if (!value)
+      return failNull(fileLoc(), "graph output '" + info.name() +
+                                 "' is not produced by any node");
+    if (failed(checkOutput(info, value)))
+      return nullptr;
+    results.push_back(value);
+  }
+  func::ReturnOp::create(builder, fileLoc(), results);
+  func.setType(builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  for (auto [i, info] : llvm::enumerate(graph.output()))
+    func.setResultAttr(i, kOnnxNameAttr, builder.getStringAttr(info.name()));
+  return module;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> kiln::importONNXModel(const onnx::ModelProto &model,
+                                            MLIRContext *context,
+                                            const ImportOptions &options) {
+  registerImportDialects(*context);
+  GraphImporter importer(context, options, "model");
+  return importer.run(model);
+}
+
+OwningOpRef<ModuleOp> kiln::importONNXBytes(StringRef bytes,
+                                            StringRef sourceName,
+                                            MLIRContext *context,
+                                            const ImportOptions &options) {
+  registerImportDialects(*context);
+  onnx::ModelProto model;
+  google::protobuf::io::CodedInputStream stream(
+      reinterpret_cast<const uint8_t *>(bytes.data()),
+      static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX)));
+  stream.SetRecursionLimit(100);
+  if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage()) {
+    emitError(FileLineColLoc::get(context, sourceName, 0, 0))
+        << "not a valid ONNX model (the protobuf does not parse)";
+    return nullptr;
+  }
+  GraphImporter importer(context, options, sourceName);
+  return importer.run(model);
+}
