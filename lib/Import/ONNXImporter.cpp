@@ -240,11 +240,19 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   auto func = func::FuncOp::create(builder, fileLoc(), options.entryName,
                                    builder.getFunctionType(argTypes, {}));
   Block *body = func.addEntryBlock();
+  builder.setInsertionPointToStart(body);
   for (auto [i, name] : llvm::enumerate(argNames)) {
     func.setArgAttr(i, kOnnxNameAttr, builder.getStringAttr(name));
     scope.define(name, body->getArgument(i));
+    if (i >= options.inputValues.size() || !options.inputValues[i])
+      continue;
+    ElementsAttr value = options.inputValues[i];
+    if (value.getType() != argTypes[i])
+      return failNull(fileLoc(), "the value given for input '" + name +
+                                     "' does not match its type");
+    Location loc = NameLoc::get(StringAttr::get(context, name));
+    scope.define(name, ConstantOp::create(builder, loc, value));
   }
-  builder.setInsertionPointToStart(body);
   if (failed(importInitializers(graph)) || failed(importNodes(graph)))
     return nullptr;
 

@@ -16,6 +16,7 @@
 
 #include "kiln/Codegen/CPU/JitExecutor.h"
 #include "kiln/Codegen/CPU/Pipeline.h"
+#include "kiln/Codegen/CPU/TypeMapping.h"
 #include "kiln/Conversion/Passes.h"
 #include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/Import/ONNXImporter.h"
@@ -179,6 +180,30 @@ func::FuncOp findEntry(ModuleOp module) {
   return only;
 }
 
+/// Small 1-D integer inputs usually carry shapes, axes or pads, and scalar
+/// inputs carry values such as Pad's constant_value; both are specialized
+/// into the program (see ImportOptions::inputValues).
+ElementsAttr shapeCarryingValue(const kiln::rt::Tensor &t,
+                                MLIRContext &context) {
+  using kiln::rt::DType;
+  bool isInt = t.dtype() == DType::I64 || t.dtype() == DType::I32;
+  bool isFloat = t.dtype() == DType::F32 || t.dtype() == DType::F64;
+  bool shapeLike = isInt && t.rank() <= 1 && t.numElements() <= 64;
+  bool scalar = (isInt || isFloat) && t.rank() == 0;
+  if (!shapeLike && !scalar)
+    return {};
+  Type element = kiln::cpu::toMLIRElementType(t.dtype(), &context);
+  auto type = RankedTensorType::get(t.shape(), element);
+  SmallVector<Attribute> values;
+  for (int64_t i = 0; i < t.numElements(); ++i) {
+    double v = t.elementAsDouble(i);
+    values.push_back(isFloat ? Attribute(FloatAttr::get(element, v))
+                             : Attribute(IntegerAttr::get(
+                                   element, static_cast<int64_t>(v))));
+  }
+  return DenseElementsAttr::get(type, values);
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   size_t n = v.size();
@@ -231,8 +256,10 @@ int runTool() {
     module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   } else {
     kiln::ImportOptions options;
-    for (const kiln::rt::Tensor &t : inputs)
+    for (const kiln::rt::Tensor &t : inputs) {
       options.inputShapes.push_back(t.shape());
+      options.inputValues.push_back(shapeCarryingValue(t, context));
+    }
     module = kiln::importONNXBytes((*file)->getBuffer(), modelPath, &context,
                                    options);
   }

@@ -15,6 +15,7 @@
 #ifndef KILN_IMPORT_ONNXIMPORTER_H
 #define KILN_IMPORT_ONNXIMPORTER_H
 
+#include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -38,6 +39,12 @@ struct ImportOptions {
   /// must agree with every static dimension declared. This is how a model
   /// with symbolic dimensions is specialized once its inputs are known.
   std::vector<std::optional<std::vector<int64_t>>> inputShapes;
+  /// Optional values for the runtime inputs, in order (null: not given).
+  /// A given value replaces the input inside the function body (the
+  /// argument stays, unused), so shape-carrying inputs such as Reshape's
+  /// `shape` become constants. The program is then valid for these values
+  /// only: kiln-run compiles per data set, so this is sound there.
+  std::vector<mlir::ElementsAttr> inputValues;
   /// Initializers larger than this many bytes are stored as dense_resource
   /// blobs rather than inline literals.
   int64_t resourceThresholdBytes = 256;

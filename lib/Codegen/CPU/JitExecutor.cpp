@@ -176,6 +176,12 @@ JitExecutor::create(ModuleOp module, StringRef entry,
   // that bufferization must not write into: they are the caller's tensors.
   loweredFunc.setPublic();
   loweredFunc->setAttr("llvm.emit_c_interface", UnitAttr::get(context));
+  // Argument and result attributes of other layers (e.g. the ONNX names the
+  // importer keeps) mean nothing to the LLVM translation: drop them.
+  loweredFunc.setAllArgAttrs(
+      SmallVector<DictionaryAttr>(loweredFunc.getNumArguments()));
+  loweredFunc.setAllResultAttrs(
+      SmallVector<DictionaryAttr>(loweredFunc.getNumResults()));
   for (unsigned i = 0, e = loweredFunc.getNumArguments(); i < e; ++i)
     loweredFunc.setArgAttr(i,
                            bufferization::BufferizationDialect::kWritableAttrName,

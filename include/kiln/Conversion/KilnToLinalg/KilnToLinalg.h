@@ -16,11 +16,12 @@
 #ifndef KILN_CONVERSION_KILNTOLINALG_KILNTOLINALG_H
 #define KILN_CONVERSION_KILNTOLINALG_KILNTOLINALG_H
 
+#include "mlir/Support/LLVM.h"
+
 namespace mlir {
 class ConversionTarget;
 class Operation;
 class RewritePatternSet;
-struct LogicalResult;
 } // namespace mlir
 
 namespace kiln {

@@ -1,0 +1,28 @@
+# -*- Python -*-
+# lit configuration of Kiln's IR and execution tests.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "Kiln"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kiln_obj_root, "test")
+# unit/ has its own config (GoogleTest binaries); Inputs/ holds data files.
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+
+config.substitutions.append(("%onnx_data", config.onnx_test_data))
+config.substitutions.append(("%kiln_src", config.kiln_src_root))
+# The interpreter with Debian's python3-onnx (pyenv's python3 lacks it).
+config.substitutions.append(("%python", "/usr/bin/python3"))
+
+llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.use_default_substitutions()
+llvm_config.add_tool_substitutions(
+    ["kiln-opt", "kiln-translate", "kiln-run"], [config.kiln_tools_dir])
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+if os.path.isdir(config.onnx_test_data):
+    config.available_features.add("onnx-testdata")
