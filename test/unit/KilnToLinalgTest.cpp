@@ -1065,6 +1065,39 @@ TEST_F(KilnToLinalgTest, Constant) {
   expectClose(got, {1.0f, 2.0f, 3.0f, 4.5f});
 }
 
+TEST_F(KilnToLinalgTest, DenseResourceConstant) {
+  // Large ONNX initializers are dense_resource blobs (4-byte alignment
+  // header, then little-endian f32 1.5 and -2.0).
+  std::string source =
+      program({}, ty({2}, "f32"),
+              "%r = kiln.constant dense_resource<w> : tensor<2xf32>") +
+      "{-#\n  dialect_resources: {\n    builtin: {\n      w: "
+      "\"0x040000000000C03F000000C0\"\n    }\n  }\n#-}\n";
+  auto got = run1<float>(source, {});
+  expectClose(got, {1.5f, -2.0f}, 0, 0);
+}
+
+TEST_F(KilnToLinalgTest, HalfPrecisionMath) {
+  // f16 and bf16 compute (the CPU pipeline extends math to f32); inputs and
+  // outputs are cast from and to f32 inside the program.
+  std::vector<float> x = {-2.0f, -0.5f, 0.0f, 0.75f, 1.5f, 3.0f};
+  for (const char *half : {"f16", "bf16"}) {
+    SCOPED_TRACE(half);
+    std::string h = ty({6}, half), f = ty({6}, "f32");
+    std::string body = "%h = kiln.cast %a0 : " + f + " to " + h + "\n" +
+                       "%e = kiln.exp %h : " + h + "\n" +
+                       "%s = kiln.sigmoid %h : " + h + "\n" +
+                       "%m = kiln.max %e, %s : " + h + "\n" +
+                       "%r = kiln.cast %m : " + h + " to " + f;
+    auto got = run1<float>(program({f}, f, body), {f32({6}, x)});
+    std::vector<float> want;
+    for (float v : x)
+      want.push_back(std::max(std::exp(v), 1.0f / (1.0f + std::exp(-v))));
+    expectClose(got, want, std::string(half) == "bf16" ? 1.6e-2f : 2e-3f,
+                1e-3f);
+  }
+}
+
 TEST_F(KilnToLinalgTest, Reshape) {
   struct Case {
     Shape from, to;

@@ -30,6 +30,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -280,7 +281,10 @@ int runTool() {
                 " outputs but the model produces " +
                 llvm::Twine(entry.getNumResults()));
 
-  PassManager pm(&context);
+  // Implicit nesting: a function pass such as kiln-cost-report may be named
+  // without spelling out "func.func(...)".
+  PassManager pm(&context, ModuleOp::getOperationName(),
+                 OpPassManager::Nesting::Implicit);
   if (!pipelineOpt.empty()) {
     std::string error;
     llvm::raw_string_ostream os(error);
@@ -370,6 +374,7 @@ int main(int argc, char **argv) {
   mlir::registerPassManagerCLOptions();
   kiln::registerKilnPasses();
   kiln::registerKilnConversionPasses();
+  mlir::registerTransformsPasses(); // canonicalize, cse, ... for --pipeline
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
