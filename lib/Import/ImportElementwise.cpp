@@ -21,11 +21,7 @@ namespace {
 template <typename OpT> LogicalResult importUnary(NodeImporter &n) {
   if (failed(n.expectInputs(1, 1)))
     return failure();
-  FailureOr<Value> out = n.create<OpT>(n.input(0));
-  if (failed(out))
-    return failure();
-  n.setOutput(0, *out);
-  return success();
+  return n.setResult(n.create<OpT>(n.input(0)));
 }
 
 /// Binary ops; Max/Min/Sum also accept any number of inputs (folded left).
@@ -74,11 +70,7 @@ LogicalResult importPow(NodeImporter &n) {
   SmallVector<Value> operands{base, exponent};
   if (failed(n.broadcastAll(operands)))
     return failure();
-  FailureOr<Value> out = n.create<PowOp>(operands[0], operands[1]);
-  if (failed(out))
-    return failure();
-  n.setOutput(0, *out);
-  return success();
+  return n.setResult(n.create<PowOp>(operands[0], operands[1]));
 }
 
 template <ComparePredicate P> LogicalResult importCompare(NodeImporter &n) {
@@ -87,11 +79,7 @@ template <ComparePredicate P> LogicalResult importCompare(NodeImporter &n) {
   SmallVector<Value> operands{n.input(0), n.input(1)};
   if (failed(n.broadcastAll(operands)))
     return failure();
-  FailureOr<Value> out = n.create<CompareOp>(P, operands[0], operands[1]);
-  if (failed(out))
-    return failure();
-  n.setOutput(0, *out);
-  return success();
+  return n.setResult(n.create<CompareOp>(P, operands[0], operands[1]));
 }
 
 LogicalResult importWhere(NodeImporter &n) {
@@ -100,12 +88,7 @@ LogicalResult importWhere(NodeImporter &n) {
   SmallVector<Value> operands{n.input(0), n.input(1), n.input(2)};
   if (failed(n.broadcastAll(operands)))
     return failure();
-  FailureOr<Value> out = n.create<SelectOp>(operands[0],
-                                            operands[1], operands[2]);
-  if (failed(out))
-    return failure();
-  n.setOutput(0, *out);
-  return success();
+  return n.setResult(n.create<SelectOp>(operands[0],                                       operands[1], operands[2]));
 }
 
 LogicalResult importCast(NodeImporter &n) {
@@ -116,11 +99,7 @@ LogicalResult importCast(NodeImporter &n) {
   Type to = elementTypeFromOnnx(n.attrInt("to", 0), n.context(), error);
   if (!to)
     return n.fail("Cast 'to': " + error);
-  FailureOr<Value> out = n.create<CastOp>(n.inputType(0).clone(to), n.input(0));
-  if (failed(out))
-    return failure();
-  n.setOutput(0, *out);
-  return success();
+  return n.setResult(n.create<CastOp>(n.inputType(0).clone(to), n.input(0)));
 }
 
 LogicalResult importIdentity(NodeImporter &n) {
@@ -176,11 +155,7 @@ LogicalResult importLeakyRelu(NodeImporter &n) {
   FailureOr<Value> scaled = n.create<MulOp>(x, alpha);
   if (failed(neg) || failed(scaled))
     return failure();
-  FailureOr<Value> out = n.create<SelectOp>(*neg, *scaled, x);
-  if (failed(out))
-    return failure();
-  n.setOutput(0, *out);
-  return success();
+  return n.setResult(n.create<SelectOp>(*neg, *scaled, x));
 }
 
 /// Softplus: log(exp(x) + 1).
@@ -194,11 +169,7 @@ LogicalResult importSoftplus(NodeImporter &n) {
   FailureOr<Value> sum = n.create<AddOp>(*e, n.splatLike(x, 1.0));
   if (failed(sum))
     return failure();
-  FailureOr<Value> out = n.create<LogOp>(*sum);
-  if (failed(out))
-    return failure();
-  n.setOutput(0, *out);
-  return success();
+  return n.setResult(n.create<LogOp>(*sum));
 }
 
 } // namespace

@@ -19,14 +19,6 @@ using namespace kiln::onnx_import;
 
 namespace {
 
-/// Applies `fn` to a value and records the result as output 0.
-LogicalResult setResult(NodeImporter &n, FailureOr<Value> value) {
-  if (failed(value))
-    return failure();
-  n.setOutput(0, *value);
-  return success();
-}
-
 //===----------------------------------------------------------------------===//
 // MatMul and Gemm
 //===----------------------------------------------------------------------===//
@@ -74,7 +66,7 @@ FailureOr<Value> buildNumpyMatmul(NodeImporter &n, Value a, Value b) {
 LogicalResult importMatMul(NodeImporter &n) {
   if (failed(n.expectInputs(2, 2)))
     return failure();
-  return setResult(n, buildNumpyMatmul(n, n.input(0), n.input(1)));
+  return n.setResult(buildNumpyMatmul(n, n.input(0), n.input(1)));
 }
 
 FailureOr<Value> transpose2d(NodeImporter &n, Value v) {
@@ -113,7 +105,7 @@ LogicalResult importGemm(NodeImporter &n) {
       return failure();
     y = n.create<AddOp>(*y, *c);
   }
-  return setResult(n, y);
+  return n.setResult(y);
 }
 
 //===----------------------------------------------------------------------===//
@@ -255,7 +247,7 @@ LogicalResult importConv(NodeImporter &n) {
     if (failed(y))
       return failure();
   }
-  return setResult(n, fromNCHW(n, *y, xType.getRank()));
+  return n.setResult(fromNCHW(n, *y, xType.getRank()));
 }
 
 template <bool IsMax> LogicalResult importPool(NodeImporter &n) {
@@ -289,7 +281,7 @@ template <bool IsMax> LogicalResult importPool(NodeImporter &n) {
                                     w->dilations, countPad);
   if (failed(y))
     return failure();
-  return setResult(n, fromNCHW(n, *y, xType.getRank()));
+  return n.setResult(fromNCHW(n, *y, xType.getRank()));
 }
 
 /// GlobalAveragePool / GlobalMaxPool: a reduction over every spatial axis.
@@ -300,7 +292,7 @@ template <typename ReduceOpT> LogicalResult importGlobalPool(NodeImporter &n) {
   if (rank < 3)
     return n.fail("input must have rank >= 3 (N, C, spatial...)");
   SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(2, rank));
-  return setResult(n, n.create<ReduceOpT>(n.input(0), axes, true));
+  return n.setResult(n.create<ReduceOpT>(n.input(0), axes, true));
 }
 
 //===----------------------------------------------------------------------===//
@@ -349,7 +341,7 @@ LogicalResult importBatchNorm(NodeImporter &n) {
   FailureOr<Value> scaled = n.create<MulOp>(*centered, *f);
   if (failed(scaled))
     return failure();
-  return setResult(n, n.create<AddOp>(*scaled, *b));
+  return n.setResult(n.create<AddOp>(*scaled, *b));
 }
 
 /// Softmax and LogSoftmax. Before opset 13 the input is coerced to 2-D at
@@ -367,7 +359,7 @@ template <typename OpT> LogicalResult importSoftmax(NodeImporter &n) {
   if (failed(axis))
     return failure();
   if (!coerce || *axis == rank - 1)
-    return setResult(n, n.create<OpT>(n.input(0), *axis));
+    return n.setResult(n.create<OpT>(n.input(0), *axis));
   if (!type.hasStaticShape())
     return n.fail("opset < 13 softmax needs static shapes");
   int64_t outer = 1, inner = 1;
@@ -379,7 +371,7 @@ template <typename OpT> LogicalResult importSoftmax(NodeImporter &n) {
   FailureOr<Value> y = n.create<OpT>(*flat, 1);
   if (failed(y))
     return failure();
-  return setResult(n, n.reshape(*y, type.getShape()));
+  return n.setResult(n.reshape(*y, type.getShape()));
 }
 
 /// Dropout in inference mode is the identity (the mask is all true).

@@ -55,16 +55,9 @@ LogicalResult importReduce(NodeImporter &n) {
     }
     axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
   }
-  SmallVector<int64_t> normalized;
-  for (int64_t axis : axes) {
-    FailureOr<int64_t> a = n.normalizeAxis(axis, rank);
-    if (failed(a))
-      return failure();
-    normalized.push_back(*a);
-  }
-  llvm::sort(normalized);
-  normalized.erase(std::unique(normalized.begin(), normalized.end()),
-                   normalized.end());
+  FailureOr<SmallVector<int64_t>> normalized = n.normalizeAxes(axes, rank);
+  if (failed(normalized))
+    return failure();
 
   Value x = n.input(0);
   FailureOr<Value> v = x;
@@ -77,7 +70,7 @@ LogicalResult importReduce(NodeImporter &n) {
   if (failed(v))
     return failure();
   bool keep = n.attrInt("keepdims", 1);
-  v = n.create<ReduceOpT>(*v, normalized, keep);
+  v = n.create<ReduceOpT>(*v, *normalized, keep);
   if (failed(v))
     return failure();
   if constexpr (post == Post::Sqrt)

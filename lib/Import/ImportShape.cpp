@@ -19,13 +19,6 @@ using namespace kiln::onnx_import;
 
 namespace {
 
-LogicalResult setResult(NodeImporter &n, FailureOr<Value> value) {
-  if (failed(value))
-    return failure();
-  n.setOutput(0, *value);
-  return success();
-}
-
 /// A kiln.constant of i64 values.
 Value i64Constant(NodeImporter &n, ArrayRef<int64_t> values,
                   ArrayRef<int64_t> shape) {
@@ -46,23 +39,6 @@ readAxes(NodeImporter &n, int inputIndex, int64_t inputSinceOpset) {
   if (failed(axes))
     return failure();
   return std::optional<SmallVector<int64_t>>(*axes);
-}
-
-/// Normalizes and sorts axes for `rank`; rejects duplicates.
-FailureOr<SmallVector<int64_t>> normalizeAxes(NodeImporter &n,
-                                              ArrayRef<int64_t> axes,
-                                              int64_t rank) {
-  SmallVector<int64_t> out;
-  for (int64_t axis : axes) {
-    FailureOr<int64_t> a = n.normalizeAxis(axis, rank);
-    if (failed(a))
-      return failure();
-    out.push_back(*a);
-  }
-  llvm::sort(out);
-  if (std::adjacent_find(out.begin(), out.end()) != out.end())
-    return n.fail("axes contain a duplicate");
-  return out;
 }
 
 LogicalResult requireStatic(NodeImporter &n, RankedTensorType type,
@@ -113,7 +89,7 @@ LogicalResult importReshape(NodeImporter &n) {
                     " elements do not divide into " + Twine(known));
     shape[inferred] = total / known;
   }
-  return setResult(n, n.reshape(n.input(0), shape));
+  return n.setResult(n.reshape(n.input(0), shape));
 }
 
 LogicalResult importFlatten(NodeImporter &n) {
@@ -132,7 +108,7 @@ LogicalResult importFlatten(NodeImporter &n) {
   int64_t outer = 1, inner = 1;
   for (int64_t i = 0; i < rank; ++i)
     (i < axis ? outer : inner) *= type.getDimSize(i);
-  return setResult(n, n.reshape(n.input(0), {outer, inner}));
+  return n.setResult(n.reshape(n.input(0), {outer, inner}));
 }
 
 LogicalResult importSqueeze(NodeImporter &n) {
@@ -144,7 +120,7 @@ LogicalResult importSqueeze(NodeImporter &n) {
     return failure();
   SmallVector<int64_t> drop;
   if (*axes) {
-    FailureOr<SmallVector<int64_t>> norm = normalizeAxes(n, **axes, type.getRank());
+    FailureOr<SmallVector<int64_t>> norm = n.normalizeAxes(**axes, type.getRank());
     if (failed(norm))
       return failure();
     drop = *norm;
@@ -163,7 +139,7 @@ LogicalResult importSqueeze(NodeImporter &n) {
       return n.fail("cannot squeeze dimension " + Twine(i) + " of size " +
                     Twine(type.getDimSize(i)));
   }
-  return setResult(n, n.reshape(n.input(0), shape));
+  return n.setResult(n.reshape(n.input(0), shape));
 }
 
 LogicalResult importUnsqueeze(NodeImporter &n) {
@@ -176,7 +152,7 @@ LogicalResult importUnsqueeze(NodeImporter &n) {
   if (!*axes)
     return n.fail("Unsqueeze needs axes");
   int64_t outRank = type.getRank() + (*axes)->size();
-  FailureOr<SmallVector<int64_t>> norm = normalizeAxes(n, **axes, outRank);
+  FailureOr<SmallVector<int64_t>> norm = n.normalizeAxes(**axes, outRank);
   if (failed(norm))
     return failure();
   SmallVector<int64_t> shape;
@@ -184,7 +160,7 @@ LogicalResult importUnsqueeze(NodeImporter &n) {
   size_t next = 0;
   for (int64_t i = 0; i < outRank; ++i)
     shape.push_back(llvm::is_contained(*norm, i) ? 1 : inDims[next++]);
-  return setResult(n, n.reshape(n.input(0), shape));
+  return n.setResult(n.reshape(n.input(0), shape));
 }
 
 LogicalResult importTranspose(NodeImporter &n) {
@@ -193,7 +169,7 @@ LogicalResult importTranspose(NodeImporter &n) {
   int64_t rank = n.inputType(0).getRank();
   SmallVector<int64_t> perm = n.attrInts("perm").value_or(
       llvm::to_vector(llvm::reverse(llvm::seq<int64_t>(0, rank))));
-  return setResult(n, n.create<TransposeOp>(n.input(0), perm));
+  return n.setResult(n.create<TransposeOp>(n.input(0), perm));
 }
 
 /// Slice with ONNX's clamping; negative steps become a Gather with literal
@@ -276,7 +252,7 @@ LogicalResult importSlice(NodeImporter &n) {
     Value idx = i64Constant(n, indices, {(int64_t)indices.size()});
     out = n.create<GatherOp>(*out, idx, axis);
   }
-  return setResult(n, out);
+  return n.setResult(out);
 }
 
 LogicalResult importConcat(NodeImporter &n) {
@@ -290,7 +266,7 @@ LogicalResult importConcat(NodeImporter &n) {
   FailureOr<int64_t> axis = n.normalizeAxis(n.attrInt("axis", 0), rank);
   if (failed(axis))
     return failure();
-  return setResult(n, n.create<ConcatOp>(inputs, *axis));
+  return n.setResult(n.create<ConcatOp>(inputs, *axis));
 }
 
 LogicalResult importGather(NodeImporter &n) {
@@ -300,7 +276,7 @@ LogicalResult importGather(NodeImporter &n) {
       n.normalizeAxis(n.attrInt("axis", 0), n.inputType(0).getRank());
   if (failed(axis))
     return failure();
-  return setResult(n, n.create<GatherOp>(n.input(0), n.input(1), *axis));
+  return n.setResult(n.create<GatherOp>(n.input(0), n.input(1), *axis));
 }
 
 /// Pad in constant mode; negative pads crop through a slice.
@@ -379,7 +355,7 @@ LogicalResult importPad(NodeImporter &n) {
       isa<FloatType>(element)
           ? TypedAttr(n.b().getFloatAttr(element, value))
           : TypedAttr(n.b().getIntegerAttr(element, (int64_t)value));
-  return setResult(n, n.create<PadOp>(x, low, high, padValue));
+  return n.setResult(n.create<PadOp>(x, low, high, padValue));
 }
 
 LogicalResult importExpand(NodeImporter &n) {
@@ -392,14 +368,14 @@ LogicalResult importExpand(NodeImporter &n) {
       broadcastShapes(n.inputType(0).getShape(), *shape);
   if (!target)
     return n.fail("input shape does not broadcast to the requested shape");
-  return setResult(n, n.broadcastTo(n.input(0), *target));
+  return n.setResult(n.broadcastTo(n.input(0), *target));
 }
 
 LogicalResult importConstant(NodeImporter &n) {
   if (failed(n.expectInputs(0, 0)))
     return failure();
   if (const onnx::AttributeProto *value = n.attr("value"))
-    return setResult(n, n.tensorConstant(value->t()));
+    return n.setResult(n.tensorConstant(value->t()));
   auto makeF32 = [&](ArrayRef<float> values, ArrayRef<int64_t> shape) {
     auto type = RankedTensorType::get(shape, n.b().getF32Type());
     return ConstantOp::create(n.b(), n.location(),

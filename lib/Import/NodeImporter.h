@@ -128,6 +128,13 @@ public:
     if (wantsOutput(i))
       scope.define(node.output(i), value);
   }
+  /// Defines output 0 from a creation result; passes a failure through.
+  mlir::LogicalResult setResult(mlir::FailureOr<mlir::Value> value) {
+    if (mlir::failed(value))
+      return mlir::failure();
+    setOutput(0, *value);
+    return mlir::success();
+  }
 
   //===--- Building -------------------------------------------------------===//
 
@@ -150,6 +157,9 @@ public:
   /// Normalizes a possibly negative axis; emits a diagnostic when out of
   /// range.
   mlir::FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+  /// Normalizes and sorts a list of axes; rejects duplicates.
+  mlir::FailureOr<llvm::SmallVector<int64_t>>
+  normalizeAxes(llvm::ArrayRef<int64_t> axes, int64_t rank);
 
   /// Numpy-broadcasts `value` to `shape` (no-op when already that shape).
   mlir::FailureOr<mlir::Value> broadcastTo(mlir::Value value,
