@@ -211,6 +211,26 @@ func.func @slice_out_of_range(%a: tensor<4x5xf32>) {
 
 // -----
 
+// offsets + (sizes - 1) * strides would overflow int64 here; the check must
+// not wrap around and accept the slice.
+func.func @slice_overflowing_extent(%a: tensor<8xf32>) {
+  // expected-error @+2 {{dimension 0: slice reads past the end of extent 8}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.slice %a {offsets = array<i64: 0>, sizes = array<i64: 4611686018427387904>, strides = array<i64: 4>} : tensor<8xf32> -> tensor<4611686018427387904xf32>
+  return
+}
+
+// -----
+
+func.func @slice_offset_at_end(%a: tensor<4x5xf32>) {
+  // expected-error @+2 {{dimension 0: slice reads past the end of extent 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.slice %a {offsets = array<i64: 4, 0>, sizes = array<i64: 1, 5>, strides = array<i64: 1, 1>} : tensor<4x5xf32> -> tensor<1x5xf32>
+  return
+}
+
+// -----
+
 func.func @slice_negative_offset(%a: tensor<4x5xf32>) {
   // expected-error @+2 {{dimension 0: offsets and sizes must be >= 0 and strides >= 1}}
   // expected-error @+1 {{failed to infer returned types}}

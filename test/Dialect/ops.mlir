@@ -122,6 +122,12 @@ func.func @shapes(%v: tensor<16xf32>, %x: tensor<2x3x4xf32>, %d: tensor<?x3xf32>
   %5 = kiln.transpose %d {permutation = array<i64: 1, 0>} : tensor<?x3xf32> -> tensor<3x?xf32>
   // CHECK: kiln.slice %{{.*}} {offsets = array<i64: 0, 1, 0>, sizes = array<i64: 2, 1, 2>, strides = array<i64: 1, 1, 3>} : tensor<2x3x4xf32> -> tensor<2x1x2xf32>
   %6 = kiln.slice %x {offsets = array<i64: 0, 1, 0>, sizes = array<i64: 2, 1, 2>, strides = array<i64: 1, 1, 3>} : tensor<2x3x4xf32> -> tensor<2x1x2xf32>
+  // An empty slice may start anywhere, even past the end.
+  // CHECK: kiln.slice %{{.*}} {offsets = array<i64: 0, 7, 0>, sizes = array<i64: 2, 0, 4>, strides = array<i64: 1, 1, 1>} : tensor<2x3x4xf32> -> tensor<2x0x4xf32>
+  %e = kiln.slice %x {offsets = array<i64: 0, 7, 0>, sizes = array<i64: 2, 0, 4>, strides = array<i64: 1, 1, 1>} : tensor<2x3x4xf32> -> tensor<2x0x4xf32>
+  // The last element read is exactly the last one: 1 + (2 - 1) * 2 = 3.
+  // CHECK: kiln.slice %{{.*}} {offsets = array<i64: 0, 0, 1>, sizes = array<i64: 2, 3, 2>, strides = array<i64: 1, 1, 2>} : tensor<2x3x4xf32> -> tensor<2x3x2xf32>
+  %f = kiln.slice %x {offsets = array<i64: 0, 0, 1>, sizes = array<i64: 2, 3, 2>, strides = array<i64: 1, 1, 2>} : tensor<2x3x4xf32> -> tensor<2x3x2xf32>
   // CHECK: kiln.concat %{{.*}}, %{{.*}} {axis = 1 : i64} : (tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> tensor<2x6x4xf32>
   %7 = kiln.concat %x, %x {axis = 1 : i64} : (tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> tensor<2x6x4xf32>
   // CHECK: kiln.concat %{{.*}}, %{{.*}} {axis = 0 : i64} : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>

@@ -79,7 +79,8 @@ cl::opt<std::string> targetOpt(
 cl::opt<std::string> pipelineOpt(
     "pipeline",
     cl::desc("Passes to run on the kiln program before lowering, in "
-             "kiln-opt syntax, e.g. \"canonicalize,kiln-cost-report\""),
+             "kiln-opt syntax, e.g. "
+             "\"canonicalize,func.func(kiln-cost-report)\""),
     cl::init(""), cl::cat(category));
 cl::opt<bool> printIR("print-ir",
                       cl::desc("Print the kiln program that is compiled"),
@@ -281,8 +282,9 @@ int runTool() {
                 " outputs but the model produces " +
                 llvm::Twine(entry.getNumResults()));
 
-  // Implicit nesting: a function pass such as kiln-cost-report may be named
-  // without spelling out "func.func(...)".
+  // Implicit nesting makes the pipeline parser reject a pass anchored on
+  // another op (e.g. a bare function pass) with a one-line reason, instead of
+  // failing at run time with a dump of the whole module.
   PassManager pm(&context, ModuleOp::getOperationName(),
                  OpPassManager::Nesting::Implicit);
   if (!pipelineOpt.empty()) {

@@ -70,11 +70,13 @@ std::optional<int64_t> MatmulOp::getFlops() {
 
 std::optional<int64_t> Conv2dOp::getFlops() {
   std::optional<int64_t> out = numElements(getResult().getType());
-  std::optional<int64_t> filter = numElements(getFilter().getType());
-  if (!out || !filter)
+  RankedTensorType filter = getFilter().getType();
+  if (!out || !filter.hasStaticShape())
     return std::nullopt;
-  // Each output element reads one filter's C/groups x KH x KW window.
-  int64_t perOutput = *filter / getFilter().getType().getDimSize(0);
+  // Each output element reads one filter's C/groups x KH x KW window. (Not
+  // numElements(filter) / F: a filter with F = 0 would divide by zero.)
+  int64_t perOutput =
+      filter.getDimSize(1) * filter.getDimSize(2) * filter.getDimSize(3);
   return 2 * *out * perOutput;
 }
 

@@ -224,8 +224,10 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
                                ": offsets and sizes must be >= 0 and "
                                "strides >= 1");
     int64_t dim = in.getDimSize(i);
+    // offsets + (sizes - 1) * strides < dim, without overflowing int64.
     if (!isDyn(dim) && sizes[i] > 0 &&
-        offsets[i] + (sizes[i] - 1) * strides[i] >= dim)
+        (offsets[i] >= dim ||
+         sizes[i] - 1 > (dim - 1 - offsets[i]) / strides[i]))
       return emitOptionalError(loc, "dimension ", i, ": slice reads past the "
                                "end of extent ", dim);
   }
