@@ -453,4 +453,12 @@ class Kiln_SoftmaxLikeOp<string mnemonic, string doc>
 def Kiln_SoftmaxOp : Kiln_SoftmaxLikeOp<"softmax", "Softmax">;
 def Kiln_LogSoftmaxOp : Kiln_SoftmaxLikeOp<"log_softmax", "Log of softmax">;
 
+//===----------------------------------------------------------------------===//
+// Training: gradients (KilnGradientOps.td) and training-mode primitives such
+// as random masks (KilnTrainingOps.td).
+//===----------------------------------------------------------------------===//
+
+include "KilnGradientOps.td"
+include "KilnTrainingOps.td"
+
 #endif // KILN_OPS_TD

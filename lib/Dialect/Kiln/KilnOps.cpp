@@ -495,3 +495,15 @@ template <typename OpT> static LogicalResult verifySoftmaxAxis(OpT op) {
 
 LogicalResult SoftmaxOp::verify() { return verifySoftmaxAxis(*this); }
 LogicalResult LogSoftmaxOp::verify() { return verifySoftmaxAxis(*this); }
+
+//===----------------------------------------------------------------------===//
+// GradientOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GradientOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
+  for (Value v : adaptor.getWrt())
+    types.push_back(v.getType());
+  return success();
+}
