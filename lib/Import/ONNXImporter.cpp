@@ -143,7 +143,10 @@ LogicalResult GraphImporter::importInitializers(const onnx::GraphProto &graph) {
     if (!value)
       return fail(fileLoc(), "initializer '" + init.name() + "': " + error);
     Location loc = NameLoc::get(StringAttr::get(context, init.name()));
-    scope.define(init.name(), ConstantOp::create(builder, loc, value));
+    auto constant = ConstantOp::create(builder, loc, value);
+    // The name lets passes such as make-train-step find weights.
+    constant->setAttr(kOnnxNameAttr, builder.getStringAttr(init.name()));
+    scope.define(init.name(), constant);
   }
   return success();
 }
