@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Import/ONNXImporter.h"
+#include "kiln/Support/Diagnostics.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/InitAllTranslations.h"
@@ -24,6 +25,8 @@ static void registerImportONNX() {
   TranslateToMLIRRegistration importOnnx(
       "import-onnx", "import an ONNX model (.onnx) into the kiln dialect",
       [](llvm::SourceMgr &sourceMgr, MLIRContext *context) {
+        // Import errors name the ONNX node, as in kiln-opt and kiln-run.
+        kiln::OneLineDiagnostics diagnostics(*context, "kiln-translate");
         const llvm::MemoryBuffer *file =
             sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
         OwningOpRef<ModuleOp> module = kiln::importONNXBytes(
