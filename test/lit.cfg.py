@@ -26,3 +26,11 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 if os.path.isdir(config.onnx_test_data):
     config.available_features.add("onnx-testdata")
+
+# PyTorch (python3-torch, scripts/install-reference-deps.sh) is needed only
+# to regenerate reference data, never to run the suite.
+import subprocess
+if subprocess.call(["/usr/bin/python3", "-c",
+                    "import importlib.util, sys; "
+                    "sys.exit(importlib.util.find_spec('torch') is None)"]) == 0:
+    config.available_features.add("torch")

@@ -38,6 +38,13 @@ def Kiln_BoolTensor : RankedTensorOf<[I1]>;
 class Kiln_Op<string mnemonic, list<Trait> traits = []>
     : Op<Kiln_Dialect, mnemonic, !listconcat([Pure], traits)>;
 
+// The op has a reverse-mode gradient rule (buildGradients), implemented in
+// lib/Dialect/Kiln/KilnGradients*.cpp. Ops without a gradient (compare,
+// floor, ...) still declare it and return no operand gradients, so that the
+// autodiff pass can tell "no gradient" from "no rule".
+def Kiln_Differentiable
+    : DeclareOpInterfaceMethods<Kiln_DifferentiableOpInterface>;
+
 // An op whose cost is one operation per result element.
 class Kiln_ElementwiseOp<string mnemonic, list<Trait> traits = []>
     : Kiln_Op<mnemonic, !listconcat([Elementwise, Kiln_CostOpInterface],
@@ -51,7 +58,8 @@ class Kiln_ElementwiseOp<string mnemonic, list<Trait> traits = []>
 }
 
 class Kiln_UnaryOp<string mnemonic, Type operandType, string doc>
-    : Kiln_ElementwiseOp<mnemonic, [SameOperandsAndResultType]> {
+    : Kiln_ElementwiseOp<mnemonic, [SameOperandsAndResultType,
+                                    Kiln_Differentiable]> {
   let summary = "Elementwise " # mnemonic;
   let description = doc;
   let arguments = (ins operandType:$input);
@@ -61,7 +69,8 @@ class Kiln_UnaryOp<string mnemonic, Type operandType, string doc>
 
 class Kiln_BinaryOp<string mnemonic, Type operandType, string doc,
                     list<Trait> traits = []>
-    : Kiln_ElementwiseOp<mnemonic, !listconcat([SameOperandsAndResultType],
+    : Kiln_ElementwiseOp<mnemonic, !listconcat([SameOperandsAndResultType,
+                                                Kiln_Differentiable],
                                                traits)> {
   let summary = "Elementwise " # mnemonic;
   let description = doc # [{
@@ -79,7 +88,7 @@ class Kiln_BinaryOp<string mnemonic, Type operandType, string doc,
 //===----------------------------------------------------------------------===//
 
 def Kiln_ConstantOp : Kiln_Op<"constant",
-    [ConstantLike, InferTypeOpAdaptor]> {
+    [ConstantLike, InferTypeOpAdaptor, Kiln_Differentiable]> {
   let summary = "A tensor literal";
   let description = [{
     Materializes a dense tensor literal. Weights imported from ONNX
@@ -160,7 +169,7 @@ def Kiln_ComparePredicate : I64EnumAttr<"ComparePredicate",
 }
 
 def Kiln_CompareOp : Kiln_ElementwiseOp<"compare",
-    [SameTypeOperands, InferTypeOpAdaptor]> {
+    [SameTypeOperands, InferTypeOpAdaptor, Kiln_Differentiable]> {
   let summary = "Elementwise comparison giving a boolean tensor";
   let description = [{
     Compares two tensors of one type elementwise; the result holds `i1`.
@@ -178,7 +187,7 @@ def Kiln_CompareOp : Kiln_ElementwiseOp<"compare",
 
 def Kiln_SelectOp : Kiln_ElementwiseOp<"select",
     [AllTypesMatch<["true_value", "false_value", "result"]>,
-     AllShapesMatch<["condition", "result"]>]> {
+     AllShapesMatch<["condition", "result"]>, Kiln_Differentiable]> {
   let summary = "Elementwise choice between two tensors";
   let description = [{
     `condition ? true_value : false_value`, element by element.
@@ -192,7 +201,8 @@ def Kiln_SelectOp : Kiln_ElementwiseOp<"select",
   }];
 }
 
-def Kiln_CastOp : Kiln_ElementwiseOp<"cast", [AllShapesMatch<["input", "result"]>]> {
+def Kiln_CastOp : Kiln_ElementwiseOp<"cast",
+    [AllShapesMatch<["input", "result"]>, Kiln_Differentiable]> {
   let summary = "Elementwise conversion to another element type";
   let description = [{
     Converts each element: float to integer truncates toward zero, integer
@@ -208,7 +218,8 @@ def Kiln_CastOp : Kiln_ElementwiseOp<"cast", [AllShapesMatch<["input", "result"]
 // Shape manipulation
 //===----------------------------------------------------------------------===//
 
-def Kiln_BroadcastOp : Kiln_Op<"broadcast", [Kiln_CostOpInterface]> {
+def Kiln_BroadcastOp : Kiln_Op<"broadcast",
+    [Kiln_CostOpInterface, Kiln_Differentiable]> {
   let summary = "Numpy-style broadcast to a larger shape";
   let description = [{
     Aligns the input's dimensions to the right of the result's and repeats
@@ -230,7 +241,8 @@ def Kiln_BroadcastOp : Kiln_Op<"broadcast", [Kiln_CostOpInterface]> {
   }];
 }
 
-def Kiln_ReshapeOp : Kiln_Op<"reshape", [Kiln_CostOpInterface]> {
+def Kiln_ReshapeOp : Kiln_Op<"reshape",
+    [Kiln_CostOpInterface, Kiln_Differentiable]> {
   let summary = "Reinterprets the elements in row-major order";
   let description = [{
     The result has the same elements in the same row-major order and a new
@@ -247,7 +259,7 @@ def Kiln_ReshapeOp : Kiln_Op<"reshape", [Kiln_CostOpInterface]> {
 }
 
 def Kiln_TransposeOp : Kiln_Op<"transpose",
-    [InferTypeOpAdaptor, Kiln_CostOpInterface]> {
+    [InferTypeOpAdaptor, Kiln_CostOpInterface, Kiln_Differentiable]> {
   let summary = "Permutes dimensions";
   let description = [{
     Result dimension `i` is input dimension `permutation[i]`.
@@ -263,7 +275,8 @@ def Kiln_TransposeOp : Kiln_Op<"transpose",
   }];
 }
 
-def Kiln_SliceOp : Kiln_Op<"slice", [InferTypeOpAdaptor, Kiln_CostOpInterface]> {
+def Kiln_SliceOp : Kiln_Op<"slice",
+    [InferTypeOpAdaptor, Kiln_CostOpInterface, Kiln_Differentiable]> {
   let summary = "A strided box of a tensor";
   let description = [{
     Takes `sizes[i]` elements along dimension `i`, starting at `offsets[i]`
@@ -280,7 +293,8 @@ def Kiln_SliceOp : Kiln_Op<"slice", [InferTypeOpAdaptor, Kiln_CostOpInterface]> 
   }];
 }
 
-def Kiln_ConcatOp : Kiln_Op<"concat", [InferTypeOpAdaptor, Kiln_CostOpInterface]> {
+def Kiln_ConcatOp : Kiln_Op<"concat",
+    [InferTypeOpAdaptor, Kiln_CostOpInterface, Kiln_Differentiable]> {
   let summary = "Joins tensors along one dimension";
   let description = [{
     All inputs share the element type and every dimension except `axis`.
@@ -294,7 +308,8 @@ def Kiln_ConcatOp : Kiln_Op<"concat", [InferTypeOpAdaptor, Kiln_CostOpInterface]
   }];
 }
 
-def Kiln_GatherOp : Kiln_Op<"gather", [InferTypeOpAdaptor, Kiln_CostOpInterface]> {
+def Kiln_GatherOp : Kiln_Op<"gather",
+    [InferTypeOpAdaptor, Kiln_CostOpInterface, Kiln_Differentiable]> {
   let summary = "Selects slices along an axis by integer indices";
   let description = [{
     `result[a..., i..., b...] = data[a..., indices[i...], b...]` where `a`
@@ -313,7 +328,8 @@ def Kiln_GatherOp : Kiln_Op<"gather", [InferTypeOpAdaptor, Kiln_CostOpInterface]
   }];
 }
 
-def Kiln_PadOp : Kiln_Op<"pad", [InferTypeOpAdaptor, Kiln_CostOpInterface]> {
+def Kiln_PadOp : Kiln_Op<"pad",
+    [InferTypeOpAdaptor, Kiln_CostOpInterface, Kiln_Differentiable]> {
   let summary = "Pads with a constant";
   let description = [{
     Adds `low[i]` elements before and `high[i]` after dimension `i`, all
@@ -333,7 +349,8 @@ def Kiln_PadOp : Kiln_Op<"pad", [InferTypeOpAdaptor, Kiln_CostOpInterface]> {
 // Contractions
 //===----------------------------------------------------------------------===//
 
-def Kiln_MatmulOp : Kiln_Op<"matmul", [InferTypeOpAdaptor, Kiln_CostOpInterface]> {
+def Kiln_MatmulOp : Kiln_Op<"matmul",
+    [InferTypeOpAdaptor, Kiln_CostOpInterface, Kiln_Differentiable]> {
   let summary = "Batched matrix product";
   let description = [{
     `[..., M, K] x [..., K, N] -> [..., M, N]`. Both operands have the same
@@ -350,7 +367,8 @@ def Kiln_MatmulOp : Kiln_Op<"matmul", [InferTypeOpAdaptor, Kiln_CostOpInterface]
   }];
 }
 
-def Kiln_Conv2dOp : Kiln_Op<"conv2d", [InferTypeOpAdaptor, Kiln_CostOpInterface]> {
+def Kiln_Conv2dOp : Kiln_Op<"conv2d",
+    [InferTypeOpAdaptor, Kiln_CostOpInterface, Kiln_Differentiable]> {
   let summary = "2-D convolution, NCHW input and FCHW filter";
   let description = [{
     Cross-correlation of `input[N, C, H, W]` with `filter[F, C/groups, KH, KW]`
@@ -377,7 +395,8 @@ def Kiln_Conv2dOp : Kiln_Op<"conv2d", [InferTypeOpAdaptor, Kiln_CostOpInterface]
 //===----------------------------------------------------------------------===//
 
 class Kiln_Pool2dOp<string mnemonic, string doc, dag extraArgs>
-    : Kiln_Op<mnemonic, [InferTypeOpAdaptor, Kiln_CostOpInterface]> {
+    : Kiln_Op<mnemonic, [InferTypeOpAdaptor, Kiln_CostOpInterface,
+                         Kiln_Differentiable]> {
   let summary = "2-D " # mnemonic # " over an NCHW tensor";
   let description = doc # [{
 
@@ -408,7 +427,8 @@ def Kiln_AvgPool2dOp : Kiln_Pool2dOp<"avg_pool2d",
 //===----------------------------------------------------------------------===//
 
 class Kiln_ReduceOp<string mnemonic, string doc>
-    : Kiln_Op<mnemonic, [InferTypeOpAdaptor, Kiln_CostOpInterface]> {
+    : Kiln_Op<mnemonic, [InferTypeOpAdaptor, Kiln_CostOpInterface,
+                         Kiln_Differentiable]> {
   let summary = "Reduction (" # mnemonic # ") over axes";
   let description = doc # [{
 
@@ -433,7 +453,8 @@ def Kiln_ReduceMinOp : Kiln_ReduceOp<"reduce_min", "Smallest element.">;
 def Kiln_ReduceProdOp : Kiln_ReduceOp<"reduce_prod", "Product of the elements.">;
 
 class Kiln_SoftmaxLikeOp<string mnemonic, string doc>
-    : Kiln_Op<mnemonic, [SameOperandsAndResultType, Kiln_CostOpInterface]> {
+    : Kiln_Op<mnemonic, [SameOperandsAndResultType, Kiln_CostOpInterface,
+                         Kiln_Differentiable]> {
   let summary = doc;
   let description = doc # [{ along one `axis`, computed stably (the maximum
     is subtracted first). Kept as one op because its gradient and its fused

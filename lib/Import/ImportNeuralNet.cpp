@@ -5,9 +5,10 @@
 //===----------------------------------------------------------------------===//
 //
 // MatMul, Gemm, Conv, pooling, inference BatchNormalization, Softmax and
-// LogSoftmax, Dropout in inference mode. ONNX's sugar is decomposed here:
-// Gemm's transposes and scaling, numpy-batched MatMul, auto_pad and
-// ceil_mode, 1-D convolution and pooling as 2-D with a unit height.
+// LogSoftmax, Dropout in inference mode (their training modes are in
+// ImportTraining.cpp). ONNX's sugar is decomposed here: Gemm's transposes
+// and scaling, numpy-batched MatMul, auto_pad and ceil_mode, 1-D convolution
+// and pooling as 2-D with a unit height.
 //
 //===----------------------------------------------------------------------===//
 
@@ -303,10 +304,13 @@ template <typename ReduceOpT> LogicalResult importGlobalPool(NodeImporter &n) {
 LogicalResult importBatchNorm(NodeImporter &n) {
   if (failed(n.expectInputs(5, 5)))
     return failure();
-  if (n.attrInt("training_mode", 0) || n.wantsOutput(1) || n.wantsOutput(2))
-    return n.fail("training-mode BatchNormalization is not supported yet");
-  if (n.opset() < 7 && n.attr("is_test") && !n.attrInt("is_test", 0))
-    return n.fail("training-mode BatchNormalization is not supported yet");
+  // Training mode (batch statistics, running-stat outputs): ImportTraining.
+  bool extraOutputs = false;
+  for (int i = 1; i < n.numOutputs(); ++i)
+    extraOutputs |= n.wantsOutput(i);
+  if (n.attrInt("training_mode", 0) || extraOutputs ||
+      (n.opset() < 7 && n.attr("is_test") && !n.attrInt("is_test", 0)))
+    return importBatchNormTraining(n);
   RankedTensorType xType = n.inputType(0);
   if (xType.getRank() < 2)
     return n.fail("input must have rank >= 2");
@@ -380,15 +384,14 @@ LogicalResult importDropout(NodeImporter &n) {
     return failure();
   bool training = false;
   if (n.opset() >= 12 && n.hasInput(2)) {
+    // A training_mode computed at run time is handled there too.
     std::optional<SmallVector<int64_t>> mode = n.constantInts(2);
-    if (!mode)
-      return n.fail("a computed training_mode is not supported");
-    training = !mode->empty() && (*mode)[0] != 0;
+    training = !mode || (!mode->empty() && (*mode)[0] != 0);
   }
   if (n.opset() < 7 && n.attr("is_test"))
     training = !n.attrInt("is_test", 0);
   if (training)
-    return n.fail("training-mode Dropout is not supported yet");
+    return importDropoutTraining(n);
   n.setOutput(0, n.input(0));
   if (n.wantsOutput(1))
     n.setOutput(1, n.splat(n.inputType(0).clone(n.b().getI1Type()), 1));

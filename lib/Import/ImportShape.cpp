@@ -4,8 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Reshape, Flatten, Squeeze/Unsqueeze, Transpose, Slice, Concat, Gather, Pad,
-// Expand, Constant, ConstantOfShape and Shape. Shape-carrying inputs must be
+// Reshape, Flatten, Squeeze/Unsqueeze, Transpose, Slice, Concat, Gather,
+// GatherElements, Pad, Expand, Constant, ConstantOfShape and Shape. Shape-carrying inputs must be
 // constants (after specialization they usually are); Shape on a static input
 // folds to a constant so that PyTorch's shape arithmetic imports.
 //
@@ -279,6 +279,91 @@ LogicalResult importGather(NodeImporter &n) {
   return n.setResult(n.create<GatherOp>(n.input(0), n.input(1), *axis));
 }
 
+/// GatherElements (take-along-axis) as a one-hot selection: with C the
+/// data's extent along `axis`, every output element compares its index
+/// with 0..C-1 on a new dimension after `axis`, selects the matching data
+/// element and sums that dimension away. O(outputs x C), but only
+/// elementwise ops and a reduction, which autodiff and fusion already handle
+/// (NegativeLogLikelihoodLoss's ONNX function body gathers this way).
+LogicalResult importGatherElements(NodeImporter &n) {
+  if (failed(n.expectInputs(2, 2)))
+    return failure();
+  RankedTensorType dataType = n.inputType(0), indexType = n.inputType(1);
+  int64_t rank = dataType.getRank();
+  if (indexType.getRank() != rank)
+    return n.fail("indices must have the data's rank");
+  if (!dataType.hasStaticShape() || !indexType.hasStaticShape())
+    return n.fail("GatherElements needs static shapes");
+  if (dataType.getElementType().isInteger(1))
+    return n.fail("GatherElements on booleans is not supported");
+  FailureOr<int64_t> axis = n.normalizeAxis(n.attrInt("axis", 0), rank);
+  if (failed(axis))
+    return failure();
+  int64_t extent = dataType.getDimSize(*axis);
+  ArrayRef<int64_t> outShape = indexType.getShape();
+  // The data box the output reads from: the indices' extents, whole `axis`.
+  SmallVector<int64_t> box(outShape);
+  box[*axis] = extent;
+  for (int64_t i = 0; i < rank; ++i)
+    if (box[i] > dataType.getDimSize(i))
+      return n.fail("indices are larger than the data along axis " + Twine(i));
+  FailureOr<Value> data = n.input(0);
+  if (ArrayRef<int64_t>(box) != dataType.getShape())
+    data = n.create<SliceOp>(n.input(0), SmallVector<int64_t>(rank, 0), box,
+                             SmallVector<int64_t>(rank, 1));
+  if (failed(data))
+    return failure();
+
+  // Shapes with the new class dimension at axis + 1.
+  SmallVector<int64_t> wide(outShape);
+  wide.insert(wide.begin() + *axis + 1, extent);
+  SmallVector<int64_t> indexShape(outShape), dataShape(box), classShape(rank + 1, 1);
+  indexShape.insert(indexShape.begin() + *axis + 1, 1);
+  dataShape.insert(dataShape.begin() + *axis, 1);
+  classShape[*axis + 1] = extent;
+
+  // Negative indices count from the end.
+  Value indices = n.input(1);
+  FailureOr<Value> negative =
+      n.create<CompareOp>(ComparePredicate::lt, indices, n.splatLike(indices, 0));
+  if (failed(negative))
+    return failure();
+  FailureOr<Value> wrapped =
+      n.create<AddOp>(indices, n.splatLike(indices, static_cast<double>(extent)));
+  if (failed(wrapped))
+    return failure();
+  FailureOr<Value> normalized = n.create<SelectOp>(*negative, *wrapped, indices);
+  if (failed(normalized))
+    return failure();
+  FailureOr<Value> index = n.reshape(*normalized, indexShape);
+  if (failed(index) || failed(index = n.broadcastTo(*index, wide)))
+    return failure();
+  SmallVector<APInt> classValues;
+  unsigned width = indexType.getElementTypeBitWidth();
+  for (int64_t c = 0; c < extent; ++c)
+    classValues.push_back(APInt(width, c, /*isSigned=*/true));
+  Value classes = ConstantOp::create(
+      n.b(), n.location(),
+      DenseIntElementsAttr::get(
+          RankedTensorType::get(classShape, indexType.getElementType()),
+          classValues));
+  FailureOr<Value> classesWide = n.broadcastTo(classes, wide);
+  FailureOr<Value> dataWide = n.reshape(*data, dataShape);
+  if (failed(classesWide) || failed(dataWide) ||
+      failed(dataWide = n.broadcastTo(*dataWide, wide)))
+    return failure();
+  FailureOr<Value> oneHot =
+      n.create<CompareOp>(ComparePredicate::eq, *index, *classesWide);
+  if (failed(oneHot))
+    return failure();
+  FailureOr<Value> picked =
+      n.create<SelectOp>(*oneHot, *dataWide, n.splatLike(*dataWide, 0));
+  if (failed(picked))
+    return failure();
+  return n.setResult(
+      n.create<ReduceSumOp>(*picked, ArrayRef<int64_t>{*axis + 1}, false));
+}
+
 /// Pad in constant mode; negative pads crop through a slice.
 LogicalResult importPad(NodeImporter &n) {
   bool attrForm = n.opset() < 11;
@@ -467,6 +552,7 @@ void onnx_import::registerShapeImporters(OpImporterRegistry &r) {
   r.add("Slice", importSlice);
   r.add("Concat", importConcat);
   r.add("Gather", importGather);
+  r.add("GatherElements", importGatherElements);
   r.add("Pad", importPad);
   r.add("Expand", importExpand);
   r.add("Constant", importConstant);

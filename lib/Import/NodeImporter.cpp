@@ -160,6 +160,37 @@ LogicalResult NodeImporter::finishOp(Operation *op) {
   return success();
 }
 
+Value NodeImporter::foldLiterals(Operation *op) {
+  Value result = op->getResult(0);
+  auto type = dyn_cast<RankedTensorType>(result.getType());
+  if (op->getNumResults() != 1 || op->getNumOperands() == 0 || !type ||
+      !isa<IntegerType>(type.getElementType()))
+    return result;
+  SmallVector<Attribute> operands;
+  for (Value v : op->getOperands()) {
+    Attribute literal;
+    if (!matchPattern(v, m_Constant(&literal)))
+      return result;
+    operands.push_back(literal);
+  }
+  SmallVector<OpFoldResult> folded;
+  if (failed(op->fold(operands, folded)) || folded.size() != 1)
+    return result;
+  Value replacement;
+  if (auto attr = dyn_cast<Attribute>(folded[0])) {
+    auto elements = dyn_cast<ElementsAttr>(attr);
+    if (!elements || elements.getType() != type)
+      return result;
+    replacement = ConstantOp::create(builder, loc, elements);
+  } else {
+    replacement = cast<Value>(folded[0]);
+    if (replacement == result)
+      return result;
+  }
+  op->erase();
+  return replacement;
+}
+
 FailureOr<Value> NodeImporter::broadcastTo(Value value,
                                            ArrayRef<int64_t> shape) {
   auto type = cast<RankedTensorType>(value.getType());

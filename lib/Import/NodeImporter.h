@@ -49,6 +49,14 @@ void registerElementwiseImporters(OpImporterRegistry &registry);
 void registerNeuralNetImporters(OpImporterRegistry &registry);
 void registerShapeImporters(OpImporterRegistry &registry);
 void registerReductionImporters(OpImporterRegistry &registry);
+void registerTrainingImporters(OpImporterRegistry &registry);
+/// The ops of the ai.onnx.preview.training domain (Gradient, optimizers).
+void registerPreviewTrainingImporters(OpImporterRegistry &registry);
+
+/// Training-mode BatchNormalization and Dropout (ImportTraining.cpp), which
+/// the inference importers of ImportNeuralNet.cpp hand training nodes to.
+mlir::LogicalResult importBatchNormTraining(NodeImporter &n);
+mlir::LogicalResult importDropoutTraining(NodeImporter &n);
 
 /// Looks up and defines SSA values by ONNX name (owned by the graph importer).
 class ValueScope {
@@ -97,6 +105,11 @@ public:
   mlir::LogicalResult expectInputs(int min, int max);
   /// The value of input `i`; must be present (see expectInputs/hasInput).
   mlir::Value input(int i) const { return scope.lookup(node.input(i)); }
+  /// The value an ONNX name is bound to so far (null if none), e.g. for
+  /// Gradient's `y` and `xs` attributes.
+  mlir::Value lookupName(llvm::StringRef name) const {
+    return scope.lookup(name);
+  }
   mlir::RankedTensorType inputType(int i) const {
     return mlir::cast<mlir::RankedTensorType>(input(i).getType());
   }
@@ -151,7 +164,7 @@ public:
       op = OpT::create(builder, loc, std::forward<Args>(args)...);
     if (mlir::failed(finishOp(op.getOperation())))
       return mlir::failure();
-    return op->getResult(0);
+    return foldLiterals(op.getOperation());
   }
 
   /// Normalizes a possibly negative axis; emits a diagnostic when out of
@@ -180,6 +193,10 @@ private:
   /// Infers the result type (if the op can), then verifies the op; erases it
   /// on failure.
   mlir::LogicalResult finishOp(mlir::Operation *op);
+  /// Folds an op on integer literals into a literal (shape arithmetic, so
+  /// constantInts() sees through Shape -> Slice -> Concat chains); returns
+  /// its result, or the literal that replaced it.
+  mlir::Value foldLiterals(mlir::Operation *op);
 
   const onnx::NodeProto &node;
   mlir::OpBuilder &builder;

@@ -12,6 +12,7 @@
 
 #include "kiln/Import/ONNXImporter.h"
 #include "NodeImporter.h"
+#include "TrainingInfo.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -36,6 +37,17 @@ const OpImporterRegistry &opImporters() {
     registerNeuralNetImporters(r);
     registerShapeImporters(r);
     registerReductionImporters(r);
+    registerTrainingImporters(r);
+    return r;
+  }();
+  return registry;
+}
+
+/// The ops of the ai.onnx.preview.training domain.
+const OpImporterRegistry &previewTrainingImporters() {
+  static const OpImporterRegistry registry = [] {
+    OpImporterRegistry r;
+    registerPreviewTrainingImporters(r);
     return r;
   }();
   return registry;
@@ -44,6 +56,8 @@ const OpImporterRegistry &opImporters() {
 bool isDefaultDomain(const std::string &domain) {
   return domain.empty() || domain == "ai.onnx";
 }
+
+constexpr const char *kPreviewTrainingDomain = "ai.onnx.preview.training";
 
 class GraphImporter {
 public:
@@ -86,13 +100,22 @@ private:
   OpBuilder builder;
   std::string sourceName;
   int64_t opset = 0;
+  /// The version of ai.onnx.preview.training imported (0 if none).
+  int64_t trainingOpset = 0;
   ValueScope scope;
 };
 
 LogicalResult GraphImporter::readOpsets(const onnx::ModelProto &model) {
-  for (const onnx::OperatorSetIdProto &id : model.opset_import())
+  for (const onnx::OperatorSetIdProto &id : model.opset_import()) {
     if (isDefaultDomain(id.domain()))
       opset = id.version();
+    else if (id.domain() == kPreviewTrainingDomain)
+      trainingOpset = id.version();
+  }
+  // A model of training-domain ops only (e.g. one optimizer node) need not
+  // import the default domain; a default-domain node then fails below.
+  if (opset == 0 && trainingOpset != 0)
+    return success();
   if (opset == 0 && model.opset_import_size() == 0)
     opset = 1; // IR version 2 models imply opset 1.
   if (opset == 0)
@@ -152,11 +175,20 @@ LogicalResult GraphImporter::importInitializers(const onnx::GraphProto &graph) {
 }
 
 LogicalResult GraphImporter::importNodes(const onnx::GraphProto &graph) {
-  const OpImporterRegistry &registry = opImporters();
   for (auto [index, node] : llvm::enumerate(graph.node())) {
     Location loc = nodeLoc(node, index);
-    if (!isDefaultDomain(node.domain()))
+    // Each domain has its registry; a node sees its own domain's version.
+    bool training = node.domain() == kPreviewTrainingDomain;
+    if (!training && !isDefaultDomain(node.domain()))
       return fail(loc, "unknown opset domain '" + node.domain() + "'");
+    int64_t version = training ? trainingOpset : opset;
+    if (version == 0)
+      return fail(loc, Twine("the model does not import the domain of this "
+                             "node ('") +
+                           (training ? kPreviewTrainingDomain : "ai.onnx") +
+                           "')");
+    const OpImporterRegistry &registry =
+        training ? previewTrainingImporters() : opImporters();
     OpImporterFn importer = registry.lookup(node.op_type());
     if (!importer)
       return fail(loc, "unsupported op '" + node.op_type() + "'");
@@ -165,7 +197,7 @@ LogicalResult GraphImporter::importNodes(const onnx::GraphProto &graph) {
         return fail(loc, "input '" + name +
                              "' is not defined before use (missing, or the "
                              "graph is not topologically sorted)");
-    NodeImporter nodeImporter(node, builder, loc, opset, scope,
+    NodeImporter nodeImporter(node, builder, loc, version, scope,
                               options.resourceThresholdBytes);
     if (failed(importer(nodeImporter)))
       return failure();
@@ -276,14 +308,32 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   return module;
 }
 
+/// The inference graph, then ModelProto.training_info (TrainingInfo.cpp).
+OwningOpRef<ModuleOp> importWithTrainingInfo(const onnx::ModelProto &model,
+                                             MLIRContext *context,
+                                             const ImportOptions &options,
+                                             StringRef sourceName) {
+  GraphImporter importer(context, options, sourceName);
+  OwningOpRef<ModuleOp> module = importer.run(model);
+  if (!module || !options.importTrainingInfo)
+    return module;
+  auto importGraph = [&](const onnx::ModelProto &graph,
+                         const ImportOptions &graphOptions) {
+    GraphImporter graphImporter(context, graphOptions, sourceName);
+    return graphImporter.run(graph);
+  };
+  if (failed(importTrainingInfo(model, *module, options, importGraph)))
+    return nullptr;
+  return module;
+}
+
 } // namespace
 
 OwningOpRef<ModuleOp> kiln::importONNXModel(const onnx::ModelProto &model,
                                             MLIRContext *context,
                                             const ImportOptions &options) {
   registerImportDialects(*context);
-  GraphImporter importer(context, options, "model");
-  return importer.run(model);
+  return importWithTrainingInfo(model, context, options, "model");
 }
 
 OwningOpRef<ModuleOp> kiln::importONNXBytes(StringRef bytes,
@@ -301,6 +351,5 @@ OwningOpRef<ModuleOp> kiln::importONNXBytes(StringRef bytes,
         << "not a valid ONNX model (the protobuf does not parse)";
     return nullptr;
   }
-  GraphImporter importer(context, options, sourceName);
-  return importer.run(model);
+  return importWithTrainingInfo(model, context, options, sourceName);
 }

@@ -6,8 +6,10 @@
 //
 // kiln-run MODEL [options]: imports an ONNX model (or reads kiln MLIR),
 // compiles it for the CPU, runs it on ONNX backend-test data and compares
-// the outputs. Its flags, output lines and exit codes are a contract that
-// scripts rely on (see DESIGN.md, "Tool contracts"):
+// the outputs. With --train-steps N (or --make-train-step) it runs a
+// training step N times instead, feeding the updated state back (see
+// kiln/Training/TrainStep.h). Its flags, output lines and exit codes are a
+// contract that scripts rely on (see DESIGN.md, "Tool contracts"):
 //   exit 0  success / every output matched
 //   exit 1  a numeric mismatch
 //   exit 2  the model cannot be compiled or run, with a one-line reason
@@ -24,6 +26,7 @@
 #include "kiln/Runtime/Compare.h"
 #include "kiln/Runtime/TensorProtoIO.h"
 #include "kiln/Support/Diagnostics.h"
+#include "kiln/Training/TrainStep.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -31,6 +34,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -41,6 +46,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <map>
 #include <random>
 
 using namespace mlir;
@@ -88,6 +95,52 @@ cl::opt<bool> printIR("print-ir",
 cl::opt<unsigned> seedOpt(
     "seed", cl::desc("Seed of the random inputs used without --test-data"),
     cl::init(0), cl::cat(category));
+
+cl::OptionCategory trainCategory(
+    "kiln-run training options",
+    "A training step is a function whose state (weights, optimizer state, "
+    "step counters) is fed back after every step: @kiln_train_step, imported "
+    "from the model's TrainingInfoProto, or the function that "
+    "--make-train-step builds from an inference model. Its data arguments "
+    "(inputs, labels) are bound in order from input_K.pb of --data or "
+    "--test-data; --test-data also compares the outputs of the last step "
+    "against output_K.pb.");
+cl::opt<unsigned> trainSteps(
+    "train-steps",
+    cl::desc("Run the training step N times, applying its update binding "
+             "(new values of the initializers) between steps; prints the "
+             "scalar outputs (e.g. 'step 3: loss=0.25')"),
+    cl::init(0), cl::value_desc("N"), cl::cat(trainCategory));
+cl::opt<std::string> makeTrainStep(
+    "make-train-step",
+    cl::desc("Turn the inference model into a training step first "
+             "(--kiln-make-train-step with these options, e.g. "
+             "\"loss=cross-entropy optimizer=adam lr=1e-3\"; the label is "
+             "the last data input); implies --train-steps 1 unless given"),
+    cl::value_desc("options"), cl::cat(trainCategory));
+cl::opt<std::string> dataDir(
+    "data",
+    cl::desc("Folder with input_K.pb for the training step's data arguments "
+             "(no comparison)"),
+    cl::value_desc("dir"), cl::cat(trainCategory));
+cl::opt<unsigned> batchSize(
+    "batch-size",
+    cl::desc("Split the data along dimension 0 into batches of B rows; step "
+             "s (from 0) uses batch s mod (rows / B), in order"),
+    cl::init(0), cl::value_desc("B"), cl::cat(trainCategory));
+cl::opt<unsigned> logEvery(
+    "log-every",
+    cl::desc("Print the scalar outputs every K steps (0: the last step "
+             "only; the last step is always printed)"),
+    cl::init(1), cl::value_desc("K"), cl::cat(trainCategory));
+cl::opt<std::string> writeInitializersDir(
+    "write-initializers",
+    cl::desc("After training, write the state (every initializer the step "
+             "updates or initializes) as ONNX TensorProto files "
+             "<dir>/<name>.pb, with characters other than [A-Za-z0-9._-] "
+             "of the name replaced by '_' (the TensorProto keeps the exact "
+             "name)"),
+    cl::value_desc("dir"), cl::cat(trainCategory));
 
 /// Prints "kiln-run: error: <message>" and yields exit code 2.
 int fail(const llvm::Twine &message) {
@@ -223,6 +276,361 @@ std::string previewValues(const kiln::rt::Tensor &t) {
   return s;
 }
 
+/// Prints one line per output: the comparison with `expected[k]` where
+/// present, else a preview. True when every comparison matched.
+bool reportOutputs(const std::vector<kiln::rt::Tensor> &outputs,
+                   const std::vector<kiln::rt::Tensor> &expected,
+                   const std::vector<std::string> &names) {
+  bool allMatch = true;
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    const kiln::rt::Tensor &actual = outputs[k];
+    if (k < expected.size()) {
+      kiln::rt::CompareOptions tol =
+          kiln::rt::defaultCompareOptions(expected[k].dtype());
+      if (rtolOpt.getNumOccurrences())
+        tol.rtol = rtolOpt;
+      if (atolOpt.getNumOccurrences())
+        tol.atol = atolOpt;
+      kiln::rt::CompareResult result =
+          kiln::rt::compareTensors(actual, expected[k], tol);
+      allMatch &= result.ok;
+      llvm::outs() << kiln::rt::formatCompareLine(names[k], result) << "\n";
+    } else {
+      llvm::outs() << "output '" << names[k] << "': " << actual.describe()
+                   << " = " << previewValues(actual) << "\n";
+    }
+  }
+  return allMatch;
+}
+
+/// --write-outputs: output_K.pb named as the outputs; 0 or exit code 2.
+int writeOutputs(const std::vector<kiln::rt::Tensor> &outputs,
+                 const std::vector<std::string> &names) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(writeOutputsDir))
+    return fail("cannot create '" + writeOutputsDir + "': " + ec.message());
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    llvm::SmallString<256> path(writeOutputsDir.getValue());
+    llvm::sys::path::append(path, "output_" + std::to_string(k) + ".pb");
+    std::string error;
+    if (!kiln::rt::writeTensorProtoFile(path.str().str(), outputs[k], names[k],
+                                        error))
+      return fail(error);
+  }
+  return 0;
+}
+
+/// Passes that every program needs before it is lowered: the expansion of
+/// gradient requests (ONNX Gradient nodes) and the conversion of kiln to
+/// linalg.
+void addLoweringPasses(PassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(kiln::createKilnAutodiff());
+  pm.addPass(kiln::createConvertKilnToLinalg());
+}
+
+/// Rows [begin, begin + count) of `t` along its first dimension.
+kiln::rt::Tensor sliceRows(const kiln::rt::Tensor &t, int64_t begin,
+                           int64_t count) {
+  std::vector<int64_t> shape = t.shape();
+  size_t rowBytes = t.numBytes() / static_cast<size_t>(shape[0]);
+  shape[0] = count;
+  kiln::rt::Tensor out(t.dtype(), shape);
+  std::memcpy(out.data(),
+              static_cast<const uint8_t *>(t.data()) + begin * rowBytes,
+              count * rowBytes);
+  return out;
+}
+
+/// A file name for an initializer: characters outside [A-Za-z0-9._-]
+/// become '_' (the TensorProto inside keeps the exact name).
+std::string initializerFileName(StringRef name) {
+  std::string file;
+  for (char c : name)
+    file += (llvm::isAlnum(c) || c == '.' || c == '_' || c == '-') ? c : '_';
+  if (file.empty() || file == "." || file == "..")
+    file = "_" + file;
+  return file;
+}
+
+/// A clone of `module` that keeps only the functions named in `keep`.
+OwningOpRef<ModuleOp> moduleWithOnly(ModuleOp module,
+                                     ArrayRef<std::string> keep) {
+  OwningOpRef<ModuleOp> clone(module.clone());
+  for (auto func : llvm::make_early_inc_range(clone->getOps<func::FuncOp>()))
+    if (!llvm::is_contained(keep, func.getSymName().str()))
+      func.erase();
+  return clone;
+}
+
+/// The training step of the module: with --make-train-step the entry that
+/// the pass rewrote, else @kiln_train_step, else the one function with an
+/// update binding.
+func::FuncOp findTrainStep(ModuleOp module) {
+  if (makeTrainStep.getNumOccurrences())
+    return findEntry(module);
+  if (auto step = module.lookupSymbol<func::FuncOp>(kiln::kTrainStepFuncName))
+    return step;
+  func::FuncOp only;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (!func->hasAttr(kiln::kUpdateBindingAttr))
+      continue;
+    if (only)
+      return nullptr;
+    only = func;
+  }
+  return only;
+}
+
+/// --train-steps / --make-train-step: runs a training step repeatedly,
+/// feeding its state back (kiln/Training/TrainStep.h).
+int runTraining(MLIRContext &context) {
+  using kiln::rt::Tensor;
+  if (!testDataDir.empty() && !dataDir.empty())
+    return fail("give --data or --test-data, not both");
+  if (benchRuns > 0)
+    return fail("--bench does not apply to --train-steps");
+  std::string dir = !testDataDir.empty() ? testDataDir : dataDir;
+  std::vector<Tensor> data, expected;
+  if (!dir.empty()) {
+    if (!llvm::sys::fs::is_directory(dir))
+      return fail("data folder '" + dir + "' does not exist");
+    std::string error;
+    if (!readTensors(numberedFiles(dir, "input_"), data, error))
+      return fail(error);
+    if (!testDataDir.empty() &&
+        !readTensors(numberedFiles(dir, "output_"), expected, error))
+      return fail(error);
+  }
+  // Batches: the data's rows, B at a time, in order.
+  int64_t numBatches = 1;
+  if (batchSize > 0) {
+    if (data.empty())
+      return fail("--batch-size needs --data or --test-data");
+    int64_t rows = data[0].rank() ? data[0].shape()[0] : 0;
+    for (const Tensor &t : data)
+      if (t.rank() == 0 || t.shape()[0] != rows)
+        return fail("--batch-size: every data input needs the same number "
+                    "of rows (dimension 0)");
+    if (rows % batchSize != 0)
+      return fail("--batch-size " + llvm::Twine(batchSize.getValue()) +
+                  " does not divide the " + llvm::Twine(rows) + " data rows");
+    numBatches = rows / batchSize;
+  }
+  auto batch = [&](unsigned step) {
+    if (batchSize == 0)
+      return data;
+    std::vector<Tensor> out;
+    int64_t begin = (step % numBatches) * batchSize;
+    for (const Tensor &t : data)
+      out.push_back(sliceRows(t, begin, batchSize));
+    return out;
+  };
+  std::vector<Tensor> first = batch(0);
+
+  auto file = llvm::MemoryBuffer::getFile(modelPath, /*IsText=*/false,
+                                          /*RequiresNullTerminator=*/false);
+  if (!file)
+    return fail("cannot read '" + modelPath + "': " + file.getError().message());
+  OwningOpRef<ModuleOp> module;
+  if (StringRef(modelPath).ends_with(".mlir")) {
+    llvm::SourceMgr sourceMgr;
+    sourceMgr.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  } else {
+    // The inference graph's inputs come first among the data arguments; a
+    // model with symbolic dimensions is specialized to the (batch) shapes
+    // of as many data inputs as it has runtime inputs. Values are never
+    // specialized: they change from step to step.
+    kiln::ImportOptions options;
+    options.importTrainingInfo = !makeTrainStep.getNumOccurrences();
+    module = kiln::importONNXBytes((*file)->getBuffer(), modelPath, &context,
+                                   options);
+    func::FuncOp entry = module ? findEntry(*module) : nullptr;
+    if (entry && !first.empty()) {
+      size_t n = std::min<size_t>(entry.getNumArguments(), first.size());
+      for (size_t i = 0; i < n; ++i)
+        options.inputShapes.push_back(first[i].shape());
+      module = kiln::importONNXBytes((*file)->getBuffer(), modelPath,
+                                     &context, options);
+    }
+  }
+  if (!module)
+    return 2;
+
+  if (makeTrainStep.getNumOccurrences()) {
+    PassManager pm(&context, ModuleOp::getOperationName(),
+                   OpPassManager::Nesting::Implicit);
+    std::string error;
+    llvm::raw_string_ostream os(error);
+    if (failed(parsePassPipeline("kiln-make-train-step{" +
+                                     makeTrainStep + "}",
+                                 pm, os)))
+      return fail("bad --make-train-step: " + error);
+    if (failed(pm.run(*module)))
+      return 2;
+  }
+
+  func::FuncOp step = findTrainStep(*module);
+  if (!step)
+    return fail("no training step: the model has no TrainingInfoProto "
+                "algorithm (use --make-train-step to build one from an "
+                "inference model)");
+  std::string stepName = step.getSymName().str();
+  std::string initName;
+  if (auto init = step->getAttrOfType<FlatSymbolRefAttr>(
+          kiln::kInitFunctionAttr)) {
+    initName = init.getValue().str();
+    auto initFunc = module->lookupSymbol<func::FuncOp>(initName);
+    if (!initFunc || initFunc.getNumArguments() != 0)
+      return fail("@" + stepName + ": its init function @" + initName +
+                  " is missing or takes arguments");
+  }
+  // What the step feeds back: state name -> result index.
+  auto bindingAttr = step->getAttrOfType<DictionaryAttr>(
+      kiln::kUpdateBindingAttr);
+  std::vector<std::string> resultNames = outputNames(step);
+  std::vector<std::pair<std::string, size_t>> updates;
+  if (bindingAttr) {
+    for (NamedAttribute entry : bindingAttr) {
+      auto value = dyn_cast<StringAttr>(entry.getValue());
+      auto it = value ? llvm::find(resultNames, value.str()) : resultNames.end();
+      if (it == resultNames.end())
+        return fail("@" + stepName + ": update binding of '" +
+                    entry.getName().str() + "' names no result");
+      updates.emplace_back(entry.getName().str(), it - resultNames.begin());
+    }
+  }
+
+  // Compile the step (and its init function) only.
+  std::vector<std::string> keep = {stepName};
+  if (!initName.empty())
+    keep.push_back(initName);
+  module = moduleWithOnly(*module, keep);
+  PassManager pm(&context, ModuleOp::getOperationName(),
+                 OpPassManager::Nesting::Implicit);
+  if (!pipelineOpt.empty()) {
+    std::string error;
+    llvm::raw_string_ostream os(error);
+    if (failed(parsePassPipeline(pipelineOpt, pm, os)))
+      return fail("bad --pipeline: " + error);
+  }
+  if (printIR) {
+    if (failed(pm.run(*module)))
+      return 2;
+    module->print(llvm::outs());
+    llvm::outs() << "\n";
+    pm.clear();
+  }
+  addLoweringPasses(pm);
+  if (failed(pm.run(*module)))
+    return 2;
+
+  // The initial state.
+  std::map<std::string, Tensor> state;
+  if (!initName.empty()) {
+    auto initFunc = module->lookupSymbol<func::FuncOp>(initName);
+    std::vector<std::string> stateNames = outputNames(initFunc);
+    auto initExec = kiln::cpu::JitExecutor::create(
+        *moduleWithOnly(*module, {initName}), initName);
+    if (!initExec)
+      return failWith(initExec.takeError());
+    auto initial = (*initExec)->run({});
+    if (!initial)
+      return failWith(initial.takeError());
+    for (size_t i = 0; i < initial->size(); ++i)
+      state[stateNames[i]] = std::move((*initial)[i]);
+  }
+  for (const auto &[name, index] : updates)
+    if (!state.count(name))
+      return fail("@" + stepName + ": no initial value for the state '" +
+                  name + "'");
+
+  // Arguments: state by name, data in order.
+  step = module->lookupSymbol<func::FuncOp>(stepName);
+  std::vector<std::string> argNames;
+  std::vector<size_t> dataArgs;
+  for (unsigned i = 0; i < step.getNumArguments(); ++i) {
+    auto name = step.getArgAttrOfType<StringAttr>(i, kiln::kOnnxNameAttr);
+    argNames.push_back(name ? name.str() : "");
+    if (!name || !state.count(name.str()))
+      dataArgs.push_back(i);
+  }
+  if (dataArgs.size() != first.size())
+    return fail("the training step @" + stepName + " takes " +
+                llvm::Twine(dataArgs.size()) + " data inputs but " +
+                llvm::Twine(first.size()) + " were given");
+  if (expected.size() > step.getNumResults())
+    return fail("test data has " + llvm::Twine(expected.size()) +
+                " outputs but the training step produces " +
+                llvm::Twine(step.getNumResults()));
+  auto stepExec = kiln::cpu::JitExecutor::create(
+      *moduleWithOnly(*module, {stepName}), stepName);
+  if (!stepExec)
+    return failWith(stepExec.takeError());
+
+  // Scalars to print: one-element float results that are not fed back.
+  std::vector<size_t> logged;
+  for (size_t k = 0; k < resultNames.size(); ++k) {
+    const kiln::cpu::TensorSpec &spec = (*stepExec)->outputSpecs()[k];
+    bool fedBack = llvm::any_of(updates, [&](auto &u) { return u.second == k; });
+    if (!fedBack && spec.numElements() == 1 &&
+        (spec.dtype == kiln::rt::DType::F32 ||
+         spec.dtype == kiln::rt::DType::F64))
+      logged.push_back(k);
+  }
+
+  unsigned steps = std::max(1u, trainSteps.getValue());
+  std::vector<Tensor> inputs(step.getNumArguments()), outputs;
+  for (unsigned s = 0; s < steps; ++s) {
+    std::vector<Tensor> current = s == 0 ? first : batch(s);
+    for (size_t j = 0; j < dataArgs.size(); ++j)
+      inputs[dataArgs[j]] = std::move(current[j]);
+    for (unsigned i = 0; i < step.getNumArguments(); ++i)
+      if (state.count(argNames[i]))
+        inputs[i] = state[argNames[i]];
+    auto result = (*stepExec)->run(inputs);
+    if (!result)
+      return failWith(result.takeError());
+    outputs = std::move(*result);
+    for (const auto &[name, index] : updates)
+      state[name] = outputs[index];
+    bool last = s + 1 == steps;
+    if (!logged.empty() &&
+        (last || (logEvery > 0 && (s + 1) % logEvery == 0))) {
+      llvm::outs() << "step " << (s + 1) << ":";
+      for (size_t k : logged)
+        llvm::outs() << " " << resultNames[k] << "="
+                     << llvm::format("%.8g", outputs[k].elementAsDouble(0));
+      llvm::outs() << "\n";
+    }
+  }
+
+  bool allMatch = true;
+  if (!expected.empty())
+    allMatch = reportOutputs(outputs, expected, resultNames);
+  if (!writeOutputsDir.empty())
+    if (int rc = writeOutputs(outputs, resultNames))
+      return rc;
+  if (!writeInitializersDir.empty()) {
+    if (std::error_code ec =
+            llvm::sys::fs::create_directories(writeInitializersDir))
+      return fail("cannot create '" + writeInitializersDir +
+                  "': " + ec.message());
+    llvm::StringSet<> used;
+    for (const auto &[name, tensor] : state) {
+      std::string base = initializerFileName(name), file = base;
+      for (int k = 1; !used.insert(file).second; ++k)
+        file = base + "_" + std::to_string(k);
+      llvm::SmallString<256> path(writeInitializersDir.getValue());
+      llvm::sys::path::append(path, file + ".pb");
+      std::string error;
+      if (!kiln::rt::writeTensorProtoFile(path.str().str(), tensor, name,
+                                          error))
+        return fail(error);
+    }
+  }
+  return allMatch ? 0 : 1;
+}
+
 int runTool() {
   if (targetOpt != "cpu")
     return fail("target '" + targetOpt +
@@ -233,6 +641,11 @@ int runTool() {
   kiln::cpu::registerCPUPipelineDependencies(registry);
   MLIRContext context(registry);
   kiln::OneLineDiagnostics diagnostics(context, "kiln-run");
+  if (trainSteps > 0 || makeTrainStep.getNumOccurrences())
+    return runTraining(context);
+  if (!dataDir.empty() || batchSize > 0 || !writeInitializersDir.empty())
+    return fail("--data, --batch-size and --write-initializers need "
+                "--train-steps or --make-train-step");
 
   // Test data first: its input shapes specialize the imported program.
   std::vector<kiln::rt::Tensor> inputs, expected;
@@ -258,6 +671,7 @@ int runTool() {
     module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   } else {
     kiln::ImportOptions options;
+    options.importTrainingInfo = false; // Inference only.
     for (const kiln::rt::Tensor &t : inputs) {
       options.inputShapes.push_back(t.shape());
       options.inputValues.push_back(shapeCarryingValue(t, context));
@@ -300,7 +714,7 @@ int runTool() {
     llvm::outs() << "\n";
     pm.clear();
   }
-  pm.addPass(kiln::createConvertKilnToLinalg());
+  addLoweringPasses(pm);
   if (failed(pm.run(*module)))
     return 2;
 
@@ -332,38 +746,10 @@ int runTool() {
                                  *std::max_element(ms.begin(), ms.end()));
   }
 
-  bool allMatch = true;
-  for (size_t k = 0; k < outputs->size(); ++k) {
-    const kiln::rt::Tensor &actual = (*outputs)[k];
-    if (k < expected.size()) {
-      kiln::rt::CompareOptions tol =
-          kiln::rt::defaultCompareOptions(expected[k].dtype());
-      if (rtolOpt.getNumOccurrences())
-        tol.rtol = rtolOpt;
-      if (atolOpt.getNumOccurrences())
-        tol.atol = atolOpt;
-      kiln::rt::CompareResult result =
-          kiln::rt::compareTensors(actual, expected[k], tol);
-      allMatch &= result.ok;
-      llvm::outs() << kiln::rt::formatCompareLine(names[k], result) << "\n";
-    } else {
-      llvm::outs() << "output '" << names[k] << "': " << actual.describe()
-                   << " = " << previewValues(actual) << "\n";
-    }
-  }
-
-  if (!writeOutputsDir.empty()) {
-    if (std::error_code ec = llvm::sys::fs::create_directories(writeOutputsDir))
-      return fail("cannot create '" + writeOutputsDir + "': " + ec.message());
-    for (size_t k = 0; k < outputs->size(); ++k) {
-      llvm::SmallString<256> path(writeOutputsDir.getValue());
-      llvm::sys::path::append(path, "output_" + std::to_string(k) + ".pb");
-      std::string error;
-      if (!kiln::rt::writeTensorProtoFile(path.str().str(), (*outputs)[k],
-                                          names[k], error))
-        return fail(error);
-    }
-  }
+  bool allMatch = reportOutputs(*outputs, expected, names);
+  if (!writeOutputsDir.empty())
+    if (int rc = writeOutputs(*outputs, names))
+      return rc;
   return allMatch ? 0 : 1;
 }
 
@@ -377,12 +763,16 @@ int main(int argc, char **argv) {
   kiln::registerKilnPasses();
   kiln::registerKilnConversionPasses();
   mlir::registerTransformsPasses(); // canonicalize, cse, ... for --pipeline
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &trainCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "kiln-run: compile a model (.onnx or kiln .mlir) for the CPU, run it "
       "and compare its outputs.\n\n"
-      "  kiln-run model.onnx --test-data test_data_set_0\n\n"
+      "  kiln-run model.onnx --test-data test_data_set_0\n"
+      "  kiln-run model.onnx --train-steps 100 --data DIR "
+      "--write-initializers OUT\n"
+      "  kiln-run model.onnx --make-train-step \"loss=mse optimizer=adam "
+      "lr=1e-3\" --train-steps 200 --data DIR\n\n"
       "Exit codes: 0 success or all outputs match, 1 numeric mismatch, 2 the "
       "model cannot be compiled or run.\n");
   return runTool();

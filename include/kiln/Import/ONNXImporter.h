@@ -48,6 +48,9 @@ struct ImportOptions {
   /// Initializers larger than this many bytes are stored as dense_resource
   /// blobs rather than inline literals.
   int64_t resourceThresholdBytes = 256;
+  /// Also import ModelProto.training_info: @kiln_train_step and @kiln_init
+  /// functions beside the entry (see kiln/Training/TrainStep.h).
+  bool importTrainingInfo = true;
 };
 
 /// Imports `model`; returns null after emitting diagnostics on failure.

@@ -31,6 +31,8 @@ void populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
   lowering::populatePoolingPatterns(patterns);
   lowering::populateReductionPatterns(patterns);
   lowering::populateDataMovementPatterns(patterns);
+  lowering::populateGradientOpPatterns(patterns);
+  lowering::populateTrainingPatterns(patterns);
 }
 
 void configureKilnToLinalgTarget(ConversionTarget &target) {
@@ -57,10 +59,15 @@ LogicalResult checkKilnOpLowerable(Operation *op) {
     if (failed(check(type, "result #" + std::to_string(i))))
       return failure();
 
+  // A gradient request is expanded by autodiff, never lowered.
+  if (isa<GradientOp>(op))
+    return op->emitOpError("is a gradient request and cannot be lowered: "
+                           "run --kiln-autodiff first");
+
   // Data movement and select work on any element type; everything else
   // computes on integers and floats.
   if (isa<ConstantOp, ReshapeOp, TransposeOp, SliceOp, ConcatOp, GatherOp,
-          PadOp, BroadcastOp, SelectOp>(op))
+          PadOp, BroadcastOp, SelectOp, StopGradientOp>(op))
     return success();
   auto isNumber = [](Type t) {
     return isa<IntegerType, FloatType>(getElementTypeOrSelf(t));

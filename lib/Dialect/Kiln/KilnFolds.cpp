@@ -6,7 +6,12 @@
 //
 // The obvious simplifications: identities that are exact in IEEE arithmetic
 // (x - 0, x * 1, x / 1, x + -0.0), no-op casts, reshapes, broadcasts,
-// transposes and slices, and chains of reshapes and transposes.
+// transposes and slices, and chains of reshapes and transposes. Literal
+// operands fold only when they are small integer tensors: that is shape
+// arithmetic (ONNX function bodies and PyTorch exports compute shapes with
+// Shape, Slice, Sub, Concat), whose results must be literals for the
+// shape-carrying inputs downstream; large and float literals are left to
+// run time.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,17 +51,93 @@ bool isSplatOf(Attribute operand, double value, bool negativeZero = false) {
 bool isIntegerTensor(Value v) {
   return isa<IntegerType>(cast<ShapedType>(v.getType()).getElementType());
 }
+
+/// The largest integer literal that folds (see the file comment).
+constexpr int64_t kMaxFoldElements = 256;
+
+/// The elements of a small integer literal, row-major.
+std::optional<SmallVector<APInt>> smallInts(Attribute operand) {
+  auto dense = dyn_cast_if_present<DenseIntElementsAttr>(operand);
+  if (!dense || dense.getNumElements() > kMaxFoldElements)
+    return std::nullopt;
+  return llvm::to_vector(dense.getValues<APInt>());
+}
+
+/// An integer literal of `type` (static, small) from row-major values.
+Attribute intLiteral(Type type, ArrayRef<APInt> values) {
+  auto shaped = cast<RankedTensorType>(type);
+  if (!shaped.hasStaticShape() || shaped.getNumElements() > kMaxFoldElements ||
+      !isa<IntegerType>(shaped.getElementType()))
+    return {};
+  return DenseIntElementsAttr::get(shaped, values);
+}
+
+/// Calls `fn` with each multi-index of `shape` in row-major order.
+void forEachIndex(ArrayRef<int64_t> shape,
+                  function_ref<void(ArrayRef<int64_t>)> fn) {
+  if (llvm::any_of(shape, [](int64_t d) { return d == 0; }))
+    return;
+  SmallVector<int64_t> index(shape.size(), 0);
+  while (true) {
+    fn(index);
+    int64_t d = static_cast<int64_t>(shape.size()) - 1;
+    for (; d >= 0; --d) {
+      if (++index[d] < shape[d])
+        break;
+      index[d] = 0;
+    }
+    if (d < 0)
+      return;
+  }
+}
+
+int64_t linearIndex(ArrayRef<int64_t> index, ArrayRef<int64_t> shape) {
+  int64_t linear = 0;
+  for (auto [i, d] : llvm::zip(index, shape))
+    linear = linear * d + i;
+  return linear;
+}
+
+/// Elementwise `fn` over two small integer literals of one type; no fold
+/// when `fn` gives up (e.g. a division by zero).
+Attribute foldIntBinary(Type type, Attribute lhs, Attribute rhs,
+                        function_ref<std::optional<APInt>(const APInt &,
+                                                          const APInt &)> fn) {
+  std::optional<SmallVector<APInt>> a = smallInts(lhs), b = smallInts(rhs);
+  if (!a || !b || a->size() != b->size())
+    return {};
+  SmallVector<APInt> out;
+  for (auto [x, y] : llvm::zip(*a, *b)) {
+    std::optional<APInt> v = fn(x, y);
+    if (!v)
+      return {};
+    out.push_back(*v);
+  }
+  return intLiteral(type, out);
+}
 } // namespace
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
-OpFoldResult NegOp::fold(FoldAdaptor) {
+OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
+  if (std::optional<SmallVector<APInt>> v = smallInts(adaptor.getInput())) {
+    for (APInt &x : *v)
+      x.negate();
+    if (Attribute folded = intLiteral(getType(), *v))
+      return folded;
+  }
   if (auto inner = getInput().getDefiningOp<NegOp>())
     return inner.getInput();
   return {};
 }
 
 OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
+  if (Attribute folded = foldIntBinary(
+          getType(), adaptor.getLhs(), adaptor.getRhs(),
+          [](const APInt &a, const APInt &b) -> std::optional<APInt> {
+            return a + b;
+          }))
+    return folded;
   // x + 0 is exact only for integers; for floats the identity is -0.0.
   if (isIntegerTensor(getLhs()) ? isSplatOf(adaptor.getRhs(), 0)
                                 : isSplatOf(adaptor.getRhs(), 0, true))
@@ -65,27 +146,57 @@ OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
+  if (Attribute folded = foldIntBinary(
+          getType(), adaptor.getLhs(), adaptor.getRhs(),
+          [](const APInt &a, const APInt &b) -> std::optional<APInt> {
+            return a - b;
+          }))
+    return folded;
   if (isSplatOf(adaptor.getRhs(), 0))
     return getLhs();
   return {};
 }
 
 OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
+  if (Attribute folded = foldIntBinary(
+          getType(), adaptor.getLhs(), adaptor.getRhs(),
+          [](const APInt &a, const APInt &b) -> std::optional<APInt> {
+            return a * b;
+          }))
+    return folded;
   if (isSplatOf(adaptor.getRhs(), 1))
     return getLhs();
   return {};
 }
 
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
+  // Truncating division, like the lowering; x / 0 is left to run time.
+  if (Attribute folded = foldIntBinary(
+          getType(), adaptor.getLhs(), adaptor.getRhs(),
+          [](const APInt &a, const APInt &b) -> std::optional<APInt> {
+            if (b.isZero() || (b.isAllOnes() && a.isMinSignedValue()))
+              return std::nullopt;
+            return a.sdiv(b);
+          }))
+    return folded;
   if (isSplatOf(adaptor.getRhs(), 1))
     return getLhs();
   return {};
 }
 
-OpFoldResult CastOp::fold(FoldAdaptor) {
+OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getResult().getType())
     return getInput();
-  return {};
+  // Integer to integer: signed sources, except i1 (0 or 1); to i1: != 0.
+  auto to = dyn_cast<IntegerType>(getResult().getType().getElementType());
+  std::optional<SmallVector<APInt>> v = smallInts(adaptor.getInput());
+  if (!to || !v)
+    return {};
+  for (APInt &x : *v)
+    x = to.getWidth() == 1       ? APInt(1, !x.isZero())
+        : x.getBitWidth() == 1   ? x.zext(to.getWidth())
+                                 : x.sextOrTrunc(to.getWidth());
+  return intLiteral(getResult().getType(), *v);
 }
 
 OpFoldResult BroadcastOp::fold(FoldAdaptor adaptor) {
@@ -94,7 +205,21 @@ OpFoldResult BroadcastOp::fold(FoldAdaptor adaptor) {
   if (std::optional<Attribute> element = splatValue(adaptor.getInput()))
     if (getResult().getType().hasStaticShape())
       return SplatElementsAttr::get(getResult().getType(), *element);
-  return {};
+  std::optional<SmallVector<APInt>> v = smallInts(adaptor.getInput());
+  RankedTensorType type = getResult().getType();
+  if (!v || !type.hasStaticShape() || type.getNumElements() > kMaxFoldElements)
+    return {};
+  // Numpy broadcasting: size-1 source dimensions read index 0.
+  ArrayRef<int64_t> in = getInput().getType().getShape();
+  size_t lead = type.getRank() - in.size();
+  SmallVector<APInt> out;
+  forEachIndex(type.getShape(), [&](ArrayRef<int64_t> index) {
+    SmallVector<int64_t> source;
+    for (auto [i, d] : llvm::enumerate(in))
+      source.push_back(d == 1 ? 0 : index[lead + i]);
+    out.push_back((*v)[linearIndex(source, in)]);
+  });
+  return intLiteral(type, out);
 }
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
@@ -129,19 +254,56 @@ OpFoldResult TransposeOp::fold(FoldAdaptor) {
   return {};
 }
 
-OpFoldResult SliceOp::fold(FoldAdaptor) {
+OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   auto type = getInput().getType();
   if (!type.hasStaticShape())
     return {};
   bool whole = llvm::all_of(getOffsets(), [](int64_t o) { return o == 0; }) &&
                llvm::all_of(getStrides(), [](int64_t s) { return s == 1; }) &&
                llvm::equal(getSizes(), type.getShape());
-  return whole ? OpFoldResult(getInput()) : OpFoldResult();
+  if (whole)
+    return getInput();
+  std::optional<SmallVector<APInt>> v = smallInts(adaptor.getInput());
+  if (!v)
+    return {};
+  SmallVector<APInt> out;
+  forEachIndex(getSizes(), [&](ArrayRef<int64_t> index) {
+    SmallVector<int64_t> source;
+    for (auto [i, o, s] : llvm::zip(index, getOffsets(), getStrides()))
+      source.push_back(o + i * s);
+    out.push_back((*v)[linearIndex(source, type.getShape())]);
+  });
+  return intLiteral(getResult().getType(), out);
 }
 
-OpFoldResult ConcatOp::fold(FoldAdaptor) {
+OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
   if (getInputs().size() == 1 &&
       getInputs()[0].getType() == getResult().getType())
     return getInputs()[0];
-  return {};
+  RankedTensorType type = getResult().getType();
+  if (!type.hasStaticShape())
+    return {};
+  SmallVector<SmallVector<APInt>> inputs;
+  for (Attribute a : adaptor.getInputs()) {
+    std::optional<SmallVector<APInt>> v = smallInts(a);
+    if (!v)
+      return {};
+    inputs.push_back(std::move(*v));
+  }
+  // Each result element reads the input whose range along `axis` holds it.
+  int64_t axis = getAxis();
+  SmallVector<APInt> out;
+  forEachIndex(type.getShape(), [&](ArrayRef<int64_t> index) {
+    SmallVector<int64_t> source(index);
+    for (auto [k, input] : llvm::enumerate(getInputs())) {
+      ArrayRef<int64_t> shape =
+          cast<RankedTensorType>(input.getType()).getShape();
+      if (source[axis] < shape[axis]) {
+        out.push_back(inputs[k][linearIndex(source, shape)]);
+        return;
+      }
+      source[axis] -= shape[axis];
+    }
+  });
+  return intLiteral(type, out);
 }

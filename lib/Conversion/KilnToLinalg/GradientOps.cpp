@@ -1,0 +1,547 @@
+//===- GradientOps.cpp - Backward primitives to linalg --------------------===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// Lowers the ops of KilnGradientOps.td. Correctness first: every window
+// gradient is one linalg.generic reduction with affine maps, no scatter.
+//
+//   stop_gradient  -> its input (it only matters to autodiff).
+//   slice_backward -> linalg.fill of zeros + tensor.insert_slice with the
+//                     slice's offsets and strides.
+//   scatter_add    -> one linalg.generic over dest's shape plus a reduction
+//                     over the index dimensions: each dest element adds the
+//                     updates whose (wrapped, clamped) index equals its
+//                     position. Duplicates accumulate; cost is |dest| x
+//                     |indices|, fine for the graphs tested today.
+//   conv2d_backward_input, max/avg_pool2d_backward: "dilate, pad, correlate".
+//     The output gradient (or, for pooling, the per-tap routed gradient) is
+//     inserted with the forward strides into zeros padded by
+//     (K-1)*dilation before; then every input position h reads taps
+//     r = h + pad_before + (K-1)*dilation - k*dilation, an affine map,
+//     so one generic sums over the kernel taps (and channels for conv).
+//   conv2d_backward_filter -> one generic that contracts the padded input
+//     and the output gradient over (n, oh, ow), per group.
+//   max_pool2d_backward first finds each window's argmax (first maximum in
+//     row-major tap order: a commutative lexicographic combiner) with a
+//     two-output generic reduction.
+// kiln.gradient itself is never lowered: KilnToLinalgPass reports it (run
+// --kiln-autodiff first).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Common.h"
+
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+using namespace mlir;
+
+namespace kiln {
+namespace lowering {
+namespace {
+
+using IteratorType = utils::IteratorType;
+
+/// linalg.generic with explicit maps and iterators whose body yields what
+/// `body(args)` returns (one value per output).
+SmallVector<Value> createGeneric(
+    OpBuilder &b, Location loc, ValueRange inputs, ValueRange inits,
+    ArrayRef<AffineMap> maps, ArrayRef<IteratorType> iterators,
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)> body) {
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange(inits), inputs, inits, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl, body(nb, nl, args));
+      });
+  return llvm::to_vector_of<Value>(generic.getResults());
+}
+
+Value addScalars(OpBuilder &b, Location l, Value x, Value y) {
+  if (isFloat(x.getType()))
+    return arith::AddFOp::create(b, l, x, y);
+  return arith::AddIOp::create(b, l, x, y);
+}
+
+/// Inserts `src` into a zero tensor of `shape` at `offsets` with `strides`.
+Value insertIntoZeros(OpBuilder &b, Location loc, Value src,
+                      ArrayRef<int64_t> shape, ArrayRef<int64_t> offsets,
+                      ArrayRef<int64_t> strides) {
+  auto srcType = tensorType(src);
+  Type elt = srcType.getElementType();
+  Value zeros = createFilled(b, loc, RankedTensorType::get(shape, elt),
+                             zeroAttr(elt));
+  if (srcType.getNumElements() == 0)
+    return zeros;
+  MLIRContext *ctx = b.getContext();
+  return tensor::InsertSliceOp::create(
+      b, loc, src, zeros, getAsIndexOpFoldResult(ctx, offsets),
+      getAsIndexOpFoldResult(ctx, srcType.getShape()),
+      getAsIndexOpFoldResult(ctx, strides));
+}
+
+/// The affine expression of the tap-to-input correlation: the position in
+/// the dilated, padded gradient that input position `h` reads for kernel tap
+/// `k`: h + padBefore + (K-1)*dilation - k*dilation.
+AffineExpr correlatedTap(AffineExpr h, AffineExpr k, int64_t padBefore,
+                         int64_t kernel, int64_t dilation) {
+  return h + (padBefore + (kernel - 1) * dilation) - k * dilation;
+}
+
+/// The extent of the dilated, padded gradient along H or W: the padded input
+/// extent plus (K-1)*dilation zeros before it.
+int64_t correlatedExtent(int64_t in, int64_t padBefore, int64_t padAfter,
+                         int64_t kernel, int64_t dilation) {
+  return in + padBefore + padAfter + (kernel - 1) * dilation;
+}
+
+struct StopGradientLowering : KilnLowering<StopGradientOp> {
+  using KilnLowering::KilnLowering;
+  LogicalResult lower(StopGradientOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, adaptor.getInput());
+    return success();
+  }
+};
+
+struct SliceBackwardLowering : KilnLowering<SliceBackwardOp> {
+  using KilnLowering::KilnLowering;
+  LogicalResult lower(SliceBackwardOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter) const override {
+    auto resultType = op.getResult().getType();
+    if (!isa<IntegerType, FloatType>(resultType.getElementType()))
+      return rewriter.notifyMatchFailure(op, "needs int or float elements");
+    rewriter.replaceOp(op, insertIntoZeros(rewriter, op.getLoc(),
+                                           adaptor.getInput(),
+                                           resultType.getShape(),
+                                           op.getOffsets(), op.getStrides()));
+    return success();
+  }
+};
+
+struct ScatterAddLowering : KilnLowering<ScatterAddOp> {
+  using KilnLowering::KilnLowering;
+  LogicalResult lower(ScatterAddOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value dest = adaptor.getDest(), indices = adaptor.getIndices(),
+          updates = adaptor.getUpdates();
+    auto destType = tensorType(dest), idxType = tensorType(indices);
+    if (!isa<IntegerType, FloatType>(destType.getElementType()))
+      return rewriter.notifyMatchFailure(op, "needs int or float elements");
+    if (tensorType(updates).getNumElements() == 0 ||
+        destType.getNumElements() == 0) {
+      rewriter.replaceOp(op, dest);
+      return success();
+    }
+    int64_t axis = op.getAxis();
+    int64_t rank = destType.getRank(), q = idxType.getRank();
+    int64_t dim = destType.getDimSize(axis);
+    MLIRContext *ctx = rewriter.getContext();
+    // Loops: dest's dimensions (parallel), then the index dimensions
+    // (reduction). updates[a..., i..., b...] feeds dest[a..., j, b...].
+    int64_t loops = rank + q;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineExpr> idxExprs, updExprs, outExprs;
+    for (int64_t i = 0; i < q; ++i)
+      idxExprs.push_back(d(rank + i));
+    for (int64_t i = 0; i < axis; ++i)
+      updExprs.push_back(d(i));
+    for (int64_t i = 0; i < q; ++i)
+      updExprs.push_back(d(rank + i));
+    for (int64_t i = axis + 1; i < rank; ++i)
+      updExprs.push_back(d(i));
+    for (int64_t i = 0; i < rank; ++i)
+      outExprs.push_back(d(i));
+    SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, idxExprs, ctx),
+                                   AffineMap::get(loops, 0, updExprs, ctx),
+                                   AffineMap::get(loops, 0, outExprs, ctx)};
+    SmallVector<IteratorType> iterators(rank, IteratorType::parallel);
+    iterators.append(q, IteratorType::reduction);
+    Value result =
+        createGeneric(
+            rewriter, loc, ValueRange{indices, updates}, ValueRange{dest},
+            maps, iterators,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              // The gather lowering's index rule: wrap negatives, clamp.
+              Type indexType = b.getIndexType();
+              Value i = arith::IndexCastOp::create(b, l, indexType, args[0]);
+              Value zero = arith::ConstantIndexOp::create(b, l, 0);
+              Value extent = arith::ConstantIndexOp::create(b, l, dim);
+              Value last = arith::ConstantIndexOp::create(b, l, dim - 1);
+              Value negative = arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::slt, i, zero);
+              Value wrapped = arith::SelectOp::create(
+                  b, l, negative, arith::AddIOp::create(b, l, i, extent), i);
+              Value clamped = arith::MinSIOp::create(
+                  b, l, arith::MaxSIOp::create(b, l, wrapped, zero), last);
+              Value j = linalg::IndexOp::create(b, l, axis);
+              Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                                clamped, j);
+              Value none = createScalar(b, l, zeroAttr(args[1].getType()));
+              Value add = arith::SelectOp::create(b, l, hit, args[1], none);
+              return SmallVector<Value>{addScalars(b, l, args[2], add)};
+            })
+            .front();
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct Conv2dBackwardInputLowering : KilnLowering<Conv2dBackwardInputOp> {
+  using KilnLowering::KilnLowering;
+  LogicalResult lower(Conv2dBackwardInputOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType = op.getResult().getType();
+    Type elt = resultType.getElementType();
+    Value gradOut = adaptor.getGradOutput(), filter = adaptor.getFilter();
+    ArrayRef<int64_t> go = tensorType(gradOut).getShape(),
+                      fs = tensorType(filter).getShape(),
+                      in = resultType.getShape();
+    ArrayRef<int64_t> s = op.getStrides(), p = op.getPadding(),
+                      dl = op.getDilations();
+    int64_t g = op.getGroups();
+    int64_t n = in[0], c = in[1], h = in[2], w = in[3];
+    int64_t f = fs[0], kh = fs[2], kw = fs[3];
+    int64_t fg = f / g, cg = c / g;
+    if (resultType.getNumElements() == 0) {
+      rewriter.replaceOp(op, createEmpty(rewriter, loc, resultType));
+      return success();
+    }
+    // Dilate by the strides and pad by (K-1)*dilation before.
+    int64_t hz = correlatedExtent(h, p[0], p[2], kh, dl[0]);
+    int64_t wz = correlatedExtent(w, p[1], p[3], kw, dl[1]);
+    Value z = insertIntoZeros(rewriter, loc, gradOut, {go[0], go[1], hz, wz},
+                              {0, 0, (kh - 1) * dl[0], (kw - 1) * dl[1]},
+                              {1, 1, s[0], s[1]});
+    // Per group: z [N, G, F/G, HZ, WZ], filter [G, F/G, C/G, KH, KW],
+    // result [N, G, C/G, H, W].
+    auto z5Type = RankedTensorType::get({n, g, fg, hz, wz}, elt);
+    auto f5Type = RankedTensorType::get({g, fg, cg, kh, kw}, elt);
+    auto r5Type = RankedTensorType::get({n, g, cg, h, w}, elt);
+    SmallVector<ReassociationIndices> splitDim1 = {{0}, {1, 2}, {3}, {4}};
+    SmallVector<ReassociationIndices> splitDim0 = {{0, 1}, {2}, {3}, {4}};
+    Value z5 = tensor::ExpandShapeOp::create(rewriter, loc, z5Type, z,
+                                             splitDim1);
+    Value f5 = tensor::ExpandShapeOp::create(rewriter, loc, f5Type, filter,
+                                             splitDim0);
+    Value init = createFilled(rewriter, loc, r5Type, zeroAttr(elt));
+    // Loops (n, g, c', h, w | f', kh, kw).
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr dn, dg, dc, dh, dw, df, dkh, dkw;
+    bindDims(ctx, dn, dg, dc, dh, dw, df, dkh, dkw);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(8, 0,
+                       {dn, dg, df, correlatedTap(dh, dkh, p[0], kh, dl[0]),
+                        correlatedTap(dw, dkw, p[1], kw, dl[1])},
+                       ctx),
+        AffineMap::get(8, 0, {dg, df, dc, dkh, dkw}, ctx),
+        AffineMap::get(8, 0, {dn, dg, dc, dh, dw}, ctx)};
+    SmallVector<IteratorType> iterators(5, IteratorType::parallel);
+    iterators.append(3, IteratorType::reduction);
+    Value r5 = createGeneric(rewriter, loc, ValueRange{z5, f5},
+                             ValueRange{init}, maps, iterators,
+                             [](OpBuilder &b, Location l, ValueRange a) {
+                               Value prod =
+                                   arith::MulFOp::create(b, l, a[0], a[1]);
+                               return SmallVector<Value>{
+                                   arith::AddFOp::create(b, l, a[2], prod)};
+                             })
+                   .front();
+    rewriter.replaceOp(op, tensor::CollapseShapeOp::create(
+                               rewriter, loc, resultType, r5, splitDim1));
+    return success();
+  }
+};
+
+struct Conv2dBackwardFilterLowering : KilnLowering<Conv2dBackwardFilterOp> {
+  using KilnLowering::KilnLowering;
+  LogicalResult lower(Conv2dBackwardFilterOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType = op.getResult().getType();
+    Type elt = resultType.getElementType();
+    if (resultType.getNumElements() == 0) {
+      rewriter.replaceOp(op, createEmpty(rewriter, loc, resultType));
+      return success();
+    }
+    ArrayRef<int64_t> s = op.getStrides(), dl = op.getDilations();
+    int64_t g = op.getGroups();
+    Value input = padNCHW(rewriter, loc, adaptor.getInput(), op.getPadding(),
+                          zeroAttr(elt));
+    Value gradOut = adaptor.getGradOutput();
+    ArrayRef<int64_t> xs = tensorType(input).getShape(),
+                      go = tensorType(gradOut).getShape(),
+                      fs = resultType.getShape();
+    int64_t n = xs[0], c = xs[1], f = fs[0], cg = c / g, fg = f / g;
+    auto x5Type = RankedTensorType::get({n, g, cg, xs[2], xs[3]}, elt);
+    auto g5Type = RankedTensorType::get({n, g, fg, go[2], go[3]}, elt);
+    auto r5Type = RankedTensorType::get({g, fg, cg, fs[2], fs[3]}, elt);
+    SmallVector<ReassociationIndices> splitDim1 = {{0}, {1, 2}, {3}, {4}};
+    SmallVector<ReassociationIndices> splitDim0 = {{0, 1}, {2}, {3}, {4}};
+    Value x5 = tensor::ExpandShapeOp::create(rewriter, loc, x5Type, input,
+                                             splitDim1);
+    Value g5 = tensor::ExpandShapeOp::create(rewriter, loc, g5Type, gradOut,
+                                             splitDim1);
+    Value init = createFilled(rewriter, loc, r5Type, zeroAttr(elt));
+    // Loops (g, f', c', kh, kw | n, oh, ow).
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr dg, df, dc, dkh, dkw, dn, doh, dow;
+    bindDims(ctx, dg, df, dc, dkh, dkw, dn, doh, dow);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(8, 0,
+                       {dn, dg, dc, doh * s[0] + dkh * dl[0],
+                        dow * s[1] + dkw * dl[1]},
+                       ctx),
+        AffineMap::get(8, 0, {dn, dg, df, doh, dow}, ctx),
+        AffineMap::get(8, 0, {dg, df, dc, dkh, dkw}, ctx)};
+    SmallVector<IteratorType> iterators(5, IteratorType::parallel);
+    iterators.append(3, IteratorType::reduction);
+    Value r5 = createGeneric(rewriter, loc, ValueRange{x5, g5},
+                             ValueRange{init}, maps, iterators,
+                             [](OpBuilder &b, Location l, ValueRange a) {
+                               Value prod =
+                                   arith::MulFOp::create(b, l, a[0], a[1]);
+                               return SmallVector<Value>{
+                                   arith::AddFOp::create(b, l, a[2], prod)};
+                             })
+                   .front();
+    rewriter.replaceOp(op, tensor::CollapseShapeOp::create(
+                               rewriter, loc, resultType, r5, splitDim0));
+    return success();
+  }
+};
+
+/// The last step of both pooling gradients: `routed` [N, C, OH, OW, KH, KW]
+/// (or [N, C, OH, OW] when every tap gets the same share) holds what each
+/// window tap sends back; dilate and pad it, then sum the taps that land on
+/// each input position.
+Value correlateTaps(OpBuilder &b, Location loc, Value routed,
+                    RankedTensorType inputType, ArrayRef<int64_t> kernel,
+                    ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
+                    ArrayRef<int64_t> dilations) {
+  auto routedType = tensorType(routed);
+  bool perTap = routedType.getRank() == 6;
+  Type elt = inputType.getElementType();
+  ArrayRef<int64_t> in = inputType.getShape();
+  ArrayRef<int64_t> rs = routedType.getShape();
+  int64_t hz = correlatedExtent(in[2], padding[0], padding[2], kernel[0],
+                                dilations[0]);
+  int64_t wz = correlatedExtent(in[3], padding[1], padding[3], kernel[1],
+                                dilations[1]);
+  SmallVector<int64_t> shape = {rs[0], rs[1], hz, wz};
+  SmallVector<int64_t> offsets = {0, 0, (kernel[0] - 1) * dilations[0],
+                                  (kernel[1] - 1) * dilations[1]};
+  SmallVector<int64_t> steps = {1, 1, strides[0], strides[1]};
+  if (perTap) {
+    shape.append({kernel[0], kernel[1]});
+    offsets.append({0, 0});
+    steps.append({1, 1});
+  }
+  Value z = insertIntoZeros(b, loc, routed, shape, offsets, steps);
+  // Loops (n, c, h, w | kh, kw).
+  MLIRContext *ctx = b.getContext();
+  AffineExpr dn, dc, dh, dw, dkh, dkw;
+  bindDims(ctx, dn, dc, dh, dw, dkh, dkw);
+  SmallVector<AffineExpr> zExprs = {
+      dn, dc, correlatedTap(dh, dkh, padding[0], kernel[0], dilations[0]),
+      correlatedTap(dw, dkw, padding[1], kernel[1], dilations[1])};
+  SmallVector<Value> inputs = {z};
+  if (perTap) {
+    zExprs.append({dkh, dkw});
+  } else {
+    // The taps only come from the loop bounds: an empty KH x KW tensor, as
+    // linalg's pooling ops take.
+    inputs.push_back(createEmpty(b, loc, RankedTensorType::get(kernel, elt)));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(6, 0, zExprs, ctx)};
+  if (!perTap)
+    maps.push_back(AffineMap::get(6, 0, {dkh, dkw}, ctx));
+  maps.push_back(AffineMap::get(6, 0, {dn, dc, dh, dw}, ctx));
+  SmallVector<IteratorType> iterators(4, IteratorType::parallel);
+  iterators.append(2, IteratorType::reduction);
+  Value init = createFilled(b, loc, inputType, zeroAttr(elt));
+  return createGeneric(b, loc, inputs, ValueRange{init}, maps, iterators,
+                       [](OpBuilder &nb, Location l, ValueRange a) {
+                         return SmallVector<Value>{
+                             arith::AddFOp::create(nb, l, a.back(), a[0])};
+                       })
+      .front();
+}
+
+struct MaxPool2dBackwardLowering : KilnLowering<MaxPool2dBackwardOp> {
+  using KilnLowering::KilnLowering;
+  LogicalResult lower(MaxPool2dBackwardOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto inputType = op.getInput().getType();
+    Type elt = inputType.getElementType();
+    if (inputType.getNumElements() == 0) {
+      rewriter.replaceOp(op, createEmpty(rewriter, loc, inputType));
+      return success();
+    }
+    ArrayRef<int64_t> kernel = op.getKernel(), s = op.getStrides(),
+                      dl = op.getDilations();
+    Value gradOut = adaptor.getGradOutput();
+    auto goType = tensorType(gradOut);
+    ArrayRef<int64_t> go = goType.getShape();
+    MLIRContext *ctx = rewriter.getContext();
+    Type i64 = rewriter.getI64Type();
+    int64_t taps = kernel[0] * kernel[1];
+
+    // 1. Each window's argmax as a flat tap index kh * KW + kw: a two-output
+    // reduction keeping (value, tap) with the larger value, the smaller tap
+    // at a tie. Padding is -inf and so never wins over a real element.
+    Value padded = padNCHW(rewriter, loc, adaptor.getInput(), op.getPadding(),
+                           lowestAttr(elt));
+    Value window = createEmpty(rewriter, loc,
+                               RankedTensorType::get(kernel, elt));
+    Value maxInit = createFilled(rewriter, loc, goType, lowestAttr(elt));
+    Value tapInit = createFilled(rewriter, loc,
+                                 RankedTensorType::get(go, i64),
+                                 scalarAttr(i64, double(taps)));
+    AffineExpr dn, dc, doh, dow, dkh, dkw;
+    bindDims(ctx, dn, dc, doh, dow, dkh, dkw);
+    SmallVector<AffineMap> argmaxMaps = {
+        AffineMap::get(6, 0,
+                       {dn, dc, doh * s[0] + dkh * dl[0],
+                        dow * s[1] + dkw * dl[1]},
+                       ctx),
+        AffineMap::get(6, 0, {dkh, dkw}, ctx),
+        AffineMap::get(6, 0, {dn, dc, doh, dow}, ctx),
+        AffineMap::get(6, 0, {dn, dc, doh, dow}, ctx)};
+    SmallVector<IteratorType> iterators(4, IteratorType::parallel);
+    iterators.append(2, IteratorType::reduction);
+    int64_t kw = kernel[1];
+    Value argmax =
+        createGeneric(
+            rewriter, loc, ValueRange{padded, window},
+            ValueRange{maxInit, tapInit}, argmaxMaps, iterators,
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              Value v = a[0], best = a[2], bestTap = a[3];
+              Value row = arith::IndexCastOp::create(
+                  b, l, i64, linalg::IndexOp::create(b, l, 4));
+              Value col = arith::IndexCastOp::create(
+                  b, l, i64, linalg::IndexOp::create(b, l, 5));
+              Value width = createScalar(b, l, scalarAttr(i64, double(kw)));
+              Value tap = arith::AddIOp::create(
+                  b, l, arith::MulIOp::create(b, l, row, width), col);
+              Value greater = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OGT, v, best);
+              Value equal = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OEQ, v, best);
+              Value earlier = arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::slt, tap, bestTap);
+              Value wins = arith::OrIOp::create(
+                  b, l, greater, arith::AndIOp::create(b, l, equal, earlier));
+              return SmallVector<Value>{
+                  arith::SelectOp::create(b, l, wins, v, best),
+                  arith::SelectOp::create(b, l, wins, tap, bestTap)};
+            })[1];
+
+    // 2. Route: tap (kh, kw) of window (oh, ow) gets the window's gradient
+    // if it is the argmax.
+    auto routedType = RankedTensorType::get(
+        {go[0], go[1], go[2], go[3], kernel[0], kernel[1]}, elt);
+    AffineMap window4 = AffineMap::get(6, 0, {dn, dc, doh, dow}, ctx);
+    Value routed = createParallelGeneric(
+        rewriter, loc, routedType, ValueRange{gradOut, argmax},
+        {window4, window4}, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value row = arith::IndexCastOp::create(
+              b, l, i64, linalg::IndexOp::create(b, l, 4));
+          Value col = arith::IndexCastOp::create(
+              b, l, i64, linalg::IndexOp::create(b, l, 5));
+          Value width = createScalar(b, l, scalarAttr(i64, double(kw)));
+          Value tap = arith::AddIOp::create(
+              b, l, arith::MulIOp::create(b, l, row, width), col);
+          Value hit =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, tap, a[1]);
+          Value zero = createScalar(b, l, zeroAttr(elt));
+          return arith::SelectOp::create(b, l, hit, a[0], zero).getResult();
+        });
+
+    // 3. Sum the routed taps that land on each input position.
+    rewriter.replaceOp(op, correlateTaps(rewriter, loc, routed, inputType,
+                                         kernel, s, op.getPadding(), dl));
+    return success();
+  }
+};
+
+/// For each output position along one axis, how many of the kernel taps
+/// land inside the unpadded input (what avg_pool2d divides by without
+/// count_include_pad).
+SmallVector<int64_t> validTaps(int64_t in, int64_t out, int64_t padBefore,
+                               int64_t kernel, int64_t stride,
+                               int64_t dilation) {
+  SmallVector<int64_t> counts(out, 0);
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t k = 0; k < kernel; ++k) {
+      int64_t pos = o * stride + k * dilation - padBefore;
+      if (pos >= 0 && pos < in)
+        ++counts[o];
+    }
+  return counts;
+}
+
+struct AvgPool2dBackwardLowering : KilnLowering<AvgPool2dBackwardOp> {
+  using KilnLowering::KilnLowering;
+  LogicalResult lower(AvgPool2dBackwardOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto inputType = op.getResult().getType();
+    Type elt = inputType.getElementType();
+    if (inputType.getNumElements() == 0) {
+      rewriter.replaceOp(op, createEmpty(rewriter, loc, inputType));
+      return success();
+    }
+    ArrayRef<int64_t> kernel = op.getKernel(), s = op.getStrides(),
+                      p = op.getPadding(), dl = op.getDilations();
+    Value gradOut = adaptor.getGradOutput();
+    auto goType = tensorType(gradOut);
+    int64_t outH = goType.getDimSize(2), outW = goType.getDimSize(3);
+    // 1. Each window's share: its gradient divided by what the forward
+    // divided its sum by (the same constants as the forward lowering).
+    SmallVector<int64_t> ch = validTaps(inputType.getDimSize(2), outH, p[0],
+                                        kernel[0], s[0], dl[0]);
+    SmallVector<int64_t> cw = validTaps(inputType.getDimSize(3), outW, p[1],
+                                        kernel[1], s[1], dl[1]);
+    SmallVector<Attribute> counts;
+    counts.reserve(outH * outW);
+    for (int64_t h = 0; h < outH; ++h)
+      for (int64_t w = 0; w < outW; ++w) {
+        int64_t count = op.getCountIncludePad()
+                            ? kernel[0] * kernel[1]
+                            : std::max<int64_t>(ch[h] * cw[w], 1);
+        counts.push_back(scalarAttr(elt, double(count)));
+      }
+    auto countType = RankedTensorType::get({outH, outW}, elt);
+    Value countTensor = arith::ConstantOp::create(
+        rewriter, loc, DenseElementsAttr::get(countType, counts));
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap hw = AffineMap::get(
+        4, 0, {getAffineDimExpr(2, ctx), getAffineDimExpr(3, ctx)}, ctx);
+    Value share = createParallelGeneric(
+        rewriter, loc, goType, ValueRange{gradOut, countTensor},
+        {rewriter.getMultiDimIdentityMap(4), hw},
+        [](OpBuilder &b, Location l, ValueRange a) {
+          return arith::DivFOp::create(b, l, a[0], a[1]).getResult();
+        });
+    // 2. Every real tap of a window gets the share.
+    rewriter.replaceOp(op, correlateTaps(rewriter, loc, share, inputType,
+                                         kernel, s, p, dl));
+    return success();
+  }
+};
+
+} // namespace
+
+void populateGradientOpPatterns(RewritePatternSet &patterns) {
+  patterns.add<StopGradientLowering, SliceBackwardLowering, ScatterAddLowering,
+               Conv2dBackwardInputLowering, Conv2dBackwardFilterLowering,
+               MaxPool2dBackwardLowering, AvgPool2dBackwardLowering>(
+      patterns.getContext());
+}
+
+} // namespace lowering
+} // namespace kiln

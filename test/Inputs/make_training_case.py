@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+# ===- test/Inputs/make_training_case.py - Small training ONNX cases -----===#
+#
+# Part of the Kiln project: an MLIR compiler for training programs.
+#
+# ===-----------------------------------------------------------------------===#
+#
+# Writes one named ONNX case with training ops in the backend-test layout,
+# for forms that Debian's libonnx-testdata does not cover (old-opset
+# training BatchNormalization, literal Dropout ratios, error cases):
+#
+#   make_training_case.py NAME DIR
+#     DIR/model.onnx
+#     DIR/test_data_set_0/input_K.pb, output_K.pb   (cases with references)
+#
+# References are computed here with the ONNX spec's formulas in numpy
+# (float64, rounded to f32), independent of Kiln. Run with /usr/bin/python3
+# (Debian's python3-onnx and python3-numpy): %python in lit.
+#
+# ===-----------------------------------------------------------------------===#
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+F32 = TensorProto.FLOAT
+TRAINING = "ai.onnx.preview.training"
+
+
+def vinfo(name, shape, elem=F32):
+    return helper.make_tensor_value_info(name, elem, list(shape))
+
+
+def model(nodes, inputs, outputs, inits=(), opsets=(("", 17),)):
+    graph = helper.make_graph(nodes, "case", inputs, outputs, list(inits))
+    return helper.make_model(
+        graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets])
+
+
+def sce_bad_reduction():
+    node = helper.make_node("SoftmaxCrossEntropyLoss", ["x", "t"], ["z"],
+                            name="loss", reduction="average")
+    return model([node], [vinfo("x", [2, 3]), vinfo("t", [2], TensorProto.INT64)],
+                 [vinfo("z", [])]), None
+
+
+def gradient_other_value():
+    # dc/da asked at a2, which is not the tensor named 'a'.
+    add = helper.make_node("Add", ["a", "b"], ["c"])
+    grad = helper.make_node("Gradient", ["a2", "b"], ["da", "db"], name="grad",
+                            domain=TRAINING, xs=["a", "b"], y="c")
+    m = model([add, grad], [vinfo(n, [2]) for n in ("a", "b", "a2")],
+              [vinfo("da", [2]), vinfo("db", [2])],
+              opsets=(("", 17), (TRAINING, 1)))
+    return m, None
+
+
+def gradient_no_domain():
+    add = helper.make_node("Add", ["a", "b"], ["c"])
+    grad = helper.make_node("Gradient", ["a", "b"], ["da", "db"], name="grad",
+                            domain=TRAINING, xs=["a", "b"], y="c")
+    m = model([add, grad], [vinfo(n, [2]) for n in ("a", "b")],
+              [vinfo("da", [2]), vinfo("db", [2])])
+    return m, None
+
+
+def batchnorm9_training():
+    # Opset 9: training mode is marked by the extra outputs.
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    s = rng.standard_normal(3).astype(np.float32)
+    bias = rng.standard_normal(3).astype(np.float32)
+    mean = rng.standard_normal(3).astype(np.float32)
+    var = rng.random(3).astype(np.float32)
+    eps, momentum = 1e-3, 0.7
+    node = helper.make_node(
+        "BatchNormalization", ["x", "s", "bias", "mean", "var"],
+        ["y", "running_mean", "running_var", "saved_mean", "saved_var"],
+        epsilon=eps, momentum=momentum)
+    x64 = x.astype(np.float64)
+    bmean = x64.mean(axis=(0, 2))
+    bvar = x64.var(axis=(0, 2))
+    y = (x64 - bmean[None, :, None]) / np.sqrt(bvar[None, :, None] + eps) * \
+        s[None, :, None] + bias[None, :, None]
+    outs = [y, mean * momentum + bmean * (1 - momentum),
+            var * momentum + bvar * (1 - momentum), bmean, bvar]
+    m = model([node], [vinfo("x", x.shape)] +
+              [vinfo(n, [3]) for n in ("s", "bias", "mean", "var")],
+              [vinfo("y", x.shape)] +
+              [vinfo(n, [3]) for n in ("running_mean", "running_var",
+                                       "saved_mean", "saved_var")],
+              opsets=(("", 9),))
+    return m, ([x, s, bias, mean, var], [o.astype(np.float32) for o in outs])
+
+
+def batchnorm15_outputs_without_training():
+    node = helper.make_node(
+        "BatchNormalization", ["x", "s", "bias", "mean", "var"],
+        ["y", "running_mean", "running_var"])
+    m = model([node], [vinfo("x", [2, 3, 4])] +
+              [vinfo(n, [3]) for n in ("s", "bias", "mean", "var")],
+              [vinfo("y", [2, 3, 4]), vinfo("running_mean", [3]),
+               vinfo("running_var", [3])], opsets=(("", 15),))
+    return m, None
+
+
+def dropout_zero_ratio():
+    inits = [numpy_helper.from_array(np.array(0.0, np.float32), "r"),
+             numpy_helper.from_array(np.array(True), "t")]
+    node = helper.make_node("Dropout", ["x", "r", "t"], ["y", "mask"], seed=3)
+    m = model([node], [vinfo("x", [4, 6])],
+              [vinfo("y", [4, 6]), vinfo("mask", [4, 6], TensorProto.BOOL)],
+              inits)
+    return m, None
+
+
+def dropout_two_unseeded():
+    inits = [numpy_helper.from_array(np.array(0.5, np.float32), "r"),
+             numpy_helper.from_array(np.array(True), "t")]
+    nodes = [helper.make_node("Dropout", ["x", "r", "t"], ["h"]),
+             helper.make_node("Dropout", ["h", "r", "t"], ["y"])]
+    return model(nodes, [vinfo("x", [4, 6])], [vinfo("y", [4, 6])], inits), None
+
+
+def custom_domain_node():
+    # A domain Kiln does not know, beside the two it does.
+    node = helper.make_node("Frobnicate", ["x"], ["y"], name="my_custom",
+                            domain="com.example")
+    m = model([node], [vinfo("x", [2])], [vinfo("y", [2])],
+              opsets=(("", 17), ("com.example", 1)))
+    return m, None
+
+
+CASES = {f.__name__: f for f in (custom_domain_node, sce_bad_reduction, gradient_other_value,
+                                 gradient_no_domain, batchnorm9_training,
+                                 batchnorm15_outputs_without_training,
+                                 dropout_zero_ratio, dropout_two_unseeded)}
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in CASES:
+        sys.exit("usage: make_training_case.py {%s} DIR" % ",".join(CASES))
+    out = Path(sys.argv[2])
+    out.mkdir(parents=True, exist_ok=True)
+    m, data = CASES[sys.argv[1]]()
+    onnx.save(m, str(out / "model.onnx"))
+    if data is None:
+        return
+    inputs, outputs = data
+    ds = out / "test_data_set_0"
+    ds.mkdir(exist_ok=True)
+    for k, a in enumerate(inputs):
+        (ds / f"input_{k}.pb").write_bytes(
+            numpy_helper.from_array(a).SerializeToString())
+    for k, a in enumerate(outputs):
+        (ds / f"output_{k}.pb").write_bytes(
+            numpy_helper.from_array(a).SerializeToString())
+
+
+if __name__ == "__main__":
+    main()

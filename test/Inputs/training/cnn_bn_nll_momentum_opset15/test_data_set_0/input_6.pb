@@ -1,0 +1,1 @@
+Bbn_scaleJÆp€?`w?ñ‹?QEw?

@@ -1,0 +1,1 @@
+Bbn_running_meanJgí¢=âì>Gú½"{¾½

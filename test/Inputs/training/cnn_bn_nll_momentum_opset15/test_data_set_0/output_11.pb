@@ -1,0 +1,1 @@
+Bbn_scale_V_newJp.?dº?3µ¾e0?

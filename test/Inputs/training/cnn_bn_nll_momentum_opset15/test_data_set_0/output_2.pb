@@ -1,0 +1,1 @@
+Bbn_running_varJÅﬂç?‘aê?€Xí?^†ë?

@@ -1,0 +1,1 @@
+Bbn_scale_newJÓ,x?L0p?å‹?2xn?

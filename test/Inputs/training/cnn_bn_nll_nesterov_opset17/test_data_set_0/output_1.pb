@@ -1,0 +1,1 @@
+Bbn_running_meanJJe`<¯ÏØ=zý“=}y’;

@@ -1,0 +1,1 @@
+Bbn_running_varJ™‰?¹Œ?ln›?Ê€?

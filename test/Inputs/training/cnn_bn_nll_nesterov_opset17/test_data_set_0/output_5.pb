@@ -1,0 +1,1 @@
+Bbn_scale_newJõMk?o\?íý2?¤Qy?

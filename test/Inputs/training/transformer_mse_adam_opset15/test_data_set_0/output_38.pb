@@ -1,0 +1,1 @@
+Bbq_H_newJ zùÀ<odm<ÙÕI=‚UO=·³n=R8q=EW=ÙÖ‡<
