@@ -45,9 +45,13 @@ static const char *severityName(DiagnosticSeverity severity) {
 }
 
 kiln::OneLineDiagnostics::OneLineDiagnostics(MLIRContext &context,
-                                             std::string toolName)
+                                             std::string toolName,
+                                             bool showRemarks)
     : context(context), tool(std::move(toolName)) {
-  id = context.getDiagEngine().registerHandler([this](Diagnostic &diag) {
+  id = context.getDiagEngine().registerHandler([this, showRemarks](
+                                                   Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Remark && !showRemarks)
+      return success();
     if (diag.getSeverity() == DiagnosticSeverity::Error)
       ++errors;
     llvm::raw_ostream &os = llvm::errs();

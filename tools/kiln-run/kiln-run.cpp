@@ -89,6 +89,11 @@ cl::opt<std::string> pipelineOpt(
              "kiln-opt syntax, e.g. "
              "\"canonicalize,func.func(kiln-cost-report)\""),
     cl::init(""), cl::cat(category));
+cl::opt<bool> showRemarks(
+    "remarks",
+    cl::desc("Print the remarks in which passes report what they did "
+             "(e.g. autodiff's rule count)"),
+    cl::cat(category));
 cl::opt<bool> printIR("print-ir",
                       cl::desc("Print the kiln program that is compiled"),
                       cl::cat(category));
@@ -640,7 +645,7 @@ int runTool() {
   registry.insert<kiln::KilnDialect, func::FuncDialect>();
   kiln::cpu::registerCPUPipelineDependencies(registry);
   MLIRContext context(registry);
-  kiln::OneLineDiagnostics diagnostics(context, "kiln-run");
+  kiln::OneLineDiagnostics diagnostics(context, "kiln-run", showRemarks);
   if (trainSteps > 0 || makeTrainStep.getNumOccurrences())
     return runTraining(context);
   if (!dataDir.empty() || batchSize > 0 || !writeInitializersDir.empty())

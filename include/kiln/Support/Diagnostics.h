@@ -30,7 +30,10 @@ std::string describeLocation(mlir::Location loc);
 /// "<tool>: <severity>: <where>: <message>" (notes indented below).
 class OneLineDiagnostics {
 public:
-  OneLineDiagnostics(mlir::MLIRContext &context, std::string toolName);
+  /// Remarks (what passes report they did) are printed only when
+  /// `showRemarks` is set; errors, warnings and notes always are.
+  OneLineDiagnostics(mlir::MLIRContext &context, std::string toolName,
+                     bool showRemarks = true);
   ~OneLineDiagnostics();
 
   /// Number of errors printed so far.

@@ -196,5 +196,55 @@ Value padNCHW(OpBuilder &b, Location loc, Value input,
   return tensor::PadOp::create(b, loc, padded, input, low, high, pv);
 }
 
+/// For each output position along one axis, how many of the kernel taps
+/// land inside the unpadded input.
+static SmallVector<int64_t> validTaps(int64_t in, int64_t out,
+                                      int64_t padBefore, int64_t kernel,
+                                      int64_t stride, int64_t dilation) {
+  SmallVector<int64_t> counts(out, 0);
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t k = 0; k < kernel; ++k) {
+      int64_t pos = o * stride + k * dilation - padBefore;
+      if (pos >= 0 && pos < in)
+        ++counts[o];
+    }
+  return counts;
+}
+
+Value divideByPoolDivisors(OpBuilder &b, Location loc, Value windows,
+                           RankedTensorType inputType, ArrayRef<int64_t> kernel,
+                           ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
+                           ArrayRef<int64_t> dilations, bool countIncludePad) {
+  auto windowsType = tensorType(windows);
+  Type elt = windowsType.getElementType();
+  int64_t outH = windowsType.getDimSize(2), outW = windowsType.getDimSize(3);
+  SmallVector<int64_t> ch = validTaps(inputType.getDimSize(2), outH,
+                                      padding[0], kernel[0], strides[0],
+                                      dilations[0]);
+  SmallVector<int64_t> cw = validTaps(inputType.getDimSize(3), outW,
+                                      padding[1], kernel[1], strides[1],
+                                      dilations[1]);
+  SmallVector<Attribute> counts;
+  counts.reserve(outH * outW);
+  for (int64_t h = 0; h < outH; ++h)
+    for (int64_t w = 0; w < outW; ++w) {
+      int64_t count = countIncludePad ? kernel[0] * kernel[1]
+                                      : std::max<int64_t>(ch[h] * cw[w], 1);
+      counts.push_back(scalarAttr(elt, double(count)));
+    }
+  auto countType = RankedTensorType::get({outH, outW}, elt);
+  Value countTensor = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(countType, counts));
+  MLIRContext *ctx = b.getContext();
+  AffineMap hw = AffineMap::get(
+      4, 0, {getAffineDimExpr(2, ctx), getAffineDimExpr(3, ctx)}, ctx);
+  return createParallelGeneric(
+      b, loc, windowsType, ValueRange{windows, countTensor},
+      {b.getMultiDimIdentityMap(4), hw},
+      [](OpBuilder &nb, Location l, ValueRange a) {
+        return arith::DivFOp::create(nb, l, a[0], a[1]).getResult();
+      });
+}
+
 } // namespace lowering
 } // namespace kiln

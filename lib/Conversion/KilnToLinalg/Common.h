@@ -105,6 +105,21 @@ mlir::Value reshapeStatic(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value padNCHW(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
                     llvm::ArrayRef<int64_t> padding, mlir::TypedAttr value);
 
+/// `windows` [N, C, OH, OW] divided, window by window, by what avg_pool2d
+/// divides a window's sum by: the kernel area with `countIncludePad`, else
+/// the number of its taps inside the unpadded NCHW `inputType` (at least 1:
+/// a window of padding only sums to 0). The divisors are an [OH, OW]
+/// constant computed here, at compile time, so the forward lowering and the
+/// gradient's use the very same numbers.
+mlir::Value divideByPoolDivisors(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::Value windows,
+                                 mlir::RankedTensorType inputType,
+                                 llvm::ArrayRef<int64_t> kernel,
+                                 llvm::ArrayRef<int64_t> strides,
+                                 llvm::ArrayRef<int64_t> padding,
+                                 llvm::ArrayRef<int64_t> dilations,
+                                 bool countIncludePad);
+
 // Populate functions of the translation units.
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 void populateContractionPatterns(mlir::RewritePatternSet &patterns);

@@ -95,6 +95,35 @@ int64_t correlatedExtent(int64_t in, int64_t padBefore, int64_t padAfter,
   return in + padBefore + padAfter + (kernel - 1) * dilation;
 }
 
+/// The reassociation that views dimension `dim` (0 or 1) of a 4-D tensor as
+/// two, (groups, per group): how both convolution gradients split channels
+/// or filters into their groups.
+SmallVector<ReassociationIndices> splitGroups(int64_t dim) {
+  if (dim == 0)
+    return {{0, 1}, {2}, {3}, {4}};
+  return {{0}, {1, 2}, {3}, {4}};
+}
+
+/// The contraction of both convolution gradients: one generic over 8 loops
+/// (5 parallel, then 3 reduction) that accumulates lhs * rhs, read through
+/// `maps`, into zeros of the grouped 5-D `resultType`.
+Value groupedContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                         RankedTensorType resultType,
+                         ArrayRef<AffineMap> maps) {
+  Value init =
+      createFilled(b, loc, resultType, zeroAttr(resultType.getElementType()));
+  SmallVector<IteratorType> iterators(5, IteratorType::parallel);
+  iterators.append(3, IteratorType::reduction);
+  return createGeneric(b, loc, ValueRange{lhs, rhs}, ValueRange{init}, maps,
+                       iterators,
+                       [](OpBuilder &nb, Location l, ValueRange a) {
+                         Value prod = arith::MulFOp::create(nb, l, a[0], a[1]);
+                         return SmallVector<Value>{
+                             arith::AddFOp::create(nb, l, a[2], prod)};
+                       })
+      .front();
+}
+
 struct StopGradientLowering : KilnLowering<StopGradientOp> {
   using KilnLowering::KilnLowering;
   LogicalResult lower(StopGradientOp op, OpAdaptor adaptor,
@@ -220,13 +249,10 @@ struct Conv2dBackwardInputLowering : KilnLowering<Conv2dBackwardInputOp> {
     auto z5Type = RankedTensorType::get({n, g, fg, hz, wz}, elt);
     auto f5Type = RankedTensorType::get({g, fg, cg, kh, kw}, elt);
     auto r5Type = RankedTensorType::get({n, g, cg, h, w}, elt);
-    SmallVector<ReassociationIndices> splitDim1 = {{0}, {1, 2}, {3}, {4}};
-    SmallVector<ReassociationIndices> splitDim0 = {{0, 1}, {2}, {3}, {4}};
     Value z5 = tensor::ExpandShapeOp::create(rewriter, loc, z5Type, z,
-                                             splitDim1);
+                                             splitGroups(1));
     Value f5 = tensor::ExpandShapeOp::create(rewriter, loc, f5Type, filter,
-                                             splitDim0);
-    Value init = createFilled(rewriter, loc, r5Type, zeroAttr(elt));
+                                             splitGroups(0));
     // Loops (n, g, c', h, w | f', kh, kw).
     MLIRContext *ctx = rewriter.getContext();
     AffineExpr dn, dg, dc, dh, dw, df, dkh, dkw;
@@ -238,19 +264,9 @@ struct Conv2dBackwardInputLowering : KilnLowering<Conv2dBackwardInputOp> {
                        ctx),
         AffineMap::get(8, 0, {dg, df, dc, dkh, dkw}, ctx),
         AffineMap::get(8, 0, {dn, dg, dc, dh, dw}, ctx)};
-    SmallVector<IteratorType> iterators(5, IteratorType::parallel);
-    iterators.append(3, IteratorType::reduction);
-    Value r5 = createGeneric(rewriter, loc, ValueRange{z5, f5},
-                             ValueRange{init}, maps, iterators,
-                             [](OpBuilder &b, Location l, ValueRange a) {
-                               Value prod =
-                                   arith::MulFOp::create(b, l, a[0], a[1]);
-                               return SmallVector<Value>{
-                                   arith::AddFOp::create(b, l, a[2], prod)};
-                             })
-                   .front();
+    Value r5 = groupedContraction(rewriter, loc, z5, f5, r5Type, maps);
     rewriter.replaceOp(op, tensor::CollapseShapeOp::create(
-                               rewriter, loc, resultType, r5, splitDim1));
+                               rewriter, loc, resultType, r5, splitGroups(1)));
     return success();
   }
 };
@@ -278,13 +294,10 @@ struct Conv2dBackwardFilterLowering : KilnLowering<Conv2dBackwardFilterOp> {
     auto x5Type = RankedTensorType::get({n, g, cg, xs[2], xs[3]}, elt);
     auto g5Type = RankedTensorType::get({n, g, fg, go[2], go[3]}, elt);
     auto r5Type = RankedTensorType::get({g, fg, cg, fs[2], fs[3]}, elt);
-    SmallVector<ReassociationIndices> splitDim1 = {{0}, {1, 2}, {3}, {4}};
-    SmallVector<ReassociationIndices> splitDim0 = {{0, 1}, {2}, {3}, {4}};
     Value x5 = tensor::ExpandShapeOp::create(rewriter, loc, x5Type, input,
-                                             splitDim1);
+                                             splitGroups(1));
     Value g5 = tensor::ExpandShapeOp::create(rewriter, loc, g5Type, gradOut,
-                                             splitDim1);
-    Value init = createFilled(rewriter, loc, r5Type, zeroAttr(elt));
+                                             splitGroups(1));
     // Loops (g, f', c', kh, kw | n, oh, ow).
     MLIRContext *ctx = rewriter.getContext();
     AffineExpr dg, df, dc, dkh, dkw, dn, doh, dow;
@@ -296,19 +309,9 @@ struct Conv2dBackwardFilterLowering : KilnLowering<Conv2dBackwardFilterOp> {
                        ctx),
         AffineMap::get(8, 0, {dn, dg, df, doh, dow}, ctx),
         AffineMap::get(8, 0, {dg, df, dc, dkh, dkw}, ctx)};
-    SmallVector<IteratorType> iterators(5, IteratorType::parallel);
-    iterators.append(3, IteratorType::reduction);
-    Value r5 = createGeneric(rewriter, loc, ValueRange{x5, g5},
-                             ValueRange{init}, maps, iterators,
-                             [](OpBuilder &b, Location l, ValueRange a) {
-                               Value prod =
-                                   arith::MulFOp::create(b, l, a[0], a[1]);
-                               return SmallVector<Value>{
-                                   arith::AddFOp::create(b, l, a[2], prod)};
-                             })
-                   .front();
+    Value r5 = groupedContraction(rewriter, loc, x5, g5, r5Type, maps);
     rewriter.replaceOp(op, tensor::CollapseShapeOp::create(
-                               rewriter, loc, resultType, r5, splitDim0));
+                               rewriter, loc, resultType, r5, splitGroups(0)));
     return success();
   }
 };
@@ -468,65 +471,23 @@ struct MaxPool2dBackwardLowering : KilnLowering<MaxPool2dBackwardOp> {
   }
 };
 
-/// For each output position along one axis, how many of the kernel taps
-/// land inside the unpadded input (what avg_pool2d divides by without
-/// count_include_pad).
-SmallVector<int64_t> validTaps(int64_t in, int64_t out, int64_t padBefore,
-                               int64_t kernel, int64_t stride,
-                               int64_t dilation) {
-  SmallVector<int64_t> counts(out, 0);
-  for (int64_t o = 0; o < out; ++o)
-    for (int64_t k = 0; k < kernel; ++k) {
-      int64_t pos = o * stride + k * dilation - padBefore;
-      if (pos >= 0 && pos < in)
-        ++counts[o];
-    }
-  return counts;
-}
-
 struct AvgPool2dBackwardLowering : KilnLowering<AvgPool2dBackwardOp> {
   using KilnLowering::KilnLowering;
   LogicalResult lower(AvgPool2dBackwardOp op, OpAdaptor adaptor,
                       ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto inputType = op.getResult().getType();
-    Type elt = inputType.getElementType();
     if (inputType.getNumElements() == 0) {
       rewriter.replaceOp(op, createEmpty(rewriter, loc, inputType));
       return success();
     }
     ArrayRef<int64_t> kernel = op.getKernel(), s = op.getStrides(),
                       p = op.getPadding(), dl = op.getDilations();
-    Value gradOut = adaptor.getGradOutput();
-    auto goType = tensorType(gradOut);
-    int64_t outH = goType.getDimSize(2), outW = goType.getDimSize(3);
     // 1. Each window's share: its gradient divided by what the forward
     // divided its sum by (the same constants as the forward lowering).
-    SmallVector<int64_t> ch = validTaps(inputType.getDimSize(2), outH, p[0],
-                                        kernel[0], s[0], dl[0]);
-    SmallVector<int64_t> cw = validTaps(inputType.getDimSize(3), outW, p[1],
-                                        kernel[1], s[1], dl[1]);
-    SmallVector<Attribute> counts;
-    counts.reserve(outH * outW);
-    for (int64_t h = 0; h < outH; ++h)
-      for (int64_t w = 0; w < outW; ++w) {
-        int64_t count = op.getCountIncludePad()
-                            ? kernel[0] * kernel[1]
-                            : std::max<int64_t>(ch[h] * cw[w], 1);
-        counts.push_back(scalarAttr(elt, double(count)));
-      }
-    auto countType = RankedTensorType::get({outH, outW}, elt);
-    Value countTensor = arith::ConstantOp::create(
-        rewriter, loc, DenseElementsAttr::get(countType, counts));
-    MLIRContext *ctx = rewriter.getContext();
-    AffineMap hw = AffineMap::get(
-        4, 0, {getAffineDimExpr(2, ctx), getAffineDimExpr(3, ctx)}, ctx);
-    Value share = createParallelGeneric(
-        rewriter, loc, goType, ValueRange{gradOut, countTensor},
-        {rewriter.getMultiDimIdentityMap(4), hw},
-        [](OpBuilder &b, Location l, ValueRange a) {
-          return arith::DivFOp::create(b, l, a[0], a[1]).getResult();
-        });
+    Value share = divideByPoolDivisors(rewriter, loc, adaptor.getGradOutput(),
+                                       inputType, kernel, s, p, dl,
+                                       op.getCountIncludePad());
     // 2. Every real tap of a window gets the share.
     rewriter.replaceOp(op, correlateTaps(rewriter, loc, share, inputType,
                                          kernel, s, p, dl));

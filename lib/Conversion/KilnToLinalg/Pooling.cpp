@@ -28,21 +28,6 @@ SmallVector<NamedAttribute> windowAttrs(OpBuilder &b, ArrayRef<int64_t> strides,
           b.getNamedAttr("dilations", b.getI64TensorAttr(dilations))};
 }
 
-/// For each output position along one axis, how many of the kernel taps
-/// land inside the unpadded input.
-SmallVector<int64_t> validTaps(int64_t in, int64_t out, int64_t padBefore,
-                               int64_t kernel, int64_t stride,
-                               int64_t dilation) {
-  SmallVector<int64_t> counts(out, 0);
-  for (int64_t o = 0; o < out; ++o)
-    for (int64_t k = 0; k < kernel; ++k) {
-      int64_t pos = o * stride + k * dilation - padBefore;
-      if (pos >= 0 && pos < in)
-        ++counts[o];
-    }
-  return counts;
-}
-
 struct MaxPool2dLowering : KilnLowering<MaxPool2dOp> {
   using KilnLowering::KilnLowering;
   LogicalResult lower(MaxPool2dOp op, OpAdaptor adaptor,
@@ -85,44 +70,24 @@ struct AvgPool2dLowering : KilnLowering<AvgPool2dOp> {
                     windowAttrs(rewriter, strides, dilations))
                     .getResult(0);
 
-    int64_t outH = resultType.getDimSize(2), outW = resultType.getDimSize(3);
-    auto identity = rewriter.getMultiDimIdentityMap(4);
     Value result;
     bool uniform = op.getCountIncludePad() ||
                    llvm::all_of(padding, [](int64_t p) { return p == 0; });
     if (uniform) {
+      // Every window divides by the kernel area: a scalar, no constant
+      // tensor.
       Value area = createScalar(
           rewriter, loc, scalarAttr(elt, double(kernel[0] * kernel[1])));
       result = createParallelGeneric(
-          rewriter, loc, resultType, sum, {identity},
+          rewriter, loc, resultType, sum,
+          {rewriter.getMultiDimIdentityMap(4)},
           [&](OpBuilder &b, Location l, ValueRange args) -> Value {
             return arith::DivFOp::create(b, l, args[0], area);
           });
     } else {
-      SmallVector<int64_t> ch = validTaps(inType.getDimSize(2), outH,
-                                          padding[0], kernel[0], strides[0],
-                                          dilations[0]);
-      SmallVector<int64_t> cw = validTaps(inType.getDimSize(3), outW,
-                                          padding[1], kernel[1], strides[1],
-                                          dilations[1]);
-      SmallVector<Attribute> counts;
-      counts.reserve(outH * outW);
-      for (int64_t h = 0; h < outH; ++h)
-        for (int64_t w = 0; w < outW; ++w)
-          // A window of padding only sums to 0; divide it by 1.
-          counts.push_back(
-              scalarAttr(elt, double(std::max<int64_t>(ch[h] * cw[w], 1))));
-      auto countType = RankedTensorType::get({outH, outW}, elt);
-      Value countTensor = arith::ConstantOp::create(
-          rewriter, loc, DenseElementsAttr::get(countType, counts));
-      AffineMap hw = AffineMap::get(
-          4, 0, {rewriter.getAffineDimExpr(2), rewriter.getAffineDimExpr(3)},
-          rewriter.getContext());
-      result = createParallelGeneric(
-          rewriter, loc, resultType, ValueRange{sum, countTensor},
-          {identity, hw}, [&](OpBuilder &b, Location l, ValueRange args) {
-            return arith::DivFOp::create(b, l, args[0], args[1]).getResult();
-          });
+      result = divideByPoolDivisors(rewriter, loc, sum, inType, kernel,
+                                    strides, padding, dilations,
+                                    /*countIncludePad=*/false);
     }
     rewriter.replaceOp(op, result);
     return success();

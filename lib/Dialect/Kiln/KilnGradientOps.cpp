@@ -122,6 +122,35 @@ LogicalResult verifyConvChannels(Operation *op, RankedTensorType input,
   return success();
 }
 
+/// The verifier of both convolution gradients. `input` and `filter` are the
+/// forward's (one of them is the op's result); the rank checks take the
+/// tensors in operand order, then the result, so a diagnostic names the
+/// first bad one as the op lists them.
+template <typename OpT>
+LogicalResult verifyConvGradient(OpT op, RankedTensorType input,
+                                 RankedTensorType filter) {
+  RankedTensorType gradOut = op.getGradOutput().getType();
+  SmallVector<Type> tensors(op->getOperandTypes());
+  tensors.push_back(op.getResult().getType());
+  if (failed(verifyRank4(op, tensors)) ||
+      failed(verifyWindowAttrs(op, op.getStrides(), op.getPadding(),
+                               op.getDilations())) ||
+      failed(verifyConvChannels(op, input, filter, gradOut, op.getGroups())))
+    return failure();
+  return verifyWindowShape(op, input, filter.getShape().drop_front(2), gradOut,
+                           op.getStrides(), op.getPadding(), op.getDilations());
+}
+
+/// Both convolution gradients: the forward's multiply-adds, transposed.
+std::optional<int64_t> convGradientFlops(Value gradOutput,
+                                         RankedTensorType filter) {
+  std::optional<int64_t> out = numElements(gradOutput.getType());
+  if (!out || !filter.hasStaticShape())
+    return std::nullopt;
+  return 2 * *out * filter.getDimSize(1) * filter.getDimSize(2) *
+         filter.getDimSize(3);
+}
+
 /// The pooling checks shared by both pooling gradients.
 LogicalResult verifyPoolGradient(Operation *op, RankedTensorType input,
                                  RankedTensorType gradOutput,
@@ -223,48 +252,21 @@ std::optional<int64_t> ScatterAddOp::getFlops() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult Conv2dBackwardInputOp::verify() {
-  RankedTensorType gradOut = getGradOutput().getType(),
-                   filter = getFilter().getType(),
-                   input = getResult().getType();
-  if (failed(verifyRank4(*this, {gradOut, filter, input})) ||
-      failed(verifyWindowAttrs(*this, getStrides(), getPadding(),
-                               getDilations())) ||
-      failed(verifyConvChannels(*this, input, filter, gradOut, getGroups())))
-    return failure();
-  return verifyWindowShape(*this, input, filter.getShape().drop_front(2),
-                           gradOut, getStrides(), getPadding(), getDilations());
+  return verifyConvGradient(*this, /*input=*/getResult().getType(),
+                            getFilter().getType());
 }
 
 std::optional<int64_t> Conv2dBackwardInputOp::getFlops() {
-  std::optional<int64_t> out = numElements(getGradOutput().getType());
-  RankedTensorType filter = getFilter().getType();
-  if (!out || !filter.hasStaticShape())
-    return std::nullopt;
-  // The forward's multiply-adds, transposed.
-  return 2 * *out * filter.getDimSize(1) * filter.getDimSize(2) *
-         filter.getDimSize(3);
+  return convGradientFlops(getGradOutput(), getFilter().getType());
 }
 
 LogicalResult Conv2dBackwardFilterOp::verify() {
-  RankedTensorType input = getInput().getType(),
-                   gradOut = getGradOutput().getType(),
-                   filter = getResult().getType();
-  if (failed(verifyRank4(*this, {input, gradOut, filter})) ||
-      failed(verifyWindowAttrs(*this, getStrides(), getPadding(),
-                               getDilations())) ||
-      failed(verifyConvChannels(*this, input, filter, gradOut, getGroups())))
-    return failure();
-  return verifyWindowShape(*this, input, filter.getShape().drop_front(2),
-                           gradOut, getStrides(), getPadding(), getDilations());
+  return verifyConvGradient(*this, getInput().getType(),
+                            /*filter=*/getResult().getType());
 }
 
 std::optional<int64_t> Conv2dBackwardFilterOp::getFlops() {
-  std::optional<int64_t> out = numElements(getGradOutput().getType());
-  RankedTensorType filter = getResult().getType();
-  if (!out || !filter.hasStaticShape())
-    return std::nullopt;
-  return 2 * *out * filter.getDimSize(1) * filter.getDimSize(2) *
-         filter.getDimSize(3);
+  return convGradientFlops(getGradOutput(), /*filter=*/getResult().getType());
 }
 
 //===----------------------------------------------------------------------===//

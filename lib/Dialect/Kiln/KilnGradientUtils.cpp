@@ -34,6 +34,20 @@ LogicalResult noGradients(Operation *op, SmallVectorImpl<Value> &grads) {
   return success();
 }
 
+Value startRule(Operation *op, ValueRange resultGrads,
+                SmallVectorImpl<Value> &grads) {
+  noGradients(op, grads);
+  return resultGrads[0];
+}
+
+Value startFloatRule(Operation *op, ValueRange resultGrads,
+                     SmallVectorImpl<Value> &grads) {
+  Value g = startRule(op, resultGrads, grads);
+  if (!g || !isDifferentiableType(op->getResult(0).getType()))
+    return Value();
+  return g;
+}
+
 Value reshapeTo(OpBuilder &b, Location loc, Value v, Type type) {
   if (v.getType() == type)
     return v;

@@ -37,6 +37,16 @@ inline mlir::Value zerosLike(mlir::OpBuilder &b, mlir::Location loc,
 mlir::LogicalResult noGradients(mlir::Operation *op,
                                 llvm::SmallVectorImpl<mlir::Value> &grads);
 
+/// The prologue of the rule of a single-result `op`: `grads` gets one null
+/// entry per operand (an operand the rule does not set receives no
+/// gradient), and the result gradient is returned, null if none flows in.
+mlir::Value startRule(mlir::Operation *op, mlir::ValueRange resultGrads,
+                      llvm::SmallVectorImpl<mlir::Value> &grads);
+/// startRule, but null also when the result of `op` is not differentiable:
+/// integer and boolean results pass nothing back.
+mlir::Value startFloatRule(mlir::Operation *op, mlir::ValueRange resultGrads,
+                           llvm::SmallVectorImpl<mlir::Value> &grads);
+
 /// `v` reshaped to `type`, or `v` itself if it already has that type.
 mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                       mlir::Type type);

@@ -31,9 +31,8 @@ static Value transposeLastTwo(OpBuilder &b, Location loc, Value v) {
 
 LogicalResult MatmulOp::buildGradients(OpBuilder &b, ValueRange rg,
                                        SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  Value g = rg[0];
-  if (!g || !isDifferentiableType(getResult().getType()))
+  Value g = startFloatRule(*this, rg, grads);
+  if (!g)
     return success();
   Location loc = getLoc();
   grads[0] = MatmulOp::create(b, loc, g, transposeLastTwo(b, loc, getRhs()));
@@ -43,8 +42,7 @@ LogicalResult MatmulOp::buildGradients(OpBuilder &b, ValueRange rg,
 
 LogicalResult Conv2dOp::buildGradients(OpBuilder &b, ValueRange rg,
                                        SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  Value g = rg[0];
+  Value g = startRule(*this, rg, grads);
   if (!g)
     return success();
   Location loc = getLoc();
@@ -59,8 +57,7 @@ LogicalResult Conv2dOp::buildGradients(OpBuilder &b, ValueRange rg,
 
 LogicalResult MaxPool2dOp::buildGradients(OpBuilder &b, ValueRange rg,
                                           SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  if (Value g = rg[0])
+  if (Value g = startRule(*this, rg, grads))
     grads[0] = MaxPool2dBackwardOp::create(b, getLoc(), getInput(), g,
                                            getKernel(), getStrides(),
                                            getPadding(), getDilations());
@@ -69,8 +66,7 @@ LogicalResult MaxPool2dOp::buildGradients(OpBuilder &b, ValueRange rg,
 
 LogicalResult AvgPool2dOp::buildGradients(OpBuilder &b, ValueRange rg,
                                           SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  if (Value g = rg[0])
+  if (Value g = startRule(*this, rg, grads))
     grads[0] = AvgPool2dBackwardOp::create(
         b, getLoc(), getInput().getType(), g, getKernel(), getStrides(),
         getPadding(), getDilations(), getCountIncludePad());

@@ -34,8 +34,7 @@ using Grads = SmallVectorImpl<Value>;
 LogicalResult
 unaryRule(Operation *op, ValueRange resultGrads, Grads &grads,
           llvm::function_ref<Value(Value g, Value x, Value y)> rule) {
-  noGradients(op, grads);
-  Value g = resultGrads[0];
+  Value g = startRule(op, resultGrads, grads);
   Value x = op->getOperand(0);
   if (!g || !isDifferentiableType(x.getType()))
     return success();
@@ -48,9 +47,8 @@ unaryRule(Operation *op, ValueRange resultGrads, Grads &grads,
 LogicalResult binaryRule(
     Operation *op, ValueRange resultGrads, Grads &grads,
     llvm::function_ref<void(Value g, Value a, Value b, Value y, Grads &)> rule) {
-  noGradients(op, grads);
-  Value g = resultGrads[0];
-  if (!g || !isDifferentiableType(op->getResult(0).getType()))
+  Value g = startFloatRule(op, resultGrads, grads);
+  if (!g)
     return success();
   rule(g, op->getOperand(0), op->getOperand(1), op->getResult(0), grads);
   return success();
@@ -315,9 +313,8 @@ LogicalResult MinOp::buildGradients(OpBuilder &b, ValueRange rg,
 
 LogicalResult SelectOp::buildGradients(OpBuilder &b, ValueRange rg,
                                        SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  Value g = rg[0];
-  if (!g || !isDifferentiableType(getResult().getType()))
+  Value g = startFloatRule(*this, rg, grads);
+  if (!g)
     return success();
   // The condition is boolean: only the chosen value receives the gradient.
   Location loc = getLoc();
@@ -329,12 +326,10 @@ LogicalResult SelectOp::buildGradients(OpBuilder &b, ValueRange rg,
 
 LogicalResult CastOp::buildGradients(OpBuilder &b, ValueRange rg,
                                      SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  Value g = rg[0];
+  Value g = startFloatRule(*this, rg, grads);
   // Only float -> float casts pass a gradient; casts to or from integers
   // are piecewise constant (or start from a value without gradient).
-  if (!g || !isDifferentiableType(getInput().getType()) ||
-      !isDifferentiableType(getResult().getType()))
+  if (!g || !isDifferentiableType(getInput().getType()))
     return success();
   grads[0] = CastOp::create(b, getLoc(), getInput().getType(), g);
   return success();

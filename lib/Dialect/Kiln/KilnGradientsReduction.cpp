@@ -24,19 +24,13 @@ using namespace kiln::grad;
 
 namespace {
 
-/// The shared prologue: no gradient unless the reduction is on floats.
-template <typename OpT>
-bool skipReduction(OpT op, Value g, SmallVectorImpl<Value> &grads) {
-  noGradients(op, grads);
-  return !g || !isDifferentiableType(op.getResult().getType());
-}
-
 /// reduce_max and reduce_min: the gradient goes to the elements that equal
 /// the result, split evenly among them.
 template <typename OpT>
-LogicalResult extremumGradients(OpT op, OpBuilder &b, Value g,
+LogicalResult extremumGradients(OpT op, OpBuilder &b, ValueRange rg,
                                 SmallVectorImpl<Value> &grads) {
-  if (skipReduction(op, g, grads))
+  Value g = startFloatRule(op, rg, grads);
+  if (!g)
     return success();
   Location loc = op.getLoc();
   Value x = op.getInput();
@@ -52,19 +46,25 @@ LogicalResult extremumGradients(OpT op, OpBuilder &b, Value g,
   return success();
 }
 
+/// The sum of `v` along the softmax `axis`, broadcast back to `type` (the
+/// softmax's): the normalizer term of both softmax rules.
+Value sumAlong(OpBuilder &b, Location loc, Value v, int64_t axis, Type type) {
+  return broadcastTo(b, loc, sumKeepDims(b, loc, v, axis), type);
+}
+
 } // namespace
 
 LogicalResult ReduceSumOp::buildGradients(OpBuilder &b, ValueRange rg,
                                           SmallVectorImpl<Value> &grads) {
-  if (skipReduction(*this, rg[0], grads))
-    return success();
-  grads[0] = expandReduced(b, getLoc(), rg[0], getInput().getType(), getAxes());
+  if (Value g = startFloatRule(*this, rg, grads))
+    grads[0] = expandReduced(b, getLoc(), g, getInput().getType(), getAxes());
   return success();
 }
 
 LogicalResult ReduceMeanOp::buildGradients(OpBuilder &b, ValueRange rg,
                                            SmallVectorImpl<Value> &grads) {
-  if (skipReduction(*this, rg[0], grads))
+  Value g = startFloatRule(*this, rg, grads);
+  if (!g)
     return success();
   Location loc = getLoc();
   RankedTensorType in = getInput().getType();
@@ -72,7 +72,6 @@ LogicalResult ReduceMeanOp::buildGradients(OpBuilder &b, ValueRange rg,
   if (!count)
     return emitOpError("gradient rule needs static reduced dimensions, got ")
            << in;
-  Value g = rg[0];
   Value scaled =
       MulOp::create(b, loc, g, splat(b, loc, g.getType(), 1.0 / double(*count)));
   grads[0] = expandReduced(b, loc, scaled, in, getAxes());
@@ -81,17 +80,18 @@ LogicalResult ReduceMeanOp::buildGradients(OpBuilder &b, ValueRange rg,
 
 LogicalResult ReduceMaxOp::buildGradients(OpBuilder &b, ValueRange rg,
                                           SmallVectorImpl<Value> &grads) {
-  return extremumGradients(*this, b, rg[0], grads);
+  return extremumGradients(*this, b, rg, grads);
 }
 
 LogicalResult ReduceMinOp::buildGradients(OpBuilder &b, ValueRange rg,
                                           SmallVectorImpl<Value> &grads) {
-  return extremumGradients(*this, b, rg[0], grads);
+  return extremumGradients(*this, b, rg, grads);
 }
 
 LogicalResult ReduceProdOp::buildGradients(OpBuilder &b, ValueRange rg,
                                            SmallVectorImpl<Value> &grads) {
-  if (skipReduction(*this, rg[0], grads))
+  Value g = startFloatRule(*this, rg, grads);
+  if (!g)
     return success();
   Location loc = getLoc();
   Value x = getInput();
@@ -109,7 +109,7 @@ LogicalResult ReduceProdOp::buildGradients(OpBuilder &b, ValueRange rg,
       sumKeepDims(b, loc, CastOp::create(b, loc, in, isZero), axes);
   Value p = broadcastTo(b, loc, nonZeroProd, in);
   Value z = broadcastTo(b, loc, zeroCount, in);
-  Value gb = expandReduced(b, loc, rg[0], in, axes);
+  Value gb = expandReduced(b, loc, g, in, axes);
   Value gp = MulOp::create(b, loc, gb, p);
   Value noZeros = CompareOp::create(b, loc, ComparePredicate::eq, z, zero);
   Value oneZero = CompareOp::create(b, loc, ComparePredicate::eq, z, one);
@@ -122,30 +122,27 @@ LogicalResult ReduceProdOp::buildGradients(OpBuilder &b, ValueRange rg,
 
 LogicalResult SoftmaxOp::buildGradients(OpBuilder &b, ValueRange rg,
                                         SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  Value g = rg[0];
+  Value g = startRule(*this, rg, grads);
   if (!g)
     return success();
   Location loc = getLoc();
   Value y = getResult();
   int64_t axis = getAxis();
-  Value dot = sumKeepDims(b, loc, MulOp::create(b, loc, g, y), axis);
-  Value centered =
-      SubOp::create(b, loc, g, broadcastTo(b, loc, dot, y.getType()));
+  Value dot = sumAlong(b, loc, MulOp::create(b, loc, g, y), axis, y.getType());
+  Value centered = SubOp::create(b, loc, g, dot);
   grads[0] = MulOp::create(b, loc, y, centered);
   return success();
 }
 
 LogicalResult LogSoftmaxOp::buildGradients(OpBuilder &b, ValueRange rg,
                                            SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  Value g = rg[0];
+  Value g = startRule(*this, rg, grads);
   if (!g)
     return success();
   Location loc = getLoc();
   Value y = getResult();
   int64_t axis = getAxis();
-  Value total = broadcastTo(b, loc, sumKeepDims(b, loc, g, axis), y.getType());
+  Value total = sumAlong(b, loc, g, axis, y.getType());
   Value softmax = ExpOp::create(b, loc, y);
   grads[0] = SubOp::create(b, loc, g, MulOp::create(b, loc, softmax, total));
   return success();

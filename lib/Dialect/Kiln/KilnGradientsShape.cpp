@@ -22,16 +22,26 @@ using namespace mlir;
 using namespace kiln;
 using namespace kiln::grad;
 
-/// Common guard: no result gradient or a non-float result means no gradient.
-static bool skip(Value g, Value result) {
-  return !g || !isDifferentiableType(result.getType());
+/// The adjoint of an op that placed its whole input inside a larger result
+/// at `offsets`, `strides` apart (pad, slice_backward): the slice of `g`
+/// that the input landed in. Its size is the input's shape, so that must be
+/// static.
+template <typename OpT>
+static LogicalResult sliceBack(OpT op, OpBuilder &b, Value g,
+                               ArrayRef<int64_t> offsets,
+                               ArrayRef<int64_t> strides, Value &grad) {
+  RankedTensorType in = op.getInput().getType();
+  if (!in.hasStaticShape())
+    return op.emitOpError("gradient rule needs a static input shape, got ")
+           << in;
+  grad = SliceOp::create(b, op.getLoc(), g, offsets, in.getShape(), strides);
+  return success();
 }
 
 LogicalResult BroadcastOp::buildGradients(OpBuilder &b, ValueRange rg,
                                           SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  Value g = rg[0];
-  if (skip(g, getResult()))
+  Value g = startFloatRule(*this, rg, grads);
+  if (!g)
     return success();
   Location loc = getLoc();
   RankedTensorType in = getInput().getType(), out = getResult().getType();
@@ -51,30 +61,28 @@ LogicalResult BroadcastOp::buildGradients(OpBuilder &b, ValueRange rg,
 
 LogicalResult ReshapeOp::buildGradients(OpBuilder &b, ValueRange rg,
                                         SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  if (!skip(rg[0], getResult()))
-    grads[0] = reshapeTo(b, getLoc(), rg[0], getInput().getType());
+  if (Value g = startFloatRule(*this, rg, grads))
+    grads[0] = reshapeTo(b, getLoc(), g, getInput().getType());
   return success();
 }
 
 LogicalResult TransposeOp::buildGradients(OpBuilder &b, ValueRange rg,
                                           SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  if (skip(rg[0], getResult()))
+  Value g = startFloatRule(*this, rg, grads);
+  if (!g)
     return success();
   ArrayRef<int64_t> perm = getPermutation();
   SmallVector<int64_t> inverse(perm.size());
   for (auto [i, p] : llvm::enumerate(perm))
     inverse[p] = i;
-  grads[0] = TransposeOp::create(b, getLoc(), rg[0], inverse);
+  grads[0] = TransposeOp::create(b, getLoc(), g, inverse);
   return success();
 }
 
 LogicalResult SliceOp::buildGradients(OpBuilder &b, ValueRange rg,
                                       SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  Value g = rg[0];
-  if (skip(g, getResult()))
+  Value g = startFloatRule(*this, rg, grads);
+  if (!g)
     return success();
   Location loc = getLoc();
   RankedTensorType in = getInput().getType();
@@ -95,9 +103,8 @@ LogicalResult SliceOp::buildGradients(OpBuilder &b, ValueRange rg,
 
 LogicalResult ConcatOp::buildGradients(OpBuilder &b, ValueRange rg,
                                        SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  Value g = rg[0];
-  if (skip(g, getResult()))
+  Value g = startFloatRule(*this, rg, grads);
+  if (!g)
     return success();
   int64_t axis = getAxis();
   int64_t offset = 0;
@@ -117,9 +124,8 @@ LogicalResult ConcatOp::buildGradients(OpBuilder &b, ValueRange rg,
 
 LogicalResult GatherOp::buildGradients(OpBuilder &b, ValueRange rg,
                                        SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  Value g = rg[0];
-  if (skip(g, getResult()))
+  Value g = startFloatRule(*this, rg, grads);
+  if (!g)
     return success();
   // Indices are integers: only the data gets a gradient, summed over every
   // position that read it.
@@ -131,38 +137,25 @@ LogicalResult GatherOp::buildGradients(OpBuilder &b, ValueRange rg,
 
 LogicalResult PadOp::buildGradients(OpBuilder &b, ValueRange rg,
                                     SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  Value g = rg[0];
-  if (skip(g, getResult()))
+  Value g = startFloatRule(*this, rg, grads);
+  if (!g)
     return success();
-  RankedTensorType in = getInput().getType();
-  if (!in.hasStaticShape())
-    return emitOpError("gradient rule needs a static input shape, got ") << in;
-  SmallVector<int64_t> strides(in.getRank(), 1);
-  grads[0] =
-      SliceOp::create(b, getLoc(), g, getLow(), in.getShape(), strides);
-  return success();
+  SmallVector<int64_t> strides(getInput().getType().getRank(), 1);
+  return sliceBack(*this, b, g, getLow(), strides, grads[0]);
 }
 
 LogicalResult SliceBackwardOp::buildGradients(OpBuilder &b, ValueRange rg,
                                               SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  Value g = rg[0];
-  if (skip(g, getResult()))
+  Value g = startFloatRule(*this, rg, grads);
+  if (!g)
     return success();
-  RankedTensorType in = getInput().getType();
-  if (!in.hasStaticShape())
-    return emitOpError("gradient rule needs a static input shape, got ") << in;
-  grads[0] = SliceOp::create(b, getLoc(), g, getOffsets(), in.getShape(),
-                             getStrides());
-  return success();
+  return sliceBack(*this, b, g, getOffsets(), getStrides(), grads[0]);
 }
 
 LogicalResult ScatterAddOp::buildGradients(OpBuilder &b, ValueRange rg,
                                            SmallVectorImpl<Value> &grads) {
-  noGradients(*this, grads);
-  Value g = rg[0];
-  if (skip(g, getResult()))
+  Value g = startFloatRule(*this, rg, grads);
+  if (!g)
     return success();
   grads[0] = g;
   grads[2] = GatherOp::create(b, getLoc(), g, getIndices(), getAxis());
