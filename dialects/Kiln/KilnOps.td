@@ -482,4 +482,9 @@ def Kiln_LogSoftmaxOp : Kiln_SoftmaxLikeOp<"log_softmax", "Log of softmax">;
 include "KilnGradientOps.td"
 include "KilnTrainingOps.td"
 
+// Further primitives for ONNX coverage, grouped by concept.
+include "KilnMathOps.td"
+include "KilnDataOps.td"
+include "KilnNNOps.td"
+
 #endif // KILN_OPS_TD
