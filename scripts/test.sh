@@ -3,9 +3,10 @@
 #
 # The one test command (the README's and CI's): installs the Debian
 # packages, builds Kiln and runs `check-kiln` (lit/FileCheck IR tests,
-# execution tests on ONNX backend-test data, GoogleTest unit tests). Ends
-# with a line "check-kiln: N passed, M failed" and exits non-zero on any
-# failure.
+# execution tests on ONNX backend-test data, GoogleTest unit tests), then
+# the ONNX conformance script over all of libonnx-testdata (any crash or
+# hang fails). Ends with a line "check-kiln: N passed, M failed" and exits
+# non-zero on any failure.
 #
 #===----------------------------------------------------------------------===#
 set -uo pipefail
@@ -29,5 +30,20 @@ for kind in Failed Unresolved "Unexpectedly Passed" "Timed Out"; do
 done
 unsupported=$(count Unsupported)
 rm -f "$log"
+
+# ONNX conformance over every folder of libonnx-testdata: a crash or a hang
+# anywhere fails the run (mismatches and unsupported ops are reported only).
+conformance_status=0
+for suite in node pytorch-converted pytorch-operator simple; do
+  /usr/bin/python3 scripts/conformance.py --kiln-run "$BUILD_DIR/bin/kiln-run" \
+      --fail-on-crash "/usr/share/libonnx-testdata/data/$suite" > "$BUILD_DIR/conformance-$suite.txt" 2>&1 \
+    || conformance_status=1
+  echo "$suite: $(tail -n 1 "$BUILD_DIR/conformance-$suite.txt")"
+done
+if [ "$conformance_status" -ne 0 ]; then
+  failed=$((failed + 1))
+  echo "conformance: a case crashed or hung (tables in $BUILD_DIR/conformance-*.txt)"
+fi
+
 echo "check-kiln: $passed passed, $failed failed, ${unsupported:-0} skipped"
-exit "$status"
+[ "$status" -eq 0 ] && [ "$conformance_status" -eq 0 ]
