@@ -18,6 +18,11 @@ def ConvertKilnToLinalg : Pass<"convert-kiln-to-linalg", "mlir::ModuleOp"> {
     `tensor` ops. Everything stays on tensors, so tiling, fusion and
     vectorization apply afterwards. Shapes must be static; an op with a
     dynamic dimension is reported and the pass fails.
+
+    Unsigned `ui<N>` element types are lowered with the unsigned arith ops
+    (divui, cmpi ult, extui, uitofp, ...); at the end every integer type of
+    the module becomes signless, and function arguments and results that
+    were unsigned tensors carry `kiln.unsigned`.
   }];
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",

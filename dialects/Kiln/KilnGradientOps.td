@@ -110,7 +110,7 @@ def Kiln_ScatterAddOp : Kiln_Op<"scatter_add",
 }
 
 def Kiln_Conv2dBackwardInputOp : Kiln_Op<"conv2d_backward_input",
-    [Kiln_CostOpInterface]> {
+    [Kiln_CostOpInterface, Kiln_Differentiable]> {
   let summary = "Gradient of kiln.conv2d with respect to its input";
   let description = [{
     Given `grad_output[N, F, OH, OW]` (the gradient of a `kiln.conv2d`'s
@@ -123,6 +123,10 @@ def Kiln_Conv2dBackwardInputOp : Kiln_Op<"conv2d_backward_input",
     is explicit: with strides, several input sizes give one output size;
     the verifier checks that the forward shape rule maps it to
     `grad_output`. Rows and columns the forward never read get zeros.
+    This is also ONNX's ConvTranspose (the importer builds it from one),
+    so it is differentiable: it is linear in both operands, and its
+    adjoints are `kiln.conv2d` (for `grad_output`) and
+    `kiln.conv2d_backward_filter` (for `filter`).
   }];
   let arguments = (ins Kiln_FloatTensor:$grad_output, Kiln_FloatTensor:$filter,
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
@@ -139,7 +143,7 @@ def Kiln_Conv2dBackwardInputOp : Kiln_Op<"conv2d_backward_input",
 }
 
 def Kiln_Conv2dBackwardFilterOp : Kiln_Op<"conv2d_backward_filter",
-    [Kiln_CostOpInterface]> {
+    [Kiln_CostOpInterface, Kiln_Differentiable]> {
   let summary = "Gradient of kiln.conv2d with respect to its filter";
   let description = [{
     Given the forward `input[N, C, H, W]` and `grad_output[N, F, OH, OW]`,
@@ -148,7 +152,9 @@ def Kiln_Conv2dBackwardFilterOp : Kiln_Op<"conv2d_backward_filter",
     * padded_input[n, g*C/groups + c', oh*stride_h + kh*dilation_h, ...]`
     where `g` is the group of `f`. The attributes are those of the forward
     convolution; the result type is explicit (the kernel size is not a
-    function of the shapes when strides exceed 1) and verified.
+    function of the shapes when strides exceed 1) and verified. Linear in
+    both operands: its adjoints are `kiln.conv2d_backward_input` (for
+    `input`) and `kiln.conv2d` (for `grad_output`).
   }];
   let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$grad_output,
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,

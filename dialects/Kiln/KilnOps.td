@@ -27,8 +27,18 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Kiln_Tensor : RankedTensorOf<[AnyType]>;
 def Kiln_FloatTensor : RankedTensorOf<[AnyFloat]>;
-def Kiln_NumericTensor : RankedTensorOf<[AnyFloat, AnySignlessInteger]>;
+// Integer element types: signless `i<N>` holds ONNX's signed integers (and
+// `i1` its booleans), `ui<N>` its unsigned ones, so that every op knows the
+// signedness it computes with (division, max/min, compare, casts, shifts).
+// The lowering to linalg computes with the unsigned arith ops on `ui<N>` and
+// then makes every type signless (see lib/Conversion/KilnToLinalg).
+def Kiln_NumericTensor
+    : RankedTensorOf<[AnyFloat, AnySignlessInteger, AnyUnsignedInteger]>;
+// Signless integers only: indices (gather), which are signed.
 def Kiln_IntegerTensor : RankedTensorOf<[AnySignlessInteger]>;
+// Any integer, signless or unsigned, for bitwise ops.
+def Kiln_AnyIntegerTensor
+    : RankedTensorOf<[AnySignlessInteger, AnyUnsignedInteger]>;
 def Kiln_BoolTensor : RankedTensorOf<[I1]>;
 
 //===----------------------------------------------------------------------===//
@@ -206,7 +216,8 @@ def Kiln_CastOp : Kiln_ElementwiseOp<"cast",
   let summary = "Elementwise conversion to another element type";
   let description = [{
     Converts each element: float to integer truncates toward zero, integer
-    sources are signed, `i1` is 0 or 1 and anything non-zero casts to true.
+    sources extend by their signedness (signless `i<N>` as signed, `ui<N>`
+    with zeros), `i1` is 0 or 1 and anything non-zero casts to true.
   }];
   let arguments = (ins Kiln_Tensor:$input);
   let results = (outs Kiln_Tensor:$result);

@@ -5,12 +5,19 @@
 //===----------------------------------------------------------------------===//
 //
 // Reshape, Flatten, Squeeze/Unsqueeze, Transpose, Slice, Concat, Gather,
-// GatherElements, Pad, Expand, Constant, ConstantOfShape and Shape. Shape-carrying inputs must be
+// GatherElements, Pad, Expand, Constant, ConstantOfShape, Shape, Size,
+// Split, Tile, DepthToSpace and SpaceToDepth. Shape-carrying inputs must be
 // constants (after specialization they usually are); Shape on a static input
 // folds to a constant so that PyTorch's shape arithmetic imports.
 //
+// Split is a slice per output; Tile a reshape, broadcast and reshape;
+// DepthToSpace/SpaceToDepth a reshape, transpose and reshape; Pad's
+// reflect, edge and wrap modes one kiln.gather per padded axis with literal
+// source positions.
+//
 //===----------------------------------------------------------------------===//
 
+#include "ImportDataUtils.h"
 #include "NodeImporter.h"
 
 using namespace mlir;
@@ -364,13 +371,31 @@ LogicalResult importGatherElements(NodeImporter &n) {
       n.create<ReduceSumOp>(*picked, ArrayRef<int64_t>{*axis + 1}, false));
 }
 
-/// Pad in constant mode; negative pads crop through a slice.
+/// The source position along an axis of extent `extent` of output position
+/// `i` of a pad with `low` elements before, in `mode` (reflect, edge, wrap).
+int64_t padSource(StringRef mode, int64_t i, int64_t low, int64_t extent) {
+  int64_t j = i - low;
+  if (mode == "edge")
+    return std::clamp<int64_t>(j, 0, extent - 1);
+  if (mode == "wrap")
+    return ((j % extent) + extent) % extent;
+  // reflect: mirrored at the edges without repeating them.
+  if (extent == 1)
+    return 0;
+  int64_t period = 2 * (extent - 1);
+  j = ((j % period) + period) % period;
+  return j < extent ? j : period - j;
+}
+
+/// Pad; negative pads crop through a slice. Constant mode is a kiln.pad;
+/// the other modes gather literal source positions along each padded axis.
 LogicalResult importPad(NodeImporter &n) {
   bool attrForm = n.opset() < 11;
   if (failed(n.expectInputs(attrForm ? 1 : 2, attrForm ? 1 : 4)))
     return failure();
   std::string mode = n.attrString("mode", "constant");
-  if (mode != "constant")
+  if (mode != "constant" && mode != "reflect" && mode != "edge" &&
+      mode != "wrap")
     return n.fail("Pad mode '" + mode + "' is not supported");
   RankedTensorType type = n.inputType(0);
   int64_t rank = type.getRank();
@@ -434,6 +459,29 @@ LogicalResult importPad(NodeImporter &n) {
     if (failed(cropped))
       return failure();
     x = *cropped;
+  }
+  if (mode != "constant") {
+    auto cropped = cast<RankedTensorType>(x.getType());
+    if (failed(requireStatic(n, cropped, "Pad in mode '" + mode + "'")))
+      return failure();
+    for (int64_t axis = 0; axis < rank; ++axis) {
+      if (low[axis] == 0 && high[axis] == 0)
+        continue;
+      int64_t extent = cropped.getDimSize(axis);
+      if (extent == 0)
+        return n.fail("cannot pad an empty dimension in mode '" + mode + "'");
+      int64_t out = extent + low[axis] + high[axis];
+      SmallVector<int64_t> sources;
+      for (int64_t i = 0; i < out; ++i)
+        sources.push_back(padSource(mode, i, low[axis], extent));
+      FailureOr<Value> gathered =
+          n.create<GatherOp>(x, i64Literal(n, sources, {out}), axis);
+      if (failed(gathered))
+        return failure();
+      x = *gathered;
+    }
+    n.setOutput(0, x);
+    return success();
   }
   Type element = type.getElementType();
   TypedAttr padValue =
@@ -541,6 +589,155 @@ LogicalResult importSize(NodeImporter &n) {
   return success();
 }
 
+/// Split along `axis` into the outputs: sizes from the `split` input
+/// (opset >= 13) or attribute, else equal parts (opset 18's num_outputs:
+/// ceil-sized parts, the last one smaller).
+LogicalResult importSplit(NodeImporter &n) {
+  bool splitIsInput = n.opset() >= 13 || n.opset() < 2;
+  if (failed(n.expectInputs(1, 2)) ||
+      failed(n.expectOnlyAttrs({"axis", "split", "num_outputs"})))
+    return failure();
+  RankedTensorType type = n.inputType(0);
+  int64_t rank = type.getRank();
+  FailureOr<int64_t> axis = n.normalizeAxis(n.attrInt("axis", 0), rank);
+  if (failed(axis))
+    return failure();
+  if (type.isDynamicDim(*axis))
+    return n.fail("Split needs a static extent along the split axis");
+  int64_t extent = type.getDimSize(*axis);
+  int64_t outputs = n.numOutputs();
+  SmallVector<int64_t> sizes;
+  if (splitIsInput && n.hasInput(1)) {
+    FailureOr<SmallVector<int64_t>> s = n.requireConstantInts(1, "split");
+    if (failed(s))
+      return failure();
+    sizes = *s;
+  } else if (std::optional<SmallVector<int64_t>> s = n.attrInts("split")) {
+    sizes = *s;
+  } else if (n.attr("num_outputs")) {
+    int64_t parts = n.attrInt("num_outputs", 1);
+    if (parts < 1 || parts != outputs)
+      return n.fail("num_outputs " + Twine(parts) + " does not match the " +
+                    Twine(outputs) + " outputs");
+    int64_t chunk = (extent + parts - 1) / parts;
+    for (int64_t i = 0; i < parts; ++i)
+      sizes.push_back(std::clamp<int64_t>(extent - i * chunk, 0, chunk));
+  } else {
+    if (outputs < 1 || extent % outputs != 0)
+      return n.fail("cannot split extent " + Twine(extent) + " into " +
+                    Twine(outputs) + " equal parts");
+    sizes.assign(outputs, extent / outputs);
+  }
+  if ((int64_t)sizes.size() != outputs)
+    return n.fail("split has " + Twine(sizes.size()) + " entries for " +
+                  Twine(outputs) + " outputs");
+  int64_t total = 0;
+  for (int64_t size : sizes) {
+    if (size < 0)
+      return n.fail("split sizes must be non-negative");
+    total += size;
+  }
+  if (total != extent)
+    return n.fail("split sizes add up to " + Twine(total) + ", not " +
+                  Twine(extent));
+  int64_t offset = 0;
+  for (auto [i, size] : llvm::enumerate(sizes)) {
+    SmallVector<int64_t> offsets(rank, 0), shape(type.getShape()),
+        strides(rank, 1);
+    offsets[*axis] = size == 0 ? 0 : offset;
+    shape[*axis] = size;
+    offset += size;
+    if (!n.wantsOutput(i))
+      continue;
+    FailureOr<Value> part = n.create<SliceOp>(n.input(0), offsets, shape,
+                                              strides);
+    if (failed(part))
+      return failure();
+    n.setOutput(i, *part);
+  }
+  return success();
+}
+
+/// Tile: [d0, d1] -> reshape [1, d0, 1, d1] -> broadcast [r0, d0, r1, d1]
+/// -> reshape [r0 d0, r1 d1].
+LogicalResult importTile(NodeImporter &n) {
+  if (n.opset() < 6)
+    return n.fail("Tile before opset 6 (tiles and axis inputs) is not "
+                  "supported");
+  if (failed(n.expectInputs(2, 2)) || failed(n.expectOnlyAttrs({})))
+    return failure();
+  RankedTensorType type = n.inputType(0);
+  if (failed(requireStatic(n, type, "Tile")))
+    return failure();
+  FailureOr<SmallVector<int64_t>> repeats = n.requireConstantInts(1, "repeats");
+  if (failed(repeats))
+    return failure();
+  int64_t rank = type.getRank();
+  if ((int64_t)repeats->size() != rank)
+    return n.fail("repeats has " + Twine(repeats->size()) +
+                  " entries for rank " + Twine(rank));
+  SmallVector<int64_t> spread, wide, out;
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t r = (*repeats)[i], d = type.getDimSize(i);
+    if (r < 0)
+      return n.fail("repeats must be non-negative");
+    spread.append({1, d});
+    wide.append({r, d});
+    out.push_back(r * d);
+  }
+  if (productOf(out, 0, out.size()) == 0) {
+    n.setOutput(0, typedLiteral(n, type.clone(out), {}));
+    return success();
+  }
+  FailureOr<Value> x = n.reshape(n.input(0), spread);
+  if (failed(x) || failed(x = n.broadcastTo(*x, wide)))
+    return failure();
+  return n.setResult(n.reshape(*x, out));
+}
+
+/// DepthToSpace (modes DCR and CRD) and SpaceToDepth on NCHW tensors.
+template <bool ToSpace>
+LogicalResult importDepthSpace(NodeImporter &n) {
+  if (failed(n.expectInputs(1, 1)) ||
+      failed(n.expectOnlyAttrs({"blocksize", "mode"})))
+    return failure();
+  RankedTensorType type = n.inputType(0);
+  if (type.getRank() != 4 || !type.hasStaticShape())
+    return n.fail("needs a static 4-D NCHW input");
+  int64_t b = n.attrInt("blocksize", 0);
+  if (b < 1)
+    return n.fail("blocksize must be positive");
+  int64_t N = type.getDimSize(0), C = type.getDimSize(1),
+          H = type.getDimSize(2), W = type.getDimSize(3);
+  SmallVector<int64_t> split, perm, out;
+  if (ToSpace) {
+    if (C % (b * b) != 0)
+      return n.fail("channels " + Twine(C) + " are not a multiple of " +
+                    Twine(b * b));
+    std::string mode = n.attrString("mode", "DCR");
+    if (mode == "DCR") {
+      split = {N, b, b, C / (b * b), H, W};
+      perm = {0, 3, 4, 1, 5, 2};
+    } else if (mode == "CRD") {
+      split = {N, C / (b * b), b, b, H, W};
+      perm = {0, 1, 4, 2, 5, 3};
+    } else {
+      return n.fail("unknown mode '" + mode + "'");
+    }
+    out = {N, C / (b * b), H * b, W * b};
+  } else {
+    if (H % b != 0 || W % b != 0)
+      return n.fail("height and width must be multiples of the blocksize");
+    split = {N, C, H / b, b, W / b, b};
+    perm = {0, 3, 5, 1, 2, 4};
+    out = {N, C * b * b, H / b, W / b};
+  }
+  FailureOr<Value> x = n.reshape(n.input(0), split);
+  if (failed(x) || failed(x = n.create<TransposeOp>(*x, perm)))
+    return failure();
+  return n.setResult(n.reshape(*x, out));
+}
+
 } // namespace
 
 void onnx_import::registerShapeImporters(OpImporterRegistry &r) {
@@ -559,4 +756,8 @@ void onnx_import::registerShapeImporters(OpImporterRegistry &r) {
   r.add("ConstantOfShape", importConstantOfShape);
   r.add("Shape", importShape);
   r.add("Size", importSize);
+  r.add("Split", importSplit);
+  r.add("Tile", importTile);
+  r.add("DepthToSpace", importDepthSpace<true>);
+  r.add("SpaceToDepth", importDepthSpace<false>);
 }

@@ -145,11 +145,10 @@ LogicalResult importGradient(NodeImporter &n) {
   }
   if (!isa<FloatType>(cast<RankedTensorType>(y.getType()).getElementType()))
     return n.fail("y '" + yName + "' is not a float tensor");
+  // The gradient types are given, not inferred: verify only.
   auto op = GradientOp::create(n.b(), n.location(), types, y, wrt);
-  if (failed(mlir::verify(op, /*verifyRecursively=*/false))) {
-    op->erase();
+  if (failed(verifyOrErase(op)))
     return failure();
-  }
   for (auto [i, gradient] : llvm::enumerate(op.getGradients()))
     n.setOutput(i, gradient);
   return success();
@@ -171,6 +170,22 @@ FailureOr<int> countTensors(NodeImporter &n, int groups) {
   return (present - 2) / groups;
 }
 
+/// Tensor `i` of the `k` that a multi-tensor optimizer node updates. ONNX
+/// lays out the inputs as R, T, then lists of k tensors (X..., G..., one
+/// list per state) and the outputs as k new X's, then k of each new state.
+struct OptimizedTensor {
+  NodeImporter &n;
+  int k, i;
+
+  /// Tensor i of input list `list` (0: X, 1: G, then the states).
+  Value input(int list) const { return n.input(2 + list * k + i); }
+  /// Sets tensor i of each output list: the new X, then the new states.
+  void setOutputs(ArrayRef<Value> values) const {
+    for (auto [list, value] : llvm::enumerate(values))
+      n.setOutput(list * k + i, value);
+  }
+};
+
 LogicalResult importAdam(NodeImporter &n) {
   if (failed(n.expectOnlyAttrs({"alpha", "beta", "epsilon", "norm_coefficient",
                                 "norm_coefficient_post"})))
@@ -186,14 +201,13 @@ LogicalResult importAdam(NodeImporter &n) {
   o.normCoefficientPost = n.attrFloat("norm_coefficient_post", 0.0f);
   int k = *count;
   for (int i = 0; i < k; ++i) {
+    OptimizedTensor t{n, k, i};
     FailureOr<training::AdamUpdate> u = training::buildAdamUpdate(
-        n.b(), n.location(), n.input(0), n.input(1), n.input(2 + i),
-        n.input(2 + k + i), n.input(2 + 2 * k + i), n.input(2 + 3 * k + i), o);
+        n.b(), n.location(), n.input(0), n.input(1), t.input(0), t.input(1),
+        t.input(2), t.input(3), o);
     if (failed(u))
       return failure();
-    n.setOutput(i, u->x);
-    n.setOutput(k + i, u->v);
-    n.setOutput(2 * k + i, u->h);
+    t.setOutputs({u->x, u->v, u->h});
   }
   return success();
 }
@@ -210,13 +224,13 @@ LogicalResult importAdagrad(NodeImporter &n) {
   o.normCoefficient = n.attrFloat("norm_coefficient", 0.0f);
   int k = *count;
   for (int i = 0; i < k; ++i) {
+    OptimizedTensor t{n, k, i};
     FailureOr<training::AdagradUpdate> u = training::buildAdagradUpdate(
-        n.b(), n.location(), n.input(0), n.input(1), n.input(2 + i),
-        n.input(2 + k + i), n.input(2 + 2 * k + i), o);
+        n.b(), n.location(), n.input(0), n.input(1), t.input(0), t.input(1),
+        t.input(2), o);
     if (failed(u))
       return failure();
-    n.setOutput(i, u->x);
-    n.setOutput(k + i, u->h);
+    t.setOutputs({u->x, u->h});
   }
   return success();
 }
@@ -240,13 +254,13 @@ LogicalResult importMomentum(NodeImporter &n) {
   o.nesterov = mode == "nesterov";
   int k = *count;
   for (int i = 0; i < k; ++i) {
+    OptimizedTensor t{n, k, i};
     FailureOr<training::MomentumUpdate> u = training::buildMomentumUpdate(
-        n.b(), n.location(), n.input(0), n.input(1), n.input(2 + i),
-        n.input(2 + k + i), n.input(2 + 2 * k + i), o);
+        n.b(), n.location(), n.input(0), n.input(1), t.input(0), t.input(1),
+        t.input(2), o);
     if (failed(u))
       return failure();
-    n.setOutput(i, u->x);
-    n.setOutput(k + i, u->v);
+    t.setOutputs({u->x, u->v});
   }
   return success();
 }

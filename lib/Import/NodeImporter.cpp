@@ -12,7 +12,6 @@
 #include "NodeImporter.h"
 
 #include "mlir/IR/Matchers.h"
-#include "mlir/Interfaces/InferTypeOpInterface.h"
 
 using namespace mlir;
 using namespace kiln;
@@ -46,9 +45,13 @@ LogicalResult NodeImporter::expectInputs(int min, int max) {
     return fail("expects " +
                 (min == max ? Twine(min) : Twine(min) + " to " + Twine(max)) +
                 " inputs, got " + Twine(present));
-  for (int i = 0; i < present; ++i)
+  for (int i = 0; i < present; ++i) {
+    // The first `min` inputs are required: none of them may be omitted.
+    if (i < min && !hasInput(i))
+      return fail("input " + Twine(i) + " is required but omitted");
     if (hasInput(i) && !input(i))
       return fail("input '" + node.input(i) + "' is not defined before use");
+  }
   return success();
 }
 
@@ -140,26 +143,6 @@ NodeImporter::normalizeAxes(ArrayRef<int64_t> axes, int64_t rank) {
   return out;
 }
 
-LogicalResult NodeImporter::finishOp(Operation *op) {
-  if (auto infer = dyn_cast<InferTypeOpInterface>(op)) {
-    SmallVector<Type> types;
-    if (failed(infer.inferReturnTypes(
-            op->getContext(), loc, op->getOperands(),
-            op->getRawDictionaryAttrs(), op->getPropertiesStorage(),
-            op->getRegions(), types))) {
-      op->erase();
-      return failure();
-    }
-    for (auto [result, type] : llvm::zip(op->getResults(), types))
-      result.setType(type);
-  }
-  if (failed(mlir::verify(op, /*verifyRecursively=*/false))) {
-    op->erase();
-    return failure();
-  }
-  return success();
-}
-
 Value NodeImporter::foldLiterals(Operation *op) {
   Value result = op->getResult(0);
   auto type = dyn_cast<RankedTensorType>(result.getType());
@@ -234,13 +217,7 @@ FailureOr<Value> NodeImporter::reshape(Value value, ArrayRef<int64_t> shape) {
 }
 
 Value NodeImporter::splat(RankedTensorType type, double value) {
-  Type element = type.getElementType();
-  Attribute scalar;
-  if (auto f = dyn_cast<FloatType>(element))
-    scalar = builder.getFloatAttr(f, value);
-  else
-    scalar = builder.getIntegerAttr(element, static_cast<int64_t>(value));
-  return ConstantOp::create(builder, loc, SplatElementsAttr::get(type, scalar));
+  return createSplat(builder, loc, type, value);
 }
 
 Value NodeImporter::splatLike(Value like, double value) {

@@ -15,11 +15,13 @@
 #ifndef KILN_LIB_IMPORT_NODEIMPORTER_H
 #define KILN_LIB_IMPORT_NODEIMPORTER_H
 
-#include "kiln/Dialect/Kiln/KilnOps.h"
+#include "kiln/Dialect/Kiln/KilnBuilder.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
+
+#include <functional>
 
 #include <onnx/onnx_pb.h>
 
@@ -46,9 +48,12 @@ private:
 
 // One registration function per concept file.
 void registerElementwiseImporters(OpImporterRegistry &registry);
+void registerQuantizationImporters(OpImporterRegistry &registry);
 void registerNeuralNetImporters(OpImporterRegistry &registry);
 void registerShapeImporters(OpImporterRegistry &registry);
 void registerReductionImporters(OpImporterRegistry &registry);
+void registerIndexingImporters(OpImporterRegistry &registry);
+void registerEinsumImporters(OpImporterRegistry &registry);
 void registerTrainingImporters(OpImporterRegistry &registry);
 /// The ops of the ai.onnx.preview.training domain (Gradient, optimizers).
 void registerPreviewTrainingImporters(OpImporterRegistry &registry);
@@ -67,8 +72,26 @@ public:
   }
   void define(llvm::StringRef name, mlir::Value value) { values[name] = value; }
 
+  /// Where the data of a graph input can be had (ImportOptions::inputData),
+  /// fetched on first use.
+  void setDataSource(mlir::Value input,
+                     std::function<mlir::ElementsAttr()> fetch) {
+    dataSources[input] = std::move(fetch);
+  }
+  /// The data of `value` if it is a graph input with a data source and the
+  /// data has its type; null otherwise.
+  mlir::DenseElementsAttr knownData(mlir::Value value) const {
+    auto it = dataSources.find(value);
+    if (it == dataSources.end() || !it->second)
+      return {};
+    auto data = llvm::dyn_cast_or_null<mlir::DenseElementsAttr>(it->second());
+    return data && data.getType() == value.getType() ? data
+                                                     : mlir::DenseElementsAttr();
+  }
+
 private:
   llvm::StringMap<mlir::Value> values;
+  llvm::DenseMap<mlir::Value, std::function<mlir::ElementsAttr()>> dataSources;
 };
 
 class NodeImporter {
@@ -101,7 +124,8 @@ public:
     return i < node.input_size() && !node.input(i).empty();
   }
   int numInputs() const { return node.input_size(); }
-  /// Checks the count of inputs; emits a diagnostic when off.
+  /// Checks the count of inputs, and that none of the first `min` is
+  /// omitted; emits a diagnostic when off.
   mlir::LogicalResult expectInputs(int min, int max);
   /// The value of input `i`; must be present (see expectInputs/hasInput).
   mlir::Value input(int i) const { return scope.lookup(node.input(i)); }
@@ -115,6 +139,15 @@ public:
   }
   /// Input `i` as a literal, if it is produced by a constant.
   mlir::DenseElementsAttr constantInput(int i) const;
+  /// Input `i` where its value is known at import: a literal, or a graph
+  /// input whose data the caller supplied (ImportOptions::inputData). Only
+  /// for ops whose result *shape* depends on data (NonZero, Unique,
+  /// Compress): the program is then valid for that data only.
+  mlir::DenseElementsAttr knownValue(int i) const {
+    if (mlir::DenseElementsAttr literal = constantInput(i))
+      return literal;
+    return hasInput(i) ? scope.knownData(input(i)) : mlir::DenseElementsAttr();
+  }
   /// Integer literal input `i` (e.g. a shape or axes), if it is constant.
   std::optional<llvm::SmallVector<int64_t>> constantInts(int i) const;
   /// Like constantInts, but emits "input N (what) must be a constant".
@@ -156,15 +189,11 @@ public:
   /// abort); others take the result type as their first argument.
   template <typename OpT, typename... Args>
   mlir::FailureOr<mlir::Value> create(Args &&...args) {
-    OpT op;
-    if constexpr (OpT::template hasTrait<mlir::InferTypeOpInterface::Trait>())
-      op = OpT::create(builder, loc, builder.getNoneType(),
-                       std::forward<Args>(args)...);
-    else
-      op = OpT::create(builder, loc, std::forward<Args>(args)...);
-    if (mlir::failed(finishOp(op.getOperation())))
+    mlir::FailureOr<OpT> op =
+        createChecked<OpT>(builder, loc, std::forward<Args>(args)...);
+    if (mlir::failed(op))
       return mlir::failure();
-    return foldLiterals(op.getOperation());
+    return foldLiterals(op->getOperation());
   }
 
   /// Normalizes a possibly negative axis; emits a diagnostic when out of
@@ -190,9 +219,6 @@ public:
   mlir::FailureOr<mlir::Value> tensorConstant(const onnx::TensorProto &proto);
 
 private:
-  /// Infers the result type (if the op can), then verifies the op; erases it
-  /// on failure.
-  mlir::LogicalResult finishOp(mlir::Operation *op);
   /// Folds an op on integer literals into a literal (shape arithmetic, so
   /// constantInts() sees through Shape -> Slice -> Concat chains); returns
   /// its result, or the literal that replaced it.

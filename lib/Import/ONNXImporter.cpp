@@ -34,9 +34,12 @@ const OpImporterRegistry &opImporters() {
   static const OpImporterRegistry registry = [] {
     OpImporterRegistry r;
     registerElementwiseImporters(r);
+    registerQuantizationImporters(r);
     registerNeuralNetImporters(r);
     registerShapeImporters(r);
     registerReductionImporters(r);
+    registerIndexingImporters(r);
+    registerEinsumImporters(r);
     registerTrainingImporters(r);
     return r;
   }();
@@ -279,6 +282,9 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   for (auto [i, name] : llvm::enumerate(argNames)) {
     func.setArgAttr(i, kOnnxNameAttr, builder.getStringAttr(name));
     scope.define(name, body->getArgument(i));
+    if (options.inputData)
+      scope.setDataSource(body->getArgument(i),
+                          [fetch = options.inputData, i = i] { return fetch(i); });
     if (i >= options.inputValues.size() || !options.inputValues[i])
       continue;
     ElementsAttr value = options.inputValues[i];

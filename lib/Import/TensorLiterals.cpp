@@ -29,7 +29,7 @@ Type onnx_import::elementTypeFromOnnx(int32_t onnxType, MLIRContext *context,
   Type type;
   if (rt::dtypeFromOnnx(onnxType, dtype))
     type = cpu::toMLIRElementType(dtype, context);
-  if (!type || type.isUnsignedInteger()) {
+  if (!type) {
     error = "element type " + rt::onnxDataTypeName(onnxType) +
             " is not supported";
     return {};

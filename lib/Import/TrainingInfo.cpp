@@ -112,6 +112,7 @@ TrainingInfoImporter::importAsFunction(const onnx::ModelProto &wrapped,
   if (!specialize) {
     sub.inputShapes.clear();
     sub.inputValues.clear();
+    sub.inputData = nullptr;
   }
   OwningOpRef<ModuleOp> imported = importGraph(wrapped, sub);
   if (!imported)

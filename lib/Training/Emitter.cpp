@@ -11,9 +11,6 @@
 
 #include "Emitter.h"
 
-#include "mlir/IR/Verifier.h"
-#include "mlir/Interfaces/InferTypeOpInterface.h"
-
 using namespace mlir;
 using namespace kiln;
 using namespace kiln::training::detail;
@@ -25,39 +22,13 @@ Value Emitter::fail(const Twine &message) {
   return {};
 }
 
-LogicalResult Emitter::finish(Operation *op) {
-  if (auto infer = dyn_cast<InferTypeOpInterface>(op)) {
-    SmallVector<Type> types;
-    if (mlir::failed(infer.inferReturnTypes(
-            op->getContext(), loc, op->getOperands(),
-            op->getRawDictionaryAttrs(), op->getPropertiesStorage(),
-            op->getRegions(), types))) {
-      op->erase();
-      return failure();
-    }
-    for (auto [result, type] : llvm::zip(op->getResults(), types))
-      result.setType(type);
-  }
-  if (mlir::failed(mlir::verify(op, /*verifyRecursively=*/false))) {
-    op->erase();
-    return failure();
-  }
-  return success();
-}
-
 Value Emitter::splat(RankedTensorType type, double value) {
   if (hasFailed)
     return {};
   // A literal needs a static shape: a dynamic one broadcasts a scalar.
   if (!type.hasStaticShape())
     return op<BroadcastOp>(type, scalar(type.getElementType(), value));
-  Type element = type.getElementType();
-  Attribute scalarAttr;
-  if (auto f = dyn_cast<FloatType>(element))
-    scalarAttr = b.getFloatAttr(f, value);
-  else
-    scalarAttr = b.getIntegerAttr(element, static_cast<int64_t>(value));
-  return ConstantOp::create(b, loc, SplatElementsAttr::get(type, scalarAttr));
+  return createSplat(b, loc, type, value);
 }
 
 Value Emitter::scalar(Type elementType, double value) {

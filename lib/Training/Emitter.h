@@ -15,8 +15,7 @@
 #ifndef KILN_LIB_TRAINING_EMITTER_H
 #define KILN_LIB_TRAINING_EMITTER_H
 
-#include "kiln/Dialect/Kiln/KilnOps.h"
-#include "mlir/IR/Builders.h"
+#include "kiln/Dialect/Kiln/KilnBuilder.h"
 
 namespace kiln {
 namespace training {
@@ -39,16 +38,13 @@ public:
   template <typename OpT, typename... Args> mlir::Value op(Args &&...args) {
     if (hasFailed || (isNull(args) || ...))
       return {};
-    OpT created;
-    if constexpr (OpT::template hasTrait<mlir::InferTypeOpInterface::Trait>())
-      created = OpT::create(b, loc, b.getNoneType(), std::forward<Args>(args)...);
-    else
-      created = OpT::create(b, loc, std::forward<Args>(args)...);
-    if (mlir::failed(finish(created.getOperation()))) {
+    mlir::FailureOr<OpT> created =
+        createChecked<OpT>(b, loc, std::forward<Args>(args)...);
+    if (mlir::failed(created)) {
       hasFailed = true;
       return {};
     }
-    return created->getResult(0);
+    return (*created)->getResult(0);
   }
 
   /// A literal of `type` with every element `value` (a broadcast rank-0
@@ -71,7 +67,6 @@ public:
 private:
   static bool isNull(mlir::Value v) { return !v; }
   template <typename T> static bool isNull(const T &) { return false; }
-  mlir::LogicalResult finish(mlir::Operation *op);
 
   mlir::OpBuilder &b;
   mlir::Location loc;

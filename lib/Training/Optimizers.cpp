@@ -88,6 +88,11 @@ public:
   }
   /// The step as a rank-0 tensor of X's element type.
   Value stepAsFloat(Value step) { return e.castTo(step, element); }
+  /// sqrt(H) + epsilon: the denominator of Adam's and Adagrad's update.
+  Value rootPlusEpsilon(Value h, double epsilon) {
+    Value root = e.op<SqrtOp>(h);
+    return add(root, lit(epsilon));
+  }
 };
 
 } // namespace
@@ -144,8 +149,7 @@ FailureOr<AdamUpdate> training::buildAdamUpdate(OpBuilder &builder,
   Value hDecayed = u.mul(u.lit(o.beta), h);
   Value gSquared = u.mul(gReg, gReg);
   Value hNew = u.add(hDecayed, u.mul(u.lit(1.0 - o.beta), gSquared));
-  Value hRoot = u.e.op<SqrtOp>(hNew);
-  Value hSqrt = u.add(hRoot, u.lit(o.epsilon));
+  Value hSqrt = u.rootPlusEpsilon(hNew, o.epsilon);
 
   // Bias correction on rank-0 values: lr * sqrt(1 - beta^T) / (1 - alpha^T)
   // once T > 0 (at T = 0 the quotient is 0/0 and is not selected).
@@ -184,8 +188,7 @@ training::buildAdagradUpdate(OpBuilder &builder, Location loc, Value lr,
   }
   Value gReg = u.regularize(g, o.normCoefficient);
   Value hNew = u.add(h, u.mul(gReg, gReg));
-  Value hRoot = u.e.op<SqrtOp>(hNew);
-  Value hAdaptive = u.add(hRoot, u.lit(o.epsilon));
+  Value hAdaptive = u.rootPlusEpsilon(hNew, o.epsilon);
   Value xNew = u.sub(x, u.div(u.mul(u.spread(r), gReg), hAdaptive));
   if (u.e.failed() || !xNew)
     return failure();

@@ -34,9 +34,10 @@ func.func @float_only_op_on_integers(%a: tensor<4xi32>) {
 
 // -----
 
-func.func @numeric_op_on_unsigned(%a: tensor<4xui8>) {
-  // expected-error @+1 {{must be ranked tensor of floating-point or signless integer values}}
-  %0 = kiln.neg %a : tensor<4xui8>
+// ONNX's signed integers are signless in kiln (unsigned ones are ui<N>).
+func.func @numeric_op_on_signed(%a: tensor<4xsi8>) {
+  // expected-error @+1 {{must be ranked tensor of floating-point or signless integer or unsigned integer values}}
+  %0 = kiln.neg %a : tensor<4xsi8>
   return
 }
 

@@ -571,6 +571,26 @@ TEST_F(GradientRulesTest, Conv2dDepthwise) {
              ty({1, 6, 5, 3})});
 }
 
+TEST_F(GradientRulesTest, Conv2dBackwardInputIsDifferentiable) {
+  // The adjoint of Conv2dStridePaddingDilationGroups (ONNX ConvTranspose):
+  // [2, 6, 3, 3] x [6, 2, 3, 2] -> [2, 4, 7, 6].
+  check({{uniform({2, 6, 3, 3}), uniform({6, 2, 3, 2})},
+         {2, 4, 7, 6},
+         "  %y = kiln.conv2d_backward_input %a0, %a1 " +
+             convAttrs({2, 2}, {1, 1, 1, 0}, {2, 1}, 2) + " : " +
+             ty({2, 6, 3, 3}) + ", " + ty({6, 2, 3, 2}) + " -> " +
+             ty({2, 4, 7, 6})});
+}
+
+TEST_F(GradientRulesTest, Conv2dBackwardFilterIsDifferentiable) {
+  check({{uniform({2, 4, 7, 6}), uniform({2, 6, 3, 3})},
+         {6, 2, 3, 2},
+         "  %y = kiln.conv2d_backward_filter %a0, %a1 " +
+             convAttrs({2, 2}, {1, 1, 1, 0}, {2, 1}, 2) + " : " +
+             ty({2, 4, 7, 6}) + ", " + ty({2, 6, 3, 3}) + " -> " +
+             ty({6, 2, 3, 2})});
+}
+
 std::string poolAttrs(Shape kernel, Shape strides, Shape padding,
                       Shape dilations, const std::string &extra = "") {
   return "{kernel = " + i64s(kernel) + ", strides = " + i64s(strides) +
@@ -651,6 +671,23 @@ TEST_F(GradientRulesTest, ReduceProdWithZeros) {
          {3},
          "  %y = kiln.reduce_prod %a0 {axes = " + i64s({1}) +
              ", keep_dims = false} : " + ty({3, 3}) + " -> " + ty({3})});
+}
+
+TEST_F(GradientRulesTest, ArgMaxAndArgMinPassNoGradient) {
+  // y = x * (argmax(x) + argmin(x)) along rows: the indices are piecewise
+  // constant in x (no ties in uniform draws), so dy/dx = the factor only,
+  // and autodiff must know the index ops have no gradient (not "no rule").
+  std::string t = ty({2, 3}), idx = ty({2, 1}, "i64");
+  check({{uniform({2, 3})},
+         {2, 3},
+         "  %i = kiln.argmax %a0 {axis = 1 : i64, keep_dims = true, "
+         "select_last = false} : " + t + " -> " + idx +
+             "\n  %j = kiln.argmin %a0 {axis = 1 : i64, keep_dims = true, "
+             "select_last = true} : " + t + " -> " + idx +
+             "\n  %k = kiln.add %i, %j : " + idx +
+             "\n  %c = kiln.cast %k : " + idx + " to " + ty({2, 1}) +
+             "\n  %b = kiln.broadcast %c : " + ty({2, 1}) + " to " + t +
+             "\n  %y = kiln.mul %a0, %b : " + t});
 }
 
 TEST_F(GradientRulesTest, SoftmaxMiddleAxis) {
@@ -925,6 +962,39 @@ func.func @main(%x: tensor<3xf64>) -> tensor<3xf64> {
   EXPECT_NEAR(out[0][0], 6.0, 1e-12);
   EXPECT_NEAR(out[0][1], -12.0, 1e-12);
   EXPECT_NEAR(out[0][2], 3.0, 1e-12);
+}
+
+//===----------------------------------------------------------------------===//
+// Further math (KilnMathOps.td)
+//===----------------------------------------------------------------------===//
+
+TEST_F(GradientRulesTest, Atan) { check(unaryCase("atan", uniform({}, -3, 3))); }
+
+TEST_F(GradientRulesTest, RemBothOperands) {
+  // Quotients away from integers, where rem jumps.
+  check(binaryCase("rem", given({}, {2.3, -1.7, 0.45, 3.1, -2.6, 1.2}),
+                   given({}, {0.9, 0.8, -1.1, 1.3, -0.7, 2.5})));
+}
+
+TEST_F(GradientRulesTest, RoundHasNoGradient) {
+  check(unaryCase("round", given({}, {0.2, -1.3, 2.7, -0.8, 1.1, 3.4})));
+}
+
+TEST_F(GradientRulesTest, BitwiseOpsPassNoGradient) {
+  Input in = uniform({2, 3}, -3, 3);
+  in.avoidIntegers = true;
+  std::string i32 = ty({2, 3}, "i32");
+  check({{in, uniform({2, 3})},
+         {2, 3},
+         "  %i = kiln.cast %a0 : " + ty({2, 3}) + " to " + i32 +
+             "\n  %one = kiln.constant dense<1> : " + i32 +
+             "\n  %s = kiln.shift_left %i, %one : " + i32 +
+             "\n  %r = kiln.shift_right %s, %one : " + i32 +
+             "\n  %x = kiln.xor %r, %one : " + i32 +
+             "\n  %o = kiln.or %x, %i : " + i32 +
+             "\n  %n = kiln.and %o, %s : " + i32 +
+             "\n  %c = kiln.cast %n : " + i32 + " to " + ty({2, 3}) +
+             "\n  %y = kiln.mul %c, %a1 : " + ty({2, 3})});
 }
 
 } // namespace

@@ -264,6 +264,46 @@ ElementsAttr shapeCarryingValue(const kiln::rt::Tensor &t,
   return DenseElementsAttr::get(type, values);
 }
 
+/// The whole value of an input tensor as a literal (bools unpacked to i1),
+/// for ops whose result shape depends on data (ImportOptions::inputData);
+/// null for tensors larger than 1 MiB.
+ElementsAttr inputDataValue(const kiln::rt::Tensor &t, MLIRContext &context) {
+  if (t.numBytes() > (size_t(1) << 20))
+    return {};
+  Type element = kiln::cpu::toMLIRElementType(t.dtype(), &context);
+  if (!element)
+    return {};
+  auto type = RankedTensorType::get(t.shape(), element);
+  if (element.isInteger(1)) {
+    SmallVector<bool> bits;
+    for (int64_t i = 0; i < t.numElements(); ++i)
+      bits.push_back(t.dataAs<uint8_t>()[i] != 0);
+    return DenseElementsAttr::get(type, bits);
+  }
+  ArrayRef<char> bytes(static_cast<const char *>(t.data()), t.numBytes());
+  bool splat = false;
+  if (!DenseElementsAttr::isValidRawBuffer(type, bytes, splat))
+    return {};
+  return DenseElementsAttr::getFromRawBuffer(type, bytes);
+}
+
+/// ONNX releases before 1.14 wrote bfloat16 test tensors as their uint16 bit
+/// patterns (TensorProto data type UINT16). Where the program expects bf16
+/// and gets uint16 of the same shape, the data is read as the bf16 it holds.
+void reinterpretBFloat16Data(std::vector<kiln::rt::Tensor> &tensors,
+                             llvm::ArrayRef<kiln::cpu::TensorSpec> specs) {
+  using kiln::rt::DType;
+  for (size_t i = 0; i < tensors.size() && i < specs.size(); ++i) {
+    kiln::rt::Tensor &t = tensors[i];
+    if (t.dtype() != DType::U16 || specs[i].dtype != DType::BF16 ||
+        t.shape() != specs[i].shape)
+      continue;
+    kiln::rt::Tensor bf16(DType::BF16, t.shape());
+    std::memcpy(bf16.data(), t.data(), t.numBytes());
+    t = std::move(bf16);
+  }
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   size_t n = v.size();
@@ -681,6 +721,10 @@ int runTool() {
       options.inputShapes.push_back(t.shape());
       options.inputValues.push_back(shapeCarryingValue(t, context));
     }
+    options.inputData = [&](size_t i) -> ElementsAttr {
+      return i < inputs.size() ? inputDataValue(inputs[i], context)
+                               : ElementsAttr();
+    };
     module = kiln::importONNXBytes((*file)->getBuffer(), modelPath, &context,
                                    options);
   }
@@ -726,6 +770,9 @@ int runTool() {
   auto executor = kiln::cpu::JitExecutor::create(*module, entryName);
   if (!executor)
     return failWith(executor.takeError());
+
+  reinterpretBFloat16Data(inputs, (*executor)->inputSpecs());
+  reinterpretBFloat16Data(expected, (*executor)->outputSpecs());
 
   if (!haveTestData) {
     std::mt19937 rng(seedOpt);

@@ -21,6 +21,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,12 @@ struct ImportOptions {
   /// `shape` become constants. The program is then valid for these values
   /// only: kiln-run compiles per data set, so this is sound there.
   std::vector<mlir::ElementsAttr> inputValues;
+  /// Optional: the full data of runtime input `i` (in order), fetched only
+  /// where an op's result *shape* depends on data (NonZero, Unique,
+  /// Compress's condition): the importer then specializes the op to that
+  /// data instead of rejecting it. Valid for these values only, like
+  /// inputValues. Null (or a null result): not known.
+  std::function<mlir::ElementsAttr(size_t)> inputData;
   /// Initializers larger than this many bytes are stored as dense_resource
   /// blobs rather than inline literals.
   int64_t resourceThresholdBytes = 256;

@@ -17,6 +17,7 @@
 #include "kiln/Codegen/CPU/JitExecutor.h"
 
 #include "kiln/Codegen/CPU/TypeMapping.h"
+#include "kiln/Conversion/KilnToLinalg/KilnToLinalg.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -72,8 +73,11 @@ std::string TensorSpec::describe() const {
 }
 
 /// The spec of one entry argument or result type, or an error that names it.
-static llvm::Expected<TensorSpec> specOf(Type type, StringRef entry,
-                                         StringRef what, unsigned index) {
+/// `isUnsigned`: the lowering marked it as a former `ui<N>` tensor whose
+/// integers are now signless (kUnsignedAttrName).
+static llvm::Expected<TensorSpec> specOf(Type type, bool isUnsigned,
+                                         StringRef entry, StringRef what,
+                                         unsigned index) {
   std::string typeText;
   llvm::raw_string_ostream(typeText) << type;
   auto fail = [&](StringRef why) {
@@ -86,8 +90,12 @@ static llvm::Expected<TensorSpec> specOf(Type type, StringRef entry,
     return fail("only ranked tensors are supported");
   if (!tensorType.hasStaticShape())
     return fail("dynamic shapes are not supported by the CPU JIT");
-  std::optional<rt::DType> dtype =
-      fromMLIRElementType(tensorType.getElementType());
+  Type element = tensorType.getElementType();
+  if (isUnsigned && element.isSignlessInteger())
+    element =
+        IntegerType::get(type.getContext(), element.getIntOrFloatBitWidth(),
+                         IntegerType::Unsigned);
+  std::optional<rt::DType> dtype = fromMLIRElementType(element);
   if (!dtype)
     return fail("element type has no runtime dtype");
   TensorSpec spec;
@@ -152,13 +160,15 @@ JitExecutor::create(ModuleOp module, StringRef entry,
   jit->entry = entry.str();
   FunctionType type = func.getFunctionType();
   for (auto [i, argType] : llvm::enumerate(type.getInputs())) {
-    auto spec = specOf(argType, entry, "input", i);
+    bool isUnsigned = func.getArgAttr(i, kUnsignedAttrName) != nullptr;
+    auto spec = specOf(argType, isUnsigned, entry, "input", i);
     if (!spec)
       return spec.takeError();
     jit->inSpecs.push_back(std::move(*spec));
   }
   for (auto [i, resultType] : llvm::enumerate(type.getResults())) {
-    auto spec = specOf(resultType, entry, "output", i);
+    bool isUnsigned = func.getResultAttr(i, kUnsignedAttrName) != nullptr;
+    auto spec = specOf(resultType, isUnsigned, entry, "output", i);
     if (!spec)
       return spec.takeError();
     jit->outSpecs.push_back(std::move(*spec));
@@ -186,6 +196,13 @@ JitExecutor::create(ModuleOp module, StringRef entry,
     loweredFunc.setArgAttr(i,
                            bufferization::BufferizationDialect::kWritableAttrName,
                            BoolAttr::get(context, false));
+  // The other functions' unsigned marks (read above for the entry only).
+  lowered->walk([&](func::FuncOp f) {
+    for (unsigned i = 0, e = f.getNumArguments(); i < e; ++i)
+      f.removeArgAttr(i, kUnsignedAttrName);
+    for (unsigned i = 0, e = f.getNumResults(); i < e; ++i)
+      f.removeResultAttr(i, kUnsignedAttrName);
+  });
   if (llvm::Error err = lowerToLLVMDialect(lowered.get(), opts))
     return std::move(err);
 

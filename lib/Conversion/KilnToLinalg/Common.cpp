@@ -57,8 +57,9 @@ TypedAttr lowestAttr(Type type) {
         ft, llvm::APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/true));
   auto it = cast<IntegerType>(type);
   // i1 is a boolean: its "signed minimum" would be true (-1); use false.
-  if (it.getWidth() == 1)
-    return IntegerAttr::get(it, APInt(1, 0));
+  // Unsigned integers start at 0.
+  if (it.getWidth() == 1 || it.isUnsigned())
+    return IntegerAttr::get(it, APInt::getZero(it.getWidth()));
   return IntegerAttr::get(it, APInt::getSignedMinValue(it.getWidth()));
 }
 
@@ -67,8 +68,8 @@ TypedAttr highestAttr(Type type) {
     return FloatAttr::get(
         ft, llvm::APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/false));
   auto it = cast<IntegerType>(type);
-  if (it.getWidth() == 1)
-    return IntegerAttr::get(it, APInt(1, 1));
+  if (it.getWidth() == 1 || it.isUnsigned())
+    return IntegerAttr::get(it, APInt::getMaxValue(it.getWidth()));
   return IntegerAttr::get(it, APInt::getSignedMaxValue(it.getWidth()));
 }
 

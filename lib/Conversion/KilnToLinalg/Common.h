@@ -65,9 +65,11 @@ mlir::Value createFilled(mlir::OpBuilder &b, mlir::Location loc,
 /// Scalar attributes of an int or float element type.
 mlir::TypedAttr zeroAttr(mlir::Type type);
 mlir::TypedAttr oneAttr(mlir::Type type);
-/// -inf for floats, the signed minimum for integers.
+/// -inf for floats, the signed minimum for signless integers, 0 for
+/// unsigned ones and false for i1.
 mlir::TypedAttr lowestAttr(mlir::Type type);
-/// +inf for floats, the signed maximum for integers.
+/// +inf for floats, the signed maximum for signless integers, the unsigned
+/// maximum for unsigned ones and true for i1.
 mlir::TypedAttr highestAttr(mlir::Type type);
 /// A float or integer attribute of `type` holding `value`.
 mlir::TypedAttr scalarAttr(mlir::Type type, double value);
@@ -120,6 +122,13 @@ mlir::Value divideByPoolDivisors(mlir::OpBuilder &b, mlir::Location loc,
                                  llvm::ArrayRef<int64_t> dilations,
                                  bool countIncludePad);
 
+/// Whether the lowering of kiln op `op` handles unsigned `ui<N>` element
+/// types (Signedness.cpp); other ops with such types are rejected before
+/// conversion.
+bool kilnOpLowersUnsigned(mlir::Operation *op);
+/// Whether an operand or result of `op` is a tensor of `ui<N>`.
+bool hasUnsignedElements(mlir::Operation *op);
+
 // Populate functions of the translation units.
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 void populateContractionPatterns(mlir::RewritePatternSet &patterns);
@@ -128,6 +137,7 @@ void populateReductionPatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementPatterns(mlir::RewritePatternSet &patterns);
 void populateGradientOpPatterns(mlir::RewritePatternSet &patterns);
 void populateTrainingPatterns(mlir::RewritePatternSet &patterns);
+void populateDataOpPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace lowering
 } // namespace kiln

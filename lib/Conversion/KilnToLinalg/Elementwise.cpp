@@ -8,7 +8,13 @@
 // one all-parallel linalg.generic whose output is a tensor.empty (never
 // read); the scalar body uses arith and math:
 //   max/min on floats: arith.maximumf/minimumf (NaN propagates);
-//   integer division: arith.divsi (truncates); integer max/min: signed;
+//   integers compute by their signedness: signless `i<N>` as signed, `ui<N>`
+//   (and `i1`) as unsigned (divui/remui/maxui/minui/ult/extui/uitofp/
+//   fptoui/shrui); the body still sees `ui<N>` scalars, and the pass makes
+//   every type signless afterwards (Signedness.cpp);
+//   integer division and remainder never trap: a divisor of 0 gives 0 and
+//   the signed overflow MIN / -1 wraps (-MIN, remainder 0);
+//   shifts by an amount outside [0, width) shift every bit out;
 //   sigmoid: 1 / (1 + exp(-x)); compare: ordered float predicates, except
 //   `ne`, which is unordered (true when either side is NaN).
 //
@@ -26,6 +32,39 @@ Value cst(OpBuilder &b, Location loc, Type t, double v) {
   return createScalar(b, loc, scalarAttr(t, v));
 }
 
+/// Integers that compute unsigned: `ui<N>` and booleans (`i1`, where true
+/// would be -1 signed).
+bool isUnsignedInt(Type t) { return t.isUnsignedInteger() || t.isInteger(1); }
+
+Value cmpi(OpBuilder &b, Location l, arith::CmpIPredicate p, Value x, Value y) {
+  return arith::CmpIOp::create(b, l, p, x, y);
+}
+
+/// Integer division or remainder that never traps: x / 0 = 0 and x % 0 = 0;
+/// signed MIN / -1 = -MIN (wraps, = MIN) and MIN % -1 = 0.
+Value safeIntDivRem(OpBuilder &b, Location l, Value x, Value y, bool isRem) {
+  Type t = x.getType();
+  Value zero = cst(b, l, t, 0), one = cst(b, l, t, 1);
+  Value byZero = cmpi(b, l, arith::CmpIPredicate::eq, y, zero);
+  Value divisor = arith::SelectOp::create(b, l, byZero, one, y);
+  Value result;
+  if (isUnsignedInt(t)) {
+    result = isRem ? arith::RemUIOp::create(b, l, x, divisor).getResult()
+                   : arith::DivUIOp::create(b, l, x, divisor).getResult();
+  } else {
+    // x / -1 = -x and x % -1 = 0 without the division (MIN / -1 traps).
+    Value minusOne = cst(b, l, t, -1);
+    Value byMinusOne = cmpi(b, l, arith::CmpIPredicate::eq, y, minusOne);
+    divisor = arith::SelectOp::create(b, l, byMinusOne, one, divisor);
+    result = isRem ? arith::RemSIOp::create(b, l, x, divisor).getResult()
+                   : arith::DivSIOp::create(b, l, x, divisor).getResult();
+    Value negated = arith::SubIOp::create(b, l, zero, x);
+    result = arith::SelectOp::create(b, l, byMinusOne, isRem ? zero : negated,
+                                     result);
+  }
+  return arith::SelectOp::create(b, l, byZero, zero, result);
+}
+
 //===----------------------------------------------------------------------===//
 // Scalar bodies. `a` holds the input scalars; `t` is the result element type.
 //===----------------------------------------------------------------------===//
@@ -38,17 +77,18 @@ Value scalar(NegOp, OpBuilder &b, Location l, ValueRange a, Type t) {
 Value scalar(AbsOp, OpBuilder &b, Location l, ValueRange a, Type t) {
   if (isFloat(t))
     return math::AbsFOp::create(b, l, a[0]);
+  if (isUnsignedInt(t))
+    return a[0];
   return math::AbsIOp::create(b, l, a[0]);
 }
-/// Integer max/min are signed; on i1 (booleans, where true is -1 signed)
-/// they are unsigned: or / and.
+/// Integer max/min by signedness; on i1 unsigned, i.e. or / and.
 Value intMax(OpBuilder &b, Location l, Value x, Value y) {
-  if (x.getType().isInteger(1))
+  if (isUnsignedInt(x.getType()))
     return arith::MaxUIOp::create(b, l, x, y);
   return arith::MaxSIOp::create(b, l, x, y);
 }
 Value intMin(OpBuilder &b, Location l, Value x, Value y) {
-  if (x.getType().isInteger(1))
+  if (isUnsignedInt(x.getType()))
     return arith::MinUIOp::create(b, l, x, y);
   return arith::MinSIOp::create(b, l, x, y);
 }
@@ -96,6 +136,12 @@ Value scalar(SinOp, OpBuilder &b, Location l, ValueRange a, Type) {
 Value scalar(CosOp, OpBuilder &b, Location l, ValueRange a, Type) {
   return math::CosOp::create(b, l, a[0]);
 }
+Value scalar(RoundOp, OpBuilder &b, Location l, ValueRange a, Type) {
+  return math::RoundEvenOp::create(b, l, a[0]);
+}
+Value scalar(AtanOp, OpBuilder &b, Location l, ValueRange a, Type) {
+  return math::AtanOp::create(b, l, a[0]);
+}
 
 template <typename FOp, typename IOp>
 Value floatOrInt(OpBuilder &b, Location l, ValueRange a, Type t) {
@@ -113,7 +159,53 @@ Value scalar(MulOp, OpBuilder &b, Location l, ValueRange a, Type t) {
   return floatOrInt<arith::MulFOp, arith::MulIOp>(b, l, a, t);
 }
 Value scalar(DivOp, OpBuilder &b, Location l, ValueRange a, Type t) {
-  return floatOrInt<arith::DivFOp, arith::DivSIOp>(b, l, a, t);
+  if (isFloat(t))
+    return arith::DivFOp::create(b, l, a[0], a[1]);
+  return safeIntDivRem(b, l, a[0], a[1], /*isRem=*/false);
+}
+Value scalar(RemOp, OpBuilder &b, Location l, ValueRange a, Type t) {
+  if (isFloat(t))
+    return arith::RemFOp::create(b, l, a[0], a[1]);
+  return safeIntDivRem(b, l, a[0], a[1], /*isRem=*/true);
+}
+Value scalar(AndOp, OpBuilder &b, Location l, ValueRange a, Type) {
+  return arith::AndIOp::create(b, l, a[0], a[1]);
+}
+Value scalar(OrOp, OpBuilder &b, Location l, ValueRange a, Type) {
+  return arith::OrIOp::create(b, l, a[0], a[1]);
+}
+Value scalar(XorOp, OpBuilder &b, Location l, ValueRange a, Type) {
+  return arith::XOrIOp::create(b, l, a[0], a[1]);
+}
+/// Whether the shift amount `s` is in [0, width) (compared unsigned, so a
+/// negative signed amount is out of range).
+Value shiftInRange(OpBuilder &b, Location l, Value s) {
+  Type t = s.getType();
+  unsigned width = t.getIntOrFloatBitWidth();
+  Value limit =
+      createScalar(b, l,
+                   IntegerAttr::get(t, APInt(width, width, /*isSigned=*/false,
+                                             /*implicitTrunc=*/true)));
+  if (width == 1) // The only amount in range is 0.
+    return cmpi(b, l, arith::CmpIPredicate::eq, s, cst(b, l, t, 0));
+  return cmpi(b, l, arith::CmpIPredicate::ult, s, limit);
+}
+Value scalar(ShiftLeftOp, OpBuilder &b, Location l, ValueRange a, Type t) {
+  Value inRange = shiftInRange(b, l, a[1]);
+  Value shifted = arith::ShLIOp::create(b, l, a[0], a[1]);
+  return arith::SelectOp::create(b, l, inRange, shifted, cst(b, l, t, 0));
+}
+Value scalar(ShiftRightOp, OpBuilder &b, Location l, ValueRange a, Type t) {
+  Value inRange = shiftInRange(b, l, a[1]);
+  if (isUnsignedInt(t)) {
+    Value shifted = arith::ShRUIOp::create(b, l, a[0], a[1]);
+    return arith::SelectOp::create(b, l, inRange, shifted, cst(b, l, t, 0));
+  }
+  // Out of range: width - 1, which leaves copies of the sign bit.
+  unsigned width = t.getIntOrFloatBitWidth();
+  Value amount = arith::SelectOp::create(b, l, inRange, a[1],
+                                         cst(b, l, t, double(width - 1)));
+  return arith::ShRSIOp::create(b, l, a[0], amount);
 }
 Value scalar(PowOp, OpBuilder &b, Location l, ValueRange a, Type) {
   return math::PowFOp::create(b, l, a[0], a[1]);
@@ -143,8 +235,8 @@ Value scalar(CompareOp op, OpBuilder &b, Location l, ValueRange a, Type) {
     }
     return arith::CmpFOp::create(b, l, p, a[0], a[1]);
   }
-  // Integers are signed; i1 compares as 0 < 1 (false < true).
-  bool u = operand.isInteger(1);
+  // Integers by signedness; i1 compares as 0 < 1 (false < true).
+  bool u = isUnsignedInt(operand);
   arith::CmpIPredicate p = arith::CmpIPredicate::eq;
   switch (op.getPredicate()) {
   case ComparePredicate::eq: p = arith::CmpIPredicate::eq; break;
@@ -165,8 +257,10 @@ Value scalar(SelectOp, OpBuilder &b, Location l, ValueRange a, Type) {
   return arith::SelectOp::create(b, l, a[0], a[1], a[2]);
 }
 
-/// Cast semantics: float -> int truncates (fptosi), int sources are signed,
-/// i1 is 0/1 (extui, uitofp) and anything non-zero casts to true.
+/// Cast semantics: float -> int truncates toward zero (fptosi, or fptoui to
+/// an unsigned type); integer sources extend by their signedness (extsi /
+/// extui, sitofp / uitofp); i1 is 0/1 and anything non-zero casts to true.
+/// Integers of one width but another signedness are the same bits.
 Value scalar(CastOp, OpBuilder &b, Location l, ValueRange a, Type to) {
   Value x = a[0];
   Type from = x.getType();
@@ -183,20 +277,28 @@ Value scalar(CastOp, OpBuilder &b, Location l, ValueRange a, Type to) {
     return arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, x,
                                  cst(b, l, from, 0));
   }
-  if (fromInt && fromInt.getWidth() == 1) {
-    if (toInt)
-      return arith::ExtUIOp::create(b, l, to, x);
-    return arith::UIToFPOp::create(b, l, to, x);
-  }
   if (fromInt && toInt) {
-    if (fromInt.getWidth() < toInt.getWidth())
+    if (fromInt.getWidth() < toInt.getWidth()) {
+      if (isUnsignedInt(fromInt))
+        return arith::ExtUIOp::create(b, l, to, x);
       return arith::ExtSIOp::create(b, l, to, x);
-    return arith::TruncIOp::create(b, l, to, x);
+    }
+    if (fromInt.getWidth() > toInt.getWidth())
+      return arith::TruncIOp::create(b, l, to, x);
+    // Same width, other signedness: the same bits once the pass has made
+    // every type signless.
+    return arith::BitcastOp::create(b, l, to, x);
   }
-  if (fromInt && toFloat)
+  if (fromInt && toFloat) {
+    if (isUnsignedInt(fromInt))
+      return arith::UIToFPOp::create(b, l, to, x);
     return arith::SIToFPOp::create(b, l, to, x);
-  if (fromFloat && toInt)
+  }
+  if (fromFloat && toInt) {
+    if (toInt.isUnsigned())
+      return arith::FPToUIOp::create(b, l, to, x);
     return arith::FPToSIOp::create(b, l, to, x);
+  }
   // float -> float
   if (fromFloat.getWidth() < toFloat.getWidth())
     return arith::ExtFOp::create(b, l, to, x);
@@ -271,20 +373,24 @@ struct BroadcastLowering : KilnLowering<BroadcastOp> {
 
 void populateElementwisePatterns(RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<
-      ElementwiseLowering<NegOp>, ElementwiseLowering<AbsOp>,
-      ElementwiseLowering<ReluOp>, ElementwiseLowering<ExpOp>,
-      ElementwiseLowering<LogOp>, ElementwiseLowering<SqrtOp>,
-      ElementwiseLowering<RsqrtOp>, ElementwiseLowering<ReciprocalOp>,
-      ElementwiseLowering<TanhOp>, ElementwiseLowering<SigmoidOp>,
-      ElementwiseLowering<ErfOp>, ElementwiseLowering<FloorOp>,
-      ElementwiseLowering<CeilOp>, ElementwiseLowering<SinOp>,
-      ElementwiseLowering<CosOp>, ElementwiseLowering<AddOp>,
-      ElementwiseLowering<SubOp>, ElementwiseLowering<MulOp>,
-      ElementwiseLowering<DivOp>, ElementwiseLowering<PowOp>,
-      ElementwiseLowering<MaxOp>, ElementwiseLowering<MinOp>,
-      ElementwiseLowering<CompareOp>, ElementwiseLowering<SelectOp>,
-      ElementwiseLowering<CastOp>, BroadcastLowering>(ctx);
+  patterns
+      .add<ElementwiseLowering<NegOp>, ElementwiseLowering<AbsOp>,
+           ElementwiseLowering<ReluOp>, ElementwiseLowering<ExpOp>,
+           ElementwiseLowering<LogOp>, ElementwiseLowering<SqrtOp>,
+           ElementwiseLowering<RsqrtOp>, ElementwiseLowering<ReciprocalOp>,
+           ElementwiseLowering<TanhOp>, ElementwiseLowering<SigmoidOp>,
+           ElementwiseLowering<ErfOp>, ElementwiseLowering<FloorOp>,
+           ElementwiseLowering<CeilOp>, ElementwiseLowering<SinOp>,
+           ElementwiseLowering<CosOp>, ElementwiseLowering<AddOp>,
+           ElementwiseLowering<SubOp>, ElementwiseLowering<MulOp>,
+           ElementwiseLowering<DivOp>, ElementwiseLowering<PowOp>,
+           ElementwiseLowering<MaxOp>, ElementwiseLowering<MinOp>,
+           ElementwiseLowering<CompareOp>, ElementwiseLowering<SelectOp>,
+           ElementwiseLowering<CastOp>, ElementwiseLowering<AndOp>,
+           ElementwiseLowering<OrOp>, ElementwiseLowering<XorOp>,
+           ElementwiseLowering<ShiftLeftOp>, ElementwiseLowering<ShiftRightOp>,
+           ElementwiseLowering<RemOp>, ElementwiseLowering<RoundOp>,
+           ElementwiseLowering<AtanOp>, BroadcastLowering>(ctx);
 }
 
 } // namespace lowering

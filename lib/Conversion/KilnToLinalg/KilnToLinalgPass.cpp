@@ -6,7 +6,8 @@
 //
 // Checks every kiln op up front (static shapes, supported element types) so a
 // failure is one clear diagnostic naming the op, then applies the patterns
-// with kiln illegal. Counts the lowered ops in `numLoweredOps`.
+// with kiln illegal, and finally makes every integer type signless
+// (Signedness.cpp). Counts the lowered ops in `numLoweredOps`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +34,7 @@ void populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
   lowering::populateDataMovementPatterns(patterns);
   lowering::populateGradientOpPatterns(patterns);
   lowering::populateTrainingPatterns(patterns);
+  lowering::populateDataOpPatterns(patterns);
 }
 
 void configureKilnToLinalgTarget(ConversionTarget &target) {
@@ -76,6 +78,9 @@ LogicalResult checkKilnOpLowerable(Operation *op) {
       !llvm::all_of(op->getResultTypes(), isNumber))
     return op->emitOpError("cannot be lowered to linalg: element types must "
                            "be integers or floats");
+  if (lowering::hasUnsignedElements(op) && !lowering::kilnOpLowersUnsigned(op))
+    return op->emitOpError("cannot be lowered to linalg: unsigned integer "
+                           "element types are not supported by this op");
   return success();
 }
 
@@ -89,8 +94,11 @@ struct ConvertKilnToLinalgPass
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
     auto *kilnDialect = ctx->getLoadedDialect<KilnDialect>();
-    if (!kilnDialect)
-      return; // No kiln op can exist in this module.
+    if (!kilnDialect) {
+      // No kiln op can exist in this module; its types may still be unsigned.
+      eraseIntegerSignedness(module);
+      return;
+    }
 
     int64_t count = 0;
     bool ok = true;
@@ -103,8 +111,10 @@ struct ConvertKilnToLinalgPass
     });
     if (!ok)
       return signalPassFailure();
-    if (count == 0)
+    if (count == 0) {
+      eraseIntegerSignedness(module);
       return;
+    }
 
     ConversionTarget target(*ctx);
     configureKilnToLinalgTarget(target);
@@ -115,6 +125,9 @@ struct ConvertKilnToLinalgPass
                        "lowered (see the 'failed to legalize' diagnostics)");
       return signalPassFailure();
     }
+    // The patterns computed with unsigned semantics on `ui<N>`; now every
+    // type becomes signless (Signedness.cpp).
+    eraseIntegerSignedness(module);
     numLoweredOps += count;
   }
 };

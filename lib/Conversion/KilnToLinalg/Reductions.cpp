@@ -6,10 +6,10 @@
 //
 //   reduce_{sum,prod,max,min} -> linalg.reduce over `axes` into a linalg.fill
 //     of the identity (0, 1, -inf / INT_MIN, +inf / INT_MAX); floats combine
-//     with arith.maximumf/minimumf (NaN propagates), integers signed (i1:
-//     unsigned, i.e. or/and).
-//   reduce_mean -> the sum divided by the reduced element count (divsi for
-//     integers).
+//     with arith.maximumf/minimumf (NaN propagates), integers by signedness
+//     (`ui<N>` and i1 unsigned, i1 max/min being or/and).
+//   reduce_mean -> the sum divided by the reduced element count (divsi, or
+//     divui for `ui<N>`).
 //   keep_dims -> tensor.expand_shape of the reduced tensor.
 //   softmax -> m = max(x); e = exp(x - m); e / sum(e), all along `axis`.
 //   log_softmax -> s = x - m; s - log(sum(exp(s))).
@@ -26,7 +26,8 @@ namespace {
 
 enum class ReduceKind { Sum, Mean, Max, Min, Prod };
 
-bool isBool(Type t) { return t.isInteger(1); }
+/// Integers that compare unsigned: `ui<N>` and booleans.
+bool isUnsignedInt(Type t) { return t.isInteger(1) || t.isUnsignedInteger(); }
 
 Value combine(ReduceKind kind, OpBuilder &b, Location l, Value x, Value acc) {
   Type t = x.getType();
@@ -42,13 +43,13 @@ Value combine(ReduceKind kind, OpBuilder &b, Location l, Value x, Value acc) {
   case ReduceKind::Max:
     if (f)
       return arith::MaximumFOp::create(b, l, x, acc);
-    if (isBool(t))
+    if (isUnsignedInt(t))
       return arith::MaxUIOp::create(b, l, x, acc);
     return arith::MaxSIOp::create(b, l, x, acc);
   case ReduceKind::Min:
     if (f)
       return arith::MinimumFOp::create(b, l, x, acc);
-    if (isBool(t))
+    if (isUnsignedInt(t))
       return arith::MinUIOp::create(b, l, x, acc);
     return arith::MinSIOp::create(b, l, x, acc);
   }
@@ -131,6 +132,8 @@ struct ReduceLowering : KilnLowering<OpT> {
             [&](OpBuilder &b, Location l, ValueRange args) -> Value {
               if (isFloat(elt))
                 return arith::DivFOp::create(b, l, args[0], divisor);
+              if (isUnsignedInt(elt))
+                return arith::DivUIOp::create(b, l, args[0], divisor);
               return arith::DivSIOp::create(b, l, args[0], divisor);
             });
       }

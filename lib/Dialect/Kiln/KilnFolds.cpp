@@ -170,10 +170,14 @@ OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
-  // Truncating division, like the lowering; x / 0 is left to run time.
+  // Truncating division by the signedness of the type, like the lowering;
+  // x / 0 is left to run time.
+  bool isUnsigned = getType().getElementType().isUnsignedInteger();
   if (Attribute folded = foldIntBinary(
           getType(), adaptor.getLhs(), adaptor.getRhs(),
-          [](const APInt &a, const APInt &b) -> std::optional<APInt> {
+          [&](const APInt &a, const APInt &b) -> std::optional<APInt> {
+            if (isUnsigned)
+              return b.isZero() ? std::nullopt : std::optional(a.udiv(b));
             if (b.isZero() || (b.isAllOnes() && a.isMinSignedValue()))
               return std::nullopt;
             return a.sdiv(b);
@@ -187,15 +191,17 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
 OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getResult().getType())
     return getInput();
-  // Integer to integer: signed sources, except i1 (0 or 1); to i1: != 0.
+  // Integer to integer: sources extend by signedness (i1 is 0 or 1, ui<N>
+  // zero-extends); to i1: != 0.
   auto to = dyn_cast<IntegerType>(getResult().getType().getElementType());
   std::optional<SmallVector<APInt>> v = smallInts(adaptor.getInput());
   if (!to || !v)
     return {};
+  bool zeroExtend = getInput().getType().getElementType().isUnsignedInteger();
   for (APInt &x : *v)
-    x = to.getWidth() == 1       ? APInt(1, !x.isZero())
-        : x.getBitWidth() == 1   ? x.zext(to.getWidth())
-                                 : x.sextOrTrunc(to.getWidth());
+    x = to.getWidth() == 1                     ? APInt(1, !x.isZero())
+        : (x.getBitWidth() == 1 || zeroExtend) ? x.zextOrTrunc(to.getWidth())
+                                               : x.sextOrTrunc(to.getWidth());
   return intLiteral(getResult().getType(), *v);
 }
 

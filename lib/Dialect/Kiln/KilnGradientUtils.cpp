@@ -6,7 +6,7 @@
 
 #include "KilnGradientUtils.h"
 
-#include "mlir/IR/BuiltinAttributes.h"
+#include "kiln/Dialect/Kiln/KilnBuilder.h"
 #include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
@@ -20,12 +20,10 @@ bool isDifferentiableType(Type type) {
 
 Value splat(OpBuilder &b, Location loc, Type type, double value) {
   auto tensor = cast<RankedTensorType>(type);
-  Type elt = tensor.getElementType();
-  auto scalar = FloatAttr::get(elt, value);
   if (tensor.hasStaticShape())
-    return ConstantOp::create(b, loc, DenseElementsAttr::get(tensor, scalar));
-  auto rank0 = RankedTensorType::get({}, elt);
-  Value c = ConstantOp::create(b, loc, DenseElementsAttr::get(rank0, scalar));
+    return createSplat(b, loc, tensor, value);
+  auto rank0 = RankedTensorType::get({}, tensor.getElementType());
+  Value c = createSplat(b, loc, rank0, value);
   return BroadcastOp::create(b, loc, tensor, c);
 }
 
@@ -36,7 +34,7 @@ LogicalResult noGradients(Operation *op, SmallVectorImpl<Value> &grads) {
 
 Value startRule(Operation *op, ValueRange resultGrads,
                 SmallVectorImpl<Value> &grads) {
-  noGradients(op, grads);
+  (void)noGradients(op, grads);
   return resultGrads[0];
 }
 

@@ -8,6 +8,9 @@
 //   matmul: dA = dC x B^T, dB = A^T x dC (batch dimensions stay batched);
 //   conv2d: kiln.conv2d_backward_input and kiln.conv2d_backward_filter with
 //     the forward attributes (strides, padding, dilations, groups);
+//   conv2d_backward_input (also ONNX's ConvTranspose) and
+//     conv2d_backward_filter: linear in both operands, so their adjoints are
+//     the other two members of the family with the same attributes;
 //   max_pool2d / avg_pool2d: kiln.max_pool2d_backward (ties go to the first
 //     maximum of a window) and kiln.avg_pool2d_backward.
 // The backward primitives are defined in KilnGradientOps.td; their verifiers
@@ -52,6 +55,42 @@ LogicalResult Conv2dOp::buildGradients(OpBuilder &b, ValueRange rg,
   grads[1] = Conv2dBackwardFilterOp::create(
       b, loc, getFilter().getType(), getInput(), g, getStrides(), getPadding(),
       getDilations(), getGroups());
+  return success();
+}
+
+LogicalResult
+Conv2dBackwardInputOp::buildGradients(OpBuilder &b, ValueRange rg,
+                                      SmallVectorImpl<Value> &grads) {
+  // result = sum grad_output * filter: d/d grad_output is the forward
+  // convolution of the incoming gradient, d/d filter its filter gradient.
+  Value g = startRule(*this, rg, grads);
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  grads[0] = Conv2dOp::create(b, loc, getGradOutput().getType(), g,
+                              getFilter(), getStrides(), getPadding(),
+                              getDilations(), getGroups());
+  grads[1] = Conv2dBackwardFilterOp::create(
+      b, loc, getFilter().getType(), g, getGradOutput(), getStrides(),
+      getPadding(), getDilations(), getGroups());
+  return success();
+}
+
+LogicalResult
+Conv2dBackwardFilterOp::buildGradients(OpBuilder &b, ValueRange rg,
+                                       SmallVectorImpl<Value> &grads) {
+  // result = sum input * grad_output: the incoming (filter-shaped) gradient
+  // acts as a filter for both adjoints.
+  Value g = startRule(*this, rg, grads);
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  grads[0] = Conv2dBackwardInputOp::create(
+      b, loc, getInput().getType(), getGradOutput(), g, getStrides(),
+      getPadding(), getDilations(), getGroups());
+  grads[1] = Conv2dOp::create(b, loc, getGradOutput().getType(), getInput(),
+                              g, getStrides(), getPadding(), getDilations(),
+                              getGroups());
   return success();
 }
 

@@ -75,6 +75,17 @@ Value extremumGrad(OpBuilder &b, Location loc, Value g, Value self,
   return SelectOp::create(b, loc, wins, g, tieGrad);
 }
 
+/// The rule of max (isMax) and min: each operand against the other.
+LogicalResult extremumRule(Operation *op, OpBuilder &b, ValueRange resultGrads,
+                           Grads &grads, bool isMax) {
+  Location loc = op->getLoc();
+  return binaryRule(op, resultGrads, grads,
+                    [&](Value g, Value lhs, Value rhs, Value, Grads &out) {
+                      out[0] = extremumGrad(b, loc, g, lhs, rhs, isMax);
+                      out[1] = extremumGrad(b, loc, g, rhs, lhs, isMax);
+                    });
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -289,22 +300,12 @@ LogicalResult PowOp::buildGradients(OpBuilder &b, ValueRange rg,
 
 LogicalResult MaxOp::buildGradients(OpBuilder &b, ValueRange rg,
                                     SmallVectorImpl<Value> &grads) {
-  Location loc = getLoc();
-  return binaryRule(*this, rg, grads,
-                    [&](Value g, Value lhs, Value rhs, Value, Grads &out) {
-                      out[0] = extremumGrad(b, loc, g, lhs, rhs, true);
-                      out[1] = extremumGrad(b, loc, g, rhs, lhs, true);
-                    });
+  return extremumRule(*this, b, rg, grads, /*isMax=*/true);
 }
 
 LogicalResult MinOp::buildGradients(OpBuilder &b, ValueRange rg,
                                     SmallVectorImpl<Value> &grads) {
-  Location loc = getLoc();
-  return binaryRule(*this, rg, grads,
-                    [&](Value g, Value lhs, Value rhs, Value, Grads &out) {
-                      out[0] = extremumGrad(b, loc, g, lhs, rhs, false);
-                      out[1] = extremumGrad(b, loc, g, rhs, lhs, false);
-                    });
+  return extremumRule(*this, b, rg, grads, /*isMax=*/false);
 }
 
 //===----------------------------------------------------------------------===//

@@ -26,17 +26,18 @@ func.func @no_rule_off_path(%x: tensor<4xf32>, %y: tensor<4xf32>) -> (tensor<4xf
 
 // -----
 
-// The convolution gradients have no rules of their own (yet):
-// differentiating a convolution's gradient again is reported, at the
-// location of the forward convolution the backward op was built for.
-func.func @second_order_conv(%x: tensor<1x1x3x3xf32>, %w: tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32> {
-  // expected-error @+1 {{'kiln.conv2d_backward_input' op has no gradient rule}}
-  %y = kiln.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64}
-      : tensor<1x1x3x3xf32>, tensor<1x1x2x2xf32> -> tensor<1x1x2x2xf32>
-  %gx = kiln.gradient %y wrt %x : tensor<1x1x2x2xf32> wrt tensor<1x1x3x3xf32>
+// The pooling gradients have no rules of their own (yet): differentiating
+// a max pooling's gradient again is reported, at the location of the
+// forward pooling the backward op was built for. (The convolution
+// gradients do have rules: they are linear in both operands.)
+func.func @second_order_pool(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
+  // expected-error @+1 {{'kiln.max_pool2d_backward' op has no gradient rule}}
+  %y = kiln.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>}
+      : tensor<1x1x4x4xf32> -> tensor<1x1x2x2xf32>
+  %gx = kiln.gradient %y wrt %x : tensor<1x1x2x2xf32> wrt tensor<1x1x4x4xf32>
   // expected-note @+1 {{gradient requested here}}
-  %gw = kiln.gradient %gx wrt %w : tensor<1x1x3x3xf32> wrt tensor<1x1x2x2xf32>
-  return %gw : tensor<1x1x2x2xf32>
+  %gxx = kiln.gradient %gx wrt %x : tensor<1x1x4x4xf32> wrt tensor<1x1x4x4xf32>
+  return %gxx : tensor<1x1x4x4xf32>
 }
 
 // -----

@@ -17,9 +17,11 @@
 #define KILN_CONVERSION_KILNTOLINALG_KILNTOLINALG_H
 
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringRef.h"
 
 namespace mlir {
 class ConversionTarget;
+class ModuleOp;
 class Operation;
 class RewritePatternSet;
 } // namespace mlir
@@ -28,8 +30,22 @@ namespace kiln {
 
 /// Adds the patterns that lower every kiln op. They are conversion patterns
 /// without a type converter (types do not change); use them with
-/// `applyPartialConversion` (or the full conversion driver).
+/// `applyPartialConversion` (or the full conversion driver). Unsigned
+/// `ui<N>` element types survive them (scalar bodies compute with the
+/// unsigned arith ops on `ui<N>` values): call eraseIntegerSignedness on
+/// the module afterwards to make the IR valid upstream IR.
 void populateKilnToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
+/// The unit attribute that marks a function argument or result whose
+/// element type was an unsigned `ui<N>` before eraseIntegerSignedness made
+/// it `i<N>`; the CPU JIT binds unsigned data (ONNX uint8, ...) to it.
+inline constexpr llvm::StringLiteral kUnsignedAttrName = "kiln.unsigned";
+
+/// Rewrites every `ui<N>` and `si<N>` in the types and attributes of
+/// `module` to `i<N>`, after marking unsigned tensor arguments and results
+/// of its functions with kUnsignedAttrName. The last step of
+/// convert-kiln-to-linalg.
+void eraseIntegerSignedness(mlir::ModuleOp module);
 
 /// Marks the kiln dialect illegal and the dialects the patterns produce
 /// (linalg, tensor, arith, math) legal.
