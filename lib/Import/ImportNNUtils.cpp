@@ -15,114 +15,12 @@ using namespace mlir;
 using namespace kiln;
 using namespace kiln::onnx_import;
 
-Value Composer::fail(const Twine &message) {
-  if (!hasFailed)
-    (void)n.fail(message);
-  hasFailed = true;
-  return {};
-}
+void Composer::reportFailure(const Twine &message) { (void)n.fail(message); }
 
-Value Composer::splat(RankedTensorType type, double value) {
-  if (hasFailed)
-    return {};
-  // A literal needs a static shape: a dynamic one broadcasts a scalar.
-  if (!type.hasStaticShape())
-    return op<BroadcastOp>(type, splat(RankedTensorType::get(
-                                           {}, type.getElementType()),
-                                       value));
-  return n.splat(type, value);
-}
-
-Value Composer::splatLike(Value like, double value) {
-  if (!like)
-    return {};
-  return splat(cast<RankedTensorType>(like.getType()), value);
-}
-
-Value Composer::literal(RankedTensorType type, ArrayRef<double> values) {
-  if (hasFailed)
-    return {};
-  Type element = type.getElementType();
-  SmallVector<Attribute> attrs;
-  attrs.reserve(values.size());
-  for (double v : values) {
-    if (auto f = dyn_cast<FloatType>(element))
-      attrs.push_back(FloatAttr::get(f, v));
-    else
-      attrs.push_back(IntegerAttr::get(element, static_cast<int64_t>(v)));
-  }
-  return op<ConstantOp>(DenseElementsAttr::get(type, attrs));
-}
-
-Value Composer::indices(ArrayRef<int64_t> shape, ArrayRef<int64_t> values) {
-  if (hasFailed)
-    return {};
-  auto type = RankedTensorType::get(shape, n.b().getI64Type());
-  return op<ConstantOp>(DenseElementsAttr::get(type, values));
-}
-
-Value Composer::broadcastTo(Value v, ArrayRef<int64_t> shape) {
-  if (!v || hasFailed)
-    return {};
-  auto type = cast<RankedTensorType>(v.getType());
-  if (type.getShape() == shape)
-    return v;
-  return op<BroadcastOp>(RankedTensorType::get(shape, type.getElementType()),
-                         v);
-}
-
-Value Composer::reshape(Value v, ArrayRef<int64_t> shape) {
-  if (!v || hasFailed)
-    return {};
-  auto type = cast<RankedTensorType>(v.getType());
-  if (type.getShape() == shape)
-    return v;
-  return op<ReshapeOp>(RankedTensorType::get(shape, type.getElementType()), v);
-}
-
-Value Composer::castTo(Value v, Type elementType) {
-  if (!v || hasFailed)
-    return {};
-  auto type = cast<RankedTensorType>(v.getType());
-  if (type.getElementType() == elementType)
-    return v;
-  return op<CastOp>(type.clone(elementType), v);
-}
-
-Value Composer::transpose(Value v, ArrayRef<int64_t> permutation) {
-  if (!v || hasFailed)
-    return {};
-  if (llvm::equal(permutation,
-                  llvm::seq<int64_t>(0, (int64_t)permutation.size())))
-    return v;
-  return op<TransposeOp>(v, permutation);
-}
-
-Value Composer::sliceAxis(Value v, int64_t axis, int64_t offset, int64_t size,
-                          int64_t stride) {
-  if (!v || hasFailed)
-    return {};
-  ArrayRef<int64_t> shape = shapeOf(v);
-  if (offset == 0 && stride == 1 && shape[axis] == size)
-    return v;
-  SmallVector<int64_t> offsets(shape.size(), 0), sizes(shape),
-      strides(shape.size(), 1);
-  offsets[axis] = offset;
-  sizes[axis] = size;
-  strides[axis] = stride;
-  return op<SliceOp>(v, offsets, sizes, strides);
-}
-
-Value Composer::concat(ValueRange values, int64_t axis) {
-  if (hasFailed || llvm::any_of(values, [](Value v) { return !v; }))
-    return {};
-  if (values.size() == 1)
-    return values.front();
-  return op<ConcatOp>(values, axis);
-}
+Value Composer::finishOp(Operation *op) { return n.foldLiterals(op); }
 
 LogicalResult Composer::finish(int i, Value v) {
-  if (hasFailed || !v)
+  if (failed() || !v)
     return failure();
   n.setOutput(i, v);
   return success();

@@ -6,10 +6,8 @@
 //
 // Private to lib/Import: what the neural-network importers (ImportNeuralNet,
 // ImportActivations, ImportNormalization, ImportRecurrent, ImportResize)
-// share. A Composer creates long chains of kiln ops through a NodeImporter
-// and remembers the first failure: after it every call returns a null
-// Value, so a decomposition checks once, at the end, instead of after every
-// op. The registration functions of the files beside ImportNeuralNet.cpp are
+// share: the Composer (a kiln::Emitter for one node) and the activation
+// functions of the activation and recurrent ops. The registration functions of the files beside ImportNeuralNet.cpp are
 // called from registerNeuralNetImporters.
 //
 //===----------------------------------------------------------------------===//
@@ -19,6 +17,8 @@
 
 #include "NodeImporter.h"
 
+#include "kiln/Dialect/Kiln/KilnEmitter.h"
+
 namespace kiln {
 namespace onnx_import {
 
@@ -27,112 +27,27 @@ void registerNormalizationImporters(OpImporterRegistry &registry);
 void registerResizeImporters(OpImporterRegistry &registry);
 void registerRecurrentImporters(OpImporterRegistry &registry);
 
-/// The static or dynamic shape of a ranked tensor value.
-inline llvm::ArrayRef<int64_t> shapeOf(mlir::Value v) {
-  return mlir::cast<mlir::RankedTensorType>(v.getType()).getShape();
-}
-inline mlir::Type elementTypeOf(mlir::Value v) {
-  return mlir::cast<mlir::RankedTensorType>(v.getType()).getElementType();
-}
-
-/// Builds a chain of kiln ops for one node. Every method returns a null
-/// Value once anything failed (the first failure has emitted a diagnostic
-/// at the node); `finish`/`result` turn that into a LogicalResult.
-class Composer {
+/// Builds a chain of kiln ops for one node (see kiln::Emitter): failures
+/// are reported at the node, and each created op goes through the node
+/// importer's literal folding. `finish`/`result` bind the node's outputs.
+class Composer : public Emitter {
 public:
-  explicit Composer(NodeImporter &n) : n(n) {}
+  explicit Composer(NodeImporter &n)
+      : Emitter(n.b(), n.location()), n(n) {}
 
   NodeImporter &node() { return n; }
-  bool failed() const { return hasFailed; }
-  /// Emits `message` at the node (first failure only); returns null.
-  mlir::Value fail(const llvm::Twine &message);
-  /// Enters the failed state if `r` failed (its callee emitted the
-  /// diagnostic); returns whether all is still well.
-  bool check(mlir::LogicalResult r) {
-    if (mlir::failed(r))
-      hasFailed = true;
-    return !hasFailed;
-  }
-
-  /// Creates OpT through NodeImporter::create (type inferred and verified);
-  /// null, creating nothing, once failed.
-  template <typename OpT, typename... Args> mlir::Value op(Args &&...args) {
-    if (hasFailed || (isNull(args) || ...))
-      return {};
-    mlir::FailureOr<mlir::Value> r = n.create<OpT>(std::forward<Args>(args)...);
-    if (mlir::failed(r)) {
-      hasFailed = true;
-      return {};
-    }
-    return *r;
-  }
-
-  /// A literal of `type` with every element `value`; a broadcast rank-0
-  /// literal where the shape is dynamic.
-  mlir::Value splat(mlir::RankedTensorType type, double value);
-  mlir::Value splatLike(mlir::Value like, double value);
-  /// A literal of `type` holding `values` (converted to the element type).
-  mlir::Value literal(mlir::RankedTensorType type,
-                      llvm::ArrayRef<double> values);
-  /// An i64 literal of `shape`.
-  mlir::Value indices(llvm::ArrayRef<int64_t> shape,
-                      llvm::ArrayRef<int64_t> values);
-
-  mlir::Value broadcastTo(mlir::Value v, llvm::ArrayRef<int64_t> shape);
-  mlir::Value broadcastLike(mlir::Value v, mlir::Value like) {
-    return like ? broadcastTo(v, shapeOf(like)) : mlir::Value();
-  }
-  mlir::Value reshape(mlir::Value v, llvm::ArrayRef<int64_t> shape);
-  mlir::Value castTo(mlir::Value v, mlir::Type elementType);
-  mlir::Value transpose(mlir::Value v, llvm::ArrayRef<int64_t> permutation);
-  /// `v[..., offset : offset + size : stride, ...]` along `axis`.
-  mlir::Value sliceAxis(mlir::Value v, int64_t axis, int64_t offset,
-                        int64_t size, int64_t stride = 1);
-  mlir::Value concat(mlir::ValueRange values, int64_t axis);
-
-  // Elementwise arithmetic on equal types.
-  mlir::Value add(mlir::Value a, mlir::Value b) { return op<AddOp>(a, b); }
-  mlir::Value sub(mlir::Value a, mlir::Value b) { return op<SubOp>(a, b); }
-  mlir::Value mul(mlir::Value a, mlir::Value b) { return op<MulOp>(a, b); }
-  mlir::Value div(mlir::Value a, mlir::Value b) { return op<DivOp>(a, b); }
-  mlir::Value max(mlir::Value a, mlir::Value b) { return op<MaxOp>(a, b); }
-  mlir::Value min(mlir::Value a, mlir::Value b) { return op<MinOp>(a, b); }
-  /// `a + c`, `a * c`, ... with a literal `c` splat like `a`.
-  mlir::Value addC(mlir::Value a, double c) { return add(a, splatLike(a, c)); }
-  mlir::Value subC(mlir::Value a, double c) { return sub(a, splatLike(a, c)); }
-  mlir::Value mulC(mlir::Value a, double c) { return mul(a, splatLike(a, c)); }
-  mlir::Value maxC(mlir::Value a, double c) { return max(a, splatLike(a, c)); }
-  mlir::Value minC(mlir::Value a, double c) { return min(a, splatLike(a, c)); }
-  mlir::Value cmp(ComparePredicate p, mlir::Value a, mlir::Value b) {
-    return op<CompareOp>(p, a, b);
-  }
-  mlir::Value cmpC(ComparePredicate p, mlir::Value a, double c) {
-    return cmp(p, a, splatLike(a, c));
-  }
-  mlir::Value select(mlir::Value c, mlir::Value a, mlir::Value b) {
-    return op<SelectOp>(c, a, b);
-  }
-  /// Reductions over `axes` (sorted, non-negative).
-  mlir::Value sumOver(mlir::Value v, llvm::ArrayRef<int64_t> axes,
-                      bool keepDims) {
-    return op<ReduceSumOp>(v, axes, keepDims);
-  }
-  mlir::Value meanOver(mlir::Value v, llvm::ArrayRef<int64_t> axes,
-                       bool keepDims) {
-    return op<ReduceMeanOp>(v, axes, keepDims);
-  }
 
   /// Binds output `i` to `v`; fails if anything failed.
   mlir::LogicalResult finish(int i, mlir::Value v);
   /// finish(0, v).
   mlir::LogicalResult result(mlir::Value v) { return finish(0, v); }
 
-private:
-  static bool isNull(mlir::Value v) { return !v; }
-  template <typename T> static bool isNull(const T &) { return false; }
+protected:
+  void reportFailure(const llvm::Twine &message) override;
+  mlir::Value finishOp(mlir::Operation *op) override;
 
+private:
   NodeImporter &n;
-  bool hasFailed = false;
 };
 
 /// numpy.matmul: 1-D operands gain a unit dimension that is dropped again,

@@ -218,12 +218,12 @@ public:
   /// A kiln.constant holding an ONNX TensorProto (e.g. Constant's `value`).
   mlir::FailureOr<mlir::Value> tensorConstant(const onnx::TensorProto &proto);
 
-private:
   /// Folds an op on integer literals into a literal (shape arithmetic, so
   /// constantInts() sees through Shape -> Slice -> Concat chains); returns
   /// its result, or the literal that replaced it.
   mlir::Value foldLiterals(mlir::Operation *op);
 
+private:
   const onnx::NodeProto &node;
   mlir::OpBuilder &builder;
   mlir::Location loc;

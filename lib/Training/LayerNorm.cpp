@@ -12,12 +12,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Training/LayerNorm.h"
-#include "Emitter.h"
+#include "kiln/Dialect/Kiln/KilnEmitter.h"
 
 using namespace mlir;
 using namespace kiln;
 using namespace kiln::training;
-using namespace kiln::training::detail;
 
 FailureOr<LayerNorm> training::buildLayerNorm(OpBuilder &builder, Location loc,
                                               Value x, Value scale, Value bias,

@@ -13,12 +13,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Training/Losses.h"
-#include "Emitter.h"
+#include "kiln/Dialect/Kiln/KilnEmitter.h"
 
 using namespace mlir;
 using namespace kiln;
 using namespace kiln::training;
-using namespace kiln::training::detail;
 
 std::optional<Reduction> training::parseReduction(StringRef name) {
   if (name == "none")

@@ -17,12 +17,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Training/Optimizers.h"
-#include "Emitter.h"
+#include "kiln/Dialect/Kiln/KilnEmitter.h"
 
 using namespace mlir;
 using namespace kiln;
 using namespace kiln::training;
-using namespace kiln::training::detail;
 
 namespace {
 
