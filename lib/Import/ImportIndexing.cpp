@@ -307,21 +307,29 @@ FailureOr<Value> scatterRows(NodeImporter &n, Value data, Value linear,
   return n.create<MinOp>(data, *combined);
 }
 
-LogicalResult importScatterND(NodeImporter &n) {
-  if (failed(n.expectInputs(3, 3)) || failed(n.expectOnlyAttrs({"reduction"})))
-    return failure();
-  FailureOr<ScatterReduction> reduction = readReduction(n);
-  if (failed(reduction))
-    return failure();
+/// What ScatterND and ScatterElements both require of data (input 0),
+/// indices (input 1) and updates (input 2).
+LogicalResult checkScatterOperands(NodeImporter &n, StringRef opName) {
   RankedTensorType dataType = n.inputType(0), indexType = n.inputType(1),
                    updType = n.inputType(2);
   if (!dataType.hasStaticShape() || !indexType.hasStaticShape() ||
       !updType.hasStaticShape())
-    return n.fail("ScatterND needs static shapes");
+    return n.fail(opName + " needs static shapes");
   if (!isa<IntegerType>(indexType.getElementType()))
     return n.fail("indices must be integers");
   if (updType.getElementType() != dataType.getElementType())
     return n.fail("updates and data differ in element type");
+  return success();
+}
+
+LogicalResult importScatterND(NodeImporter &n) {
+  if (failed(n.expectInputs(3, 3)) || failed(n.expectOnlyAttrs({"reduction"})))
+    return failure();
+  FailureOr<ScatterReduction> reduction = readReduction(n);
+  if (failed(reduction) || failed(checkScatterOperands(n, "ScatterND")))
+    return failure();
+  RankedTensorType dataType = n.inputType(0), indexType = n.inputType(1),
+                   updType = n.inputType(2);
   ArrayRef<int64_t> data = dataType.getShape(), idx = indexType.getShape();
   int64_t r = data.size(), q = idx.size();
   if (q < 1 || idx.back() < 1 || idx.back() > r)
@@ -366,17 +374,10 @@ LogicalResult importScatterElements(NodeImporter &n) {
       failed(n.expectOnlyAttrs({"axis", "reduction"})))
     return failure();
   FailureOr<ScatterReduction> reduction = readReduction(n);
-  if (failed(reduction))
+  if (failed(reduction) || failed(checkScatterOperands(n, "ScatterElements")))
     return failure();
   RankedTensorType dataType = n.inputType(0), indexType = n.inputType(1),
                    updType = n.inputType(2);
-  if (!dataType.hasStaticShape() || !indexType.hasStaticShape() ||
-      !updType.hasStaticShape())
-    return n.fail("ScatterElements needs static shapes");
-  if (!isa<IntegerType>(indexType.getElementType()))
-    return n.fail("indices must be integers");
-  if (updType.getElementType() != dataType.getElementType())
-    return n.fail("updates and data differ in element type");
   if (indexType.getShape() != updType.getShape())
     return n.fail("indices and updates differ in shape");
   ArrayRef<int64_t> data = dataType.getShape(), idx = indexType.getShape();
