@@ -17,6 +17,8 @@ PACKAGES=(
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   # Unit tests.
   libgtest-dev
+  # COIN-OR CBC: the MILP solver of the exact remat method (lib/Solvers).
+  coinor-libcbc-dev
   # Halide 14 (later kernel backend).
   libhalide14-0-dev
   # Python used by test generators and the conformance script.
