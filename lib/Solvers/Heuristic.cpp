@@ -533,8 +533,7 @@ std::optional<RematSchedule> solveHeuristic(const RematGraph &graph,
   for (int round = 0; round < 2 && !solved(best); ++round) {
     if (starts[round].outcome.progress < 0)
       continue;
-    Deadline share(round == 0 ? deadline.remaining() / 2
-                              : deadline.remaining());
+    Deadline share = deadline.portion(round == 0 ? 0.5 : 1.0);
     Candidate current = starts[round];
     while (!share.expired() && !deadline.expired() && !solved(best)) {
       Params next = mutate(problem, current.params, rng);

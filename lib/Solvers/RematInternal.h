@@ -15,6 +15,7 @@
 
 #include "kiln/Solvers/Remat.h"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -44,22 +45,46 @@ uint64_t totalCost(const RematGraph &graph);
 /// Neither change can raise the peak or the cost.
 void tightenFrees(const RematGraph &graph, RematSchedule &schedule);
 
-/// A wall-clock deadline measured from construction.
+/// When a search must stop: a wall-clock deadline measured from
+/// construction, or (for reproducible results) a fixed amount of work,
+/// counted in calls to expired(): the searches call it at deterministic
+/// points, so the same graph and budget always give the same schedule.
 class Deadline {
 public:
   explicit Deadline(double seconds)
       : start(std::chrono::steady_clock::now()), limit(seconds) {}
-  double elapsed() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                         start)
-        .count();
+  static Deadline ofWork(uint64_t checks) {
+    Deadline d(0);
+    d.workLimit = checks;
+    return d;
   }
-  double remaining() const { return limit - elapsed(); }
-  bool expired() const { return remaining() <= 0; }
+
+  bool countsWork() const { return workLimit != 0; }
+  /// Seconds left, or checks left when counting work.
+  double remaining() const {
+    if (countsWork())
+      return double(workLimit - std::min(workLimit, used));
+    return limit - std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  }
+  bool expired() const {
+    if (countsWork())
+      return ++used > workLimit;
+    return remaining() <= 0;
+  }
+  /// A deadline of the same kind for `fraction` of what is left.
+  Deadline portion(double fraction) const {
+    if (countsWork())
+      return ofWork(std::max<uint64_t>(1, uint64_t(fraction * remaining())));
+    return Deadline(fraction * remaining());
+  }
 
 private:
   std::chrono::steady_clock::time_point start;
   double limit;
+  uint64_t workLimit = 0;
+  mutable uint64_t used = 0;
 };
 
 /// True when the graph is a simple path (every node has at most one

@@ -42,8 +42,7 @@ void keepIfBetter(const RematGraph &graph, uint64_t budget,
 }
 
 RematResult solveGeneral(const RematGraph &graph, uint64_t budget,
-                         RematMethod method, const detail::Deadline &deadline,
-                         double timeLimit) {
+                         RematMethod method, const detail::Deadline &deadline) {
   RematResult result;
   result.methodUsed = method;
   if (method == RematMethod::Heuristic) {
@@ -52,8 +51,7 @@ RematResult solveGeneral(const RematGraph &graph, uint64_t budget,
   } else {
     // Exact: a short heuristic run gives the MILP its warm start and
     // cut-off, and stays the answer if CBC finds nothing better in time.
-    detail::Deadline warmDeadline(
-        std::min(deadline.remaining(), kWarmStartShare * timeLimit));
+    detail::Deadline warmDeadline = deadline.portion(kWarmStartShare);
     keepIfBetter(graph, budget,
                  detail::solveHeuristic(graph, budget, warmDeadline), result);
     keepIfBetter(graph, budget,
@@ -69,7 +67,9 @@ RematResult solveGeneral(const RematGraph &graph, uint64_t budget,
 
 RematResult solveRemat(const RematGraph &graph, uint64_t budgetBytes,
                        const RematOptions &options) {
-  detail::Deadline deadline(options.timeLimitSeconds);
+  detail::Deadline deadline =
+      options.searchSteps ? detail::Deadline::ofWork(options.searchSteps)
+                          : detail::Deadline(options.timeLimitSeconds);
   RematResult result;
   result.methodUsed = options.method;
   std::string invalid = validateGraph(graph);
@@ -107,12 +107,13 @@ RematResult solveRemat(const RematGraph &graph, uint64_t budgetBytes,
     return result;
   }
 
+  // CBC's time limit is wall-clock: a reproducible solve leaves it out.
   if (method == RematMethod::Auto)
-    method = graph.size() <= kAutoExactMaxNodes && detail::haveMILP()
+    method = graph.size() <= kAutoExactMaxNodes && detail::haveMILP() &&
+                     !options.searchSteps
                  ? RematMethod::Exact
                  : RematMethod::Heuristic;
-  result = solveGeneral(graph, budgetBytes, method, deadline,
-                        options.timeLimitSeconds);
+  result = solveGeneral(graph, budgetBytes, method, deadline);
   if (result.schedule && result.schedule->cost == floorCost)
     result.provenOptimal = true;
   return result;

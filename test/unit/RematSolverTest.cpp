@@ -303,8 +303,9 @@ static std::tuple<int, int, int> compareWithBruteForce(RematMethod method,
       EXPECT_GE(r.schedule->cost, *best);
       ++solved;
       optimal += r.schedule->cost == *best;
-      if (r.provenOptimal)
+      if (r.provenOptimal) {
         EXPECT_EQ(r.schedule->cost, *best);
+      }
     }
     feasible += best.has_value();
   }

@@ -48,6 +48,11 @@ static cl::opt<double> timeLimit(
     cl::desc("wall-clock limit of the solve in seconds (default: 0.9 up to "
              "400 nodes, 5 above)"),
     cl::init(-1.0));
+static cl::opt<uint64_t> searchSteps(
+    "search-steps",
+    cl::desc("stop the search after N steps instead of at the time limit: "
+             "the same schedule on every run and machine"),
+    cl::init(0), cl::value_desc("N"));
 static cl::opt<std::string> outPath("out", cl::desc("write SCHEDULE.json"),
                                     cl::value_desc("SCHEDULE.json"));
 
@@ -229,6 +234,7 @@ int main(int argc, char **argv) {
   options.method = method;
   options.timeLimitSeconds =
       timeLimit >= 0 ? timeLimit : (graph.size() <= 400 ? 0.9 : 5.0);
+  options.searchSteps = searchSteps;
   auto start = std::chrono::steady_clock::now();
   ks::RematResult result = ks::solveRemat(graph, budget, options);
   double seconds = std::chrono::duration<double>(

@@ -60,6 +60,12 @@ enum class RematMethod {
 struct RematOptions {
   RematMethod method = RematMethod::Auto;
   double timeLimitSeconds = 1.0; ///< wall-clock limit for the whole solve
+  /// When non-zero, the search stops after this much work instead of at
+  /// the time limit, so that the result is the same on every run and
+  /// machine (what a compiler pass needs); Auto then skips the MILP, whose
+  /// limit is wall-clock. A step is one candidate schedule evaluated (or
+  /// 256 steps of a long simulation).
+  uint64_t searchSteps = 0;
 };
 
 struct RematResult {
