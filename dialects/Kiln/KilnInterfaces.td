@@ -5,8 +5,9 @@
 //===----------------------------------------------------------------------===//
 //
 // The knowledge that passes need lives on the ops, through these interfaces:
-// what an op costs (for fusion, scheduling and remat decisions) and how it is
-// differentiated (for the autodiff pass).
+// what an op costs (for fusion, scheduling and remat decisions), how it is
+// differentiated (for the autodiff pass) and how it fuses with its
+// neighbours (for the fuse pass).
 //
 //===----------------------------------------------------------------------===//
 
@@ -51,6 +52,39 @@ def Kiln_DifferentiableOpInterface : OpInterface<"DifferentiableOpInterface"> {
       (ins "::mlir::OpBuilder &":$builder,
            "::mlir::ValueRange":$resultGradients,
            "::llvm::SmallVectorImpl<::mlir::Value> &":$operandGradients)>,
+  ];
+}
+
+def Kiln_FusibleOpInterface : OpInterface<"FusibleOpInterface"> {
+  let cppNamespace = "::kiln";
+  let description = [{
+    How an op takes part in a fusion group (`kiln.fusion_group`, formed by
+    the fuse pass). Its role says what it is inside a group:
+    `Elementwise` ops (one result element from the operand elements at the
+    same, or broadcast, position) are fusible producers and consumers of
+    each other; a `Reduction` (reductions, softmax) and a `Contraction`
+    (matmul, convolution) anchor a group and fuse the elementwise ops that
+    consume their result (an epilogue). Whether the anchor also fuses the
+    elementwise ops that produce its operands (a prologue, e.g. the square
+    in a sum of squares) is `fusesProducers`. Ops without this interface
+    are never put in a group.
+  }];
+  let methods = [
+    InterfaceMethod<"What the op is inside a fusion group.",
+      "::kiln::FusionRole", "getFusionRole", (ins), [{}], [{
+        return ::kiln::FusionRole::Elementwise;
+      }]>,
+    InterfaceMethod<[{Whether elementwise producers of the operands may be
+      fused into this op (computed in its loops instead of read from
+      memory).}],
+      "bool", "fusesProducers", (ins), [{}], [{
+        return $_op.getFusionRole() != ::kiln::FusionRole::Contraction;
+      }]>,
+    InterfaceMethod<[{Whether elementwise consumers of the result may be
+      fused into this op as an epilogue.}],
+      "bool", "fusesConsumers", (ins), [{}], [{
+        return true;
+      }]>,
   ];
 }
 

@@ -57,7 +57,8 @@ def Kiln_Differentiable
 
 // An op whose cost is one operation per result element.
 class Kiln_ElementwiseOp<string mnemonic, list<Trait> traits = []>
-    : Kiln_Op<mnemonic, !listconcat([Elementwise, Kiln_CostOpInterface],
+    : Kiln_Op<mnemonic, !listconcat([Elementwise, Kiln_CostOpInterface,
+                                     Kiln_FusibleOpInterface],
                                     traits)> {
   code elementwiseCost = [{
     std::optional<int64_t> getFlops() {
@@ -230,7 +231,7 @@ def Kiln_CastOp : Kiln_ElementwiseOp<"cast",
 //===----------------------------------------------------------------------===//
 
 def Kiln_BroadcastOp : Kiln_Op<"broadcast",
-    [Kiln_CostOpInterface, Kiln_Differentiable]> {
+    [Kiln_CostOpInterface, Kiln_FusibleOpInterface, Kiln_Differentiable]> {
   let summary = "Numpy-style broadcast to a larger shape";
   let description = [{
     Aligns the input's dimensions to the right of the result's and repeats
@@ -361,7 +362,8 @@ def Kiln_PadOp : Kiln_Op<"pad",
 //===----------------------------------------------------------------------===//
 
 def Kiln_MatmulOp : Kiln_Op<"matmul",
-    [InferTypeOpAdaptor, Kiln_CostOpInterface, Kiln_Differentiable]> {
+    [InferTypeOpAdaptor, Kiln_CostOpInterface, Kiln_FusibleOpInterface,
+     Kiln_Differentiable]> {
   let summary = "Batched matrix product";
   let description = [{
     `[..., M, K] x [..., K, N] -> [..., M, N]`. Both operands have the same
@@ -375,11 +377,15 @@ def Kiln_MatmulOp : Kiln_Op<"matmul",
   }];
   let extraClassDeclaration = [{
     std::optional<int64_t> getFlops();
+    ::kiln::FusionRole getFusionRole() {
+      return ::kiln::FusionRole::Contraction;
+    }
   }];
 }
 
 def Kiln_Conv2dOp : Kiln_Op<"conv2d",
-    [InferTypeOpAdaptor, Kiln_CostOpInterface, Kiln_Differentiable]> {
+    [InferTypeOpAdaptor, Kiln_CostOpInterface, Kiln_FusibleOpInterface,
+     Kiln_Differentiable]> {
   let summary = "2-D convolution, NCHW input and FCHW filter";
   let description = [{
     Cross-correlation of `input[N, C, H, W]` with `filter[F, C/groups, KH, KW]`
@@ -398,6 +404,9 @@ def Kiln_Conv2dOp : Kiln_Op<"conv2d",
   }];
   let extraClassDeclaration = [{
     std::optional<int64_t> getFlops();
+    ::kiln::FusionRole getFusionRole() {
+      return ::kiln::FusionRole::Contraction;
+    }
   }];
 }
 
@@ -439,7 +448,7 @@ def Kiln_AvgPool2dOp : Kiln_Pool2dOp<"avg_pool2d",
 
 class Kiln_ReduceOp<string mnemonic, string doc>
     : Kiln_Op<mnemonic, [InferTypeOpAdaptor, Kiln_CostOpInterface,
-                         Kiln_Differentiable]> {
+                         Kiln_FusibleOpInterface, Kiln_Differentiable]> {
   let summary = "Reduction (" # mnemonic # ") over axes";
   let description = doc # [{
 
@@ -454,6 +463,9 @@ class Kiln_ReduceOp<string mnemonic, string doc>
     std::optional<int64_t> getFlops() {
       return ::kiln::detail::reductionFlops(getOperation());
     }
+    ::kiln::FusionRole getFusionRole() {
+      return ::kiln::FusionRole::Reduction;
+    }
   }];
 }
 
@@ -465,7 +477,7 @@ def Kiln_ReduceProdOp : Kiln_ReduceOp<"reduce_prod", "Product of the elements.">
 
 class Kiln_SoftmaxLikeOp<string mnemonic, string doc>
     : Kiln_Op<mnemonic, [SameOperandsAndResultType, Kiln_CostOpInterface,
-                         Kiln_Differentiable]> {
+                         Kiln_FusibleOpInterface, Kiln_Differentiable]> {
   let summary = doc;
   let description = doc # [{ along one `axis`, computed stably (the maximum
     is subtracted first). Kept as one op because its gradient and its fused
@@ -479,6 +491,12 @@ class Kiln_SoftmaxLikeOp<string mnemonic, string doc>
     std::optional<int64_t> getFlops() {
       return ::kiln::detail::softmaxFlops(getOperation());
     }
+    // Softmax is a reduction (max, sum) with an elementwise map around it;
+    // what it reads is read twice, so it takes no fused prologue.
+    ::kiln::FusionRole getFusionRole() {
+      return ::kiln::FusionRole::Reduction;
+    }
+    bool fusesProducers() { return false; }
   }];
 }
 
@@ -497,5 +515,8 @@ include "KilnTrainingOps.td"
 include "KilnMathOps.td"
 include "KilnDataOps.td"
 include "KilnNNOps.td"
+
+// Fusion groups, formed by the fuse pass.
+include "KilnFusionOps.td"
 
 #endif // KILN_OPS_TD

@@ -86,4 +86,182 @@ def KilnAutodiff : Pass<"kiln-autodiff", "mlir::func::FuncOp"> {
   ];
 }
 
+def KilnPlanMemory : Pass<"kiln-plan-memory", "mlir::func::FuncOp"> {
+  let summary = "Places a function's transient buffers in one arena by liveness";
+  let description = [{
+    Runs on memref-level IR after bufferization (and results-to-out-params).
+    Every static-shaped `memref.alloc` in the function's body block (and
+    every `memref.alloca` of at least `min-alloca-bytes`) gets a live
+    interval in program order, from its definition to the last use of the
+    buffer or of any alias (views, casts, region ops and calls that take
+    it). The buffers are packed into one arena, greedy by size with best
+    fit, at `alignment`; each allocation becomes a `memref.view` of the
+    arena, which is allocated once at function entry. Matching
+    `memref.dealloc`s are erased and, when there were any, the arena is
+    deallocated before the return; otherwise the arena is left to the
+    deallocation pipeline like any other allocation. Allocations with
+    dynamic shapes, inside loops or other regions, and buffers that are
+    returned or freed in other ways stay separate and are counted.
+
+    The function gets `kiln.arena_bytes`, `kiln.planned_buffers`,
+    `kiln.unplanned_allocs`, `kiln.unplanned_bytes` and
+    `kiln.dynamic_allocs` (i64 attributes), and a remark reports the arena
+    size against one allocation per buffer.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::memref::MemRefDialect",
+  ];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", "64",
+           "Byte alignment of every buffer offset and of the arena">,
+    Option<"minAllocaBytes", "min-alloca-bytes", "int64_t", "4096",
+           "memref.allocas of at least this many bytes move into the arena "
+           "(negative: none)">,
+  ];
+  let statistics = [
+    Statistic<"numPlanned", "planned-buffers", "Buffers placed in an arena">,
+    Statistic<"numArenaBytes", "arena-bytes", "Bytes of the arenas">,
+    Statistic<"numNaiveBytes", "naive-bytes",
+              "Bytes of the planned buffers as separate allocations">,
+    Statistic<"numUnplanned", "unplanned-allocs",
+              "Heap allocations left separate (dynamic, nested, escaping)">,
+  ];
+}
+
+def KilnFuse : Pass<"kiln-fuse", "mlir::func::FuncOp"> {
+  let summary = "Forms fusion groups (kiln.fusion_group) by a bytes-moved cost model";
+  let description = [{
+    Groups kiln ops that should run as one kernel into `kiln.fusion_group`
+    region ops. What may fuse is the ops' `FusibleOpInterface`: chains of
+    elementwise ops (kind `elementwise`), a reduction or softmax with the
+    elementwise ops around it (`reduction_epilogue`), a matmul or
+    convolution with its elementwise epilogue such as bias, activation or a
+    residual add, or an activation-gradient mask in the backward pass
+    (`contraction_epilogue`), and, in a training step, the elementwise
+    update of every parameter and its optimizer state in one group
+    (`optimizer`).
+
+    Groups grow greedily along def-use edges in program order. A producer
+    joins its consumer's group when the merged group has at most one anchor
+    (reduction or contraction), at most `max-group-size` ops, and no path
+    leaves it and comes back (which would make the group depend on itself).
+    A producer with users outside the group stays computed once and becomes
+    a group result. The cost model counts bytes moved: each fused edge saves
+    the read of the intermediate tensor, and its write when no user is left
+    outside. Afterwards a cheap producer read by another group is
+    recomputed inside that group when the FLOPs it duplicates are at most
+    `recompute-flops-per-byte` times the bytes this saves. Splat constants
+    are cloned into the groups that use them.
+
+    A remark on the function reports groups formed (per kind), ops fused,
+    bytes saved and FLOPs duplicated.
+  }];
+  let options = [
+    ListOption<"kinds", "kinds", "std::string",
+               "Group kinds to form: elementwise, reduction_epilogue, "
+               "contraction_epilogue, optimizer (default: all)">,
+    Option<"maxGroupSize", "max-group-size", "int64_t", "64",
+           "Most kiln ops in one group (the optimizer group is exempt)">,
+    Option<"recomputeFlopsPerByte", "recompute-flops-per-byte", "double",
+           "0.125",
+           "Recompute a producer in another group when the FLOPs duplicated "
+           "are at most this many per byte of memory traffic saved "
+           "(negative: never recompute)">,
+  ];
+  let statistics = [
+    Statistic<"numGroups", "groups", "Fusion groups formed">,
+    Statistic<"numFusedOps", "fused-ops", "kiln ops inside fusion groups">,
+    Statistic<"numBytesSaved", "bytes-saved",
+              "Bytes of memory traffic saved (estimated)">,
+    Statistic<"numFlopsDuplicated", "flops-duplicated",
+              "FLOPs added by recomputation">,
+  ];
+}
+
+def KilnSchedule : Pass<"kiln-schedule", "mlir::func::FuncOp"> {
+  let summary = "Orders ops to lower the peak of live tensors";
+  let description = [{
+    Memory-aware list scheduling at tensor level. In every block of the
+    function, the side-effect-free ops between two ops with side effects
+    are put in a new topological order that greedily runs, among the ready
+    ops, the one that frees the most bytes net of what it allocates (its
+    operands whose last reader it is, minus its results); ties go to the
+    earlier op in the current order. Ops with side effects stay where they
+    are. Results never change: only the order does, and only when the new
+    order's peak is lower.
+
+    The memory model (kiln/Analysis/RematGraph.h): every op allocates its
+    result tensors, which stay live until their last use (returned values
+    to the end); function arguments are not counted; constants and views
+    (reshape, slice, stop_gradient) allocate nothing and a use of a view is
+    a use of the value it views. A remark reports the peak before and after.
+  }];
+  let statistics = [
+    Statistic<"numBlocksReordered", "blocks-reordered",
+              "Blocks whose order changed">,
+    Statistic<"numPeakBefore", "peak-bytes-before",
+              "Tensor-level peak before, summed over functions">,
+    Statistic<"numPeakAfter", "peak-bytes-after",
+              "Tensor-level peak after, summed over functions">,
+  ];
+}
+
+def KilnRemat : Pass<"kiln-remat", "mlir::func::FuncOp"> {
+  let summary = "Recomputes values to fit a function's peak memory in a budget";
+  let description = [{
+    Rematerialization of a training step (or any function whose body is one
+    block of side-effect-free ops on static tensors). The body becomes a
+    graph of kiln/Solvers/Remat.h: one node per op with its result bytes
+    and its FLOPs from `CostOpInterface`, edges from def-use (through
+    views), returned values kept to the end, function arguments persistent.
+    The budget is `budget-bytes`, or `budget-fraction` times the tensor-level
+    peak of the current order. With `measure-scratch` (the default) each
+    op's working set also counts the buffers that its lowering allocates
+    for itself (e.g. the padded input of a convolution), measured once per
+    op signature by lowering the op alone with `convert-kiln-to-linalg` and
+    one-shot bufferization, so that the model's peak tracks the planned
+    arena after bufferization. The solver (`method`, `time-limit`) finds the
+    cheapest schedule of computes and frees within the budget; the body is
+    rebuilt in that order, each recomputation a copy of the op marked
+    `kiln.recomputed = N` (its N-th recomputation) that the later uses read.
+    Outputs are bitwise identical: copies compute the same values from the
+    same inputs.
+
+    A remark reports the peak before and after, the bytes saved and the
+    FLOPs added. A budget that no schedule meets (below the largest op with
+    its inputs) is an error that says so.
+  }];
+  let dependentDialects = [
+    // What measuring the scratch of an op's lowering loads.
+    "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
+    "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect",
+  ];
+  let options = [
+    Option<"budgetFraction", "budget-fraction", "double", "0.0",
+           "Budget as a fraction of the current tensor-level peak (0: use "
+           "budget-bytes)">,
+    Option<"budgetBytes", "budget-bytes", "int64_t", "0",
+           "Budget in bytes of live tensors (0: use budget-fraction)">,
+    Option<"method", "method", "std::string", "\"auto\"",
+           "Solver: auto, chain (chains only), exact (MILP with a time "
+           "limit) or heuristic">,
+    Option<"timeLimit", "time-limit", "double", "2.0",
+           "Wall-clock seconds the solver may take">,
+    Option<"measureScratch", "measure-scratch", "bool", "true",
+           "Count the buffers that each op's lowering allocates for itself "
+           "(measured by lowering and bufferizing the op alone)">,
+  ];
+  let statistics = [
+    Statistic<"numRecomputed", "recomputed-ops", "Recomputed op copies">,
+    Statistic<"numBytesSaved", "bytes-saved",
+              "Tensor-level peak bytes saved">,
+    Statistic<"numFlopsAdded", "flops-added", "FLOPs added by recomputation">,
+    Statistic<"numPeakBefore", "peak-bytes-before", "Tensor-level peak before">,
+    Statistic<"numPeakAfter", "peak-bytes-after", "Tensor-level peak after">,
+  ];
+}
+
 #endif // KILN_PASSES_TD

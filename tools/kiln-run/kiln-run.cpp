@@ -97,6 +97,20 @@ cl::opt<bool> showRemarks(
 cl::opt<bool> printIR("print-ir",
                       cl::desc("Print the kiln program that is compiled"),
                       cl::cat(category));
+cl::opt<std::string> reportOpt(
+    "report",
+    cl::desc("After the run, print a report: 'memory' prints the planned "
+             "transient peak (peak_bytes=), the weights and optimizer state "
+             "(persistent_bytes=), the measured high-water mark of the "
+             "compiled code's heap (measured_peak_bytes=) and "
+             "memory_plan=ok when measured <= planned"),
+    cl::value_desc("memory"), cl::cat(category));
+cl::opt<bool> planMemoryOpt(
+    "plan-memory",
+    cl::desc("Place each function's transient buffers in one arena by "
+             "liveness (kiln-plan-memory; default on, --plan-memory=false "
+             "allocates every buffer separately)"),
+    cl::init(true), cl::cat(category));
 cl::opt<unsigned> seedOpt(
     "seed", cl::desc("Seed of the random inputs used without --test-data"),
     cl::init(0), cl::cat(category));
@@ -364,6 +378,67 @@ int writeOutputs(const std::vector<kiln::rt::Tensor> &outputs,
   return 0;
 }
 
+/// Options of the CPU pipeline that kiln-run's flags set.
+kiln::cpu::CPUPipelineOptions pipelineOptions() {
+  kiln::cpu::CPUPipelineOptions opts;
+  opts.planMemory = planMemoryOpt;
+  return opts;
+}
+
+/// Bytes of the initializers (ONNX weights the importer made constants
+/// carrying kiln.onnx_name) that are left in `func`.
+int64_t initializerBytes(func::FuncOp func) {
+  int64_t bytes = 0;
+  func.walk([&](Operation *op) {
+    if (op->getNumResults() != 1 || !op->hasAttr(kiln::kOnnxNameAttr))
+      return;
+    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!type || !type.hasStaticShape() || !type.getElementType().isIntOrFloat())
+      return;
+    int64_t elementBytes =
+        llvm::divideCeil(type.getElementType().getIntOrFloatBitWidth(), 8);
+    bytes += type.getNumElements() * elementBytes;
+  });
+  return bytes;
+}
+
+int64_t totalBytes(llvm::ArrayRef<kiln::rt::Tensor> tensors) {
+  int64_t bytes = 0;
+  for (const kiln::rt::Tensor &t : tensors)
+    bytes += static_cast<int64_t>(t.numBytes());
+  return bytes;
+}
+
+/// --report memory. `planned` is what kiln-plan-memory recorded, `measured`
+/// the compiled code's heap use in the run (the worst step when training);
+/// `persistent` the weights and optimizer state, `io` the data inputs and
+/// outputs (caller-owned, in neither peak).
+void reportMemory(const kiln::cpu::PlannedMemory &planned,
+                  const kiln::cpu::AllocationStats &measured,
+                  int64_t persistent, int64_t io) {
+  llvm::raw_ostream &os = llvm::outs();
+  if (planned.planned)
+    os << "peak_bytes=" << planned.peakBytes() << "\n";
+  os << "persistent_bytes=" << persistent << "\n";
+  os << "measured_peak_bytes=" << measured.peakBytes << "\n";
+  os << "memory_detail: arena_bytes=" << planned.arenaBytes
+     << " planned_buffers=" << planned.plannedBuffers
+     << " unplanned_allocs=" << planned.unplannedAllocs
+     << " unplanned_bytes=" << planned.unplannedBytes
+     << " dynamic_allocs=" << planned.dynamicAllocs
+     << " allocations=" << measured.numAllocations
+     << " leaked_bytes=" << measured.leakedBytes << " io_bytes=" << io
+     << "\n";
+  StringRef verdict = "ok";
+  if (!planned.planned)
+    verdict = "off";
+  else if (measured.leakedBytes != 0)
+    verdict = "leak";
+  else if (measured.peakBytes > planned.peakBytes())
+    verdict = planned.dynamicAllocs ? "exceeded-dynamic" : "exceeded";
+  os << "memory_plan=" << verdict << "\n";
+}
+
 /// Passes that every program needs before it is lowered: the expansion of
 /// gradient requests (ONNX Gradient nodes) and the conversion of kiln to
 /// linalg.
@@ -550,6 +625,10 @@ int runTraining(MLIRContext &context) {
   if (!initName.empty())
     keep.push_back(initName);
   module = moduleWithOnly(*module, keep);
+  // Initializers left as constants in the step (non-trainable weights), as
+  // imported: lowering drops their names.
+  int64_t stepInitializerBytes =
+      initializerBytes(module->lookupSymbol<func::FuncOp>(stepName));
   PassManager pm(&context, ModuleOp::getOperationName(),
                  OpPassManager::Nesting::Implicit);
   if (!pipelineOpt.empty()) {
@@ -575,7 +654,7 @@ int runTraining(MLIRContext &context) {
     auto initFunc = module->lookupSymbol<func::FuncOp>(initName);
     std::vector<std::string> stateNames = outputNames(initFunc);
     auto initExec = kiln::cpu::JitExecutor::create(
-        *moduleWithOnly(*module, {initName}), initName);
+        *moduleWithOnly(*module, {initName}), initName, pipelineOptions());
     if (!initExec)
       return failWith(initExec.takeError());
     auto initial = (*initExec)->run({});
@@ -608,7 +687,7 @@ int runTraining(MLIRContext &context) {
                 " outputs but the training step produces " +
                 llvm::Twine(step.getNumResults()));
   auto stepExec = kiln::cpu::JitExecutor::create(
-      *moduleWithOnly(*module, {stepName}), stepName);
+      *moduleWithOnly(*module, {stepName}), stepName, pipelineOptions());
   if (!stepExec)
     return failWith(stepExec.takeError());
 
@@ -625,6 +704,7 @@ int runTraining(MLIRContext &context) {
 
   unsigned steps = std::max(1u, trainSteps.getValue());
   std::vector<Tensor> inputs(step.getNumArguments()), outputs;
+  kiln::cpu::AllocationStats worstStep; // The step with the highest peak.
   for (unsigned s = 0; s < steps; ++s) {
     std::vector<Tensor> current = s == 0 ? first : batch(s);
     for (size_t j = 0; j < dataArgs.size(); ++j)
@@ -632,9 +712,13 @@ int runTraining(MLIRContext &context) {
     for (unsigned i = 0; i < step.getNumArguments(); ++i)
       if (state.count(argNames[i]))
         inputs[i] = state[argNames[i]];
-    auto result = (*stepExec)->run(inputs);
+    kiln::cpu::AllocationStats stepStats;
+    auto result = (*stepExec)->run(inputs, &stepStats);
     if (!result)
       return failWith(result.takeError());
+    if (s == 0 || stepStats.peakBytes > worstStep.peakBytes ||
+        stepStats.leakedBytes > worstStep.leakedBytes)
+      worstStep = stepStats;
     outputs = std::move(*result);
     for (const auto &[name, index] : updates)
       state[name] = outputs[index];
@@ -652,6 +736,19 @@ int runTraining(MLIRContext &context) {
   bool allMatch = true;
   if (!expected.empty())
     allMatch = reportOutputs(outputs, expected, resultNames);
+  if (reportOpt == "memory") {
+    // Persistent: the state fed back between steps (weights, optimizer
+    // state, counters) and the initializers left as constants in the step.
+    int64_t stateBytes = 0, dataBytes = totalBytes(outputs);
+    for (unsigned i = 0; i < step.getNumArguments(); ++i) {
+      if (state.count(argNames[i]))
+        stateBytes += static_cast<int64_t>(inputs[i].numBytes());
+      else
+        dataBytes += static_cast<int64_t>(inputs[i].numBytes());
+    }
+    reportMemory((*stepExec)->plannedMemory(), worstStep,
+                 stateBytes + stepInitializerBytes, dataBytes);
+  }
   if (!writeOutputsDir.empty())
     if (int rc = writeOutputs(outputs, resultNames))
       return rc;
@@ -680,6 +777,8 @@ int runTool() {
   if (targetOpt != "cpu")
     return fail("target '" + targetOpt +
                 "' is not available yet (supported: cpu)");
+  if (!reportOpt.empty() && reportOpt != "memory")
+    return fail("unknown --report '" + reportOpt + "' (supported: memory)");
 
   DialectRegistry registry;
   registry.insert<kiln::KilnDialect, func::FuncDialect>();
@@ -736,6 +835,9 @@ int runTool() {
     return fail("no entry function: expected @main or a single public func");
   std::vector<std::string> names = outputNames(entry);
   std::string entryName = entry.getSymName().str();
+  // Persistent memory of an inference run: the weights (initializers), as
+  // imported, before any pass folds or duplicates them.
+  int64_t persistentBytes = initializerBytes(entry);
   if (haveTestData && inputs.size() != entry.getNumArguments())
     return fail("test data has " + llvm::Twine(inputs.size()) +
                 " inputs but the model takes " +
@@ -767,7 +869,8 @@ int runTool() {
   if (failed(pm.run(*module)))
     return 2;
 
-  auto executor = kiln::cpu::JitExecutor::create(*module, entryName);
+  auto executor =
+      kiln::cpu::JitExecutor::create(*module, entryName, pipelineOptions());
   if (!executor)
     return failWith(executor.takeError());
 
@@ -780,7 +883,8 @@ int runTool() {
       inputs.push_back(randomTensor(spec, rng));
   }
 
-  auto outputs = (*executor)->run(inputs);
+  kiln::cpu::AllocationStats memoryStats;
+  auto outputs = (*executor)->run(inputs, &memoryStats);
   if (!outputs)
     return failWith(outputs.takeError());
 
@@ -799,6 +903,9 @@ int runTool() {
   }
 
   bool allMatch = reportOutputs(*outputs, expected, names);
+  if (reportOpt == "memory")
+    reportMemory((*executor)->plannedMemory(), memoryStats, persistentBytes,
+                 totalBytes(inputs) + totalBytes(*outputs));
   if (!writeOutputsDir.empty())
     if (int rc = writeOutputs(*outputs, names))
       return rc;

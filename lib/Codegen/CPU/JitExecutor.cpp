@@ -5,7 +5,9 @@
 //===----------------------------------------------------------------------===//
 //
 // Lowers a clone of the module with the CPU pipeline, JIT-compiles it, and
-// calls the entry's C interface with hand-built memref descriptors.
+// calls the entry's C interface with hand-built memref descriptors. The
+// code's memref allocations call the counting allocator of
+// AllocationTracking.cpp, bound by name into the JIT.
 //
 // After the pipeline, `func @f(tensor<A>, tensor<B>) -> (tensor<C>)` is
 // `_mlir_ciface_f(desc<A>*, desc<B>*, desc<C>*)`, where a rank-R descriptor
@@ -29,6 +31,7 @@
 #include "mlir/Pass/PassManager.h"
 
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -112,6 +115,10 @@ static llvm::Error lowerToLLVMDialect(ModuleOp module,
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
   ScopedDiagnosticHandler handler(context, [&](Diagnostic &diag) {
+    // What passes did (e.g. plan-memory's arena size) goes on to the
+    // caller's handler, which may print it (kiln-run --remarks).
+    if (diag.getSeverity() == DiagnosticSeverity::Remark)
+      return failure();
     os << diag.getLocation() << ": " << diag << "\n";
     for (Diagnostic &note : diag.getNotes())
       os << "  note: " << note << "\n";
@@ -144,6 +151,29 @@ static llvm::CodeGenOptLevel codeGenOptLevel(unsigned level) {
   default:
     return llvm::CodeGenOptLevel::Aggressive;
   }
+}
+
+/// Sums what kiln-plan-memory recorded on the module's functions (the
+/// attributes survive the conversion to llvm.func). The C wrappers copy
+/// their function's attributes and are skipped.
+static PlannedMemory readPlannedMemory(ModuleOp module) {
+  PlannedMemory plan;
+  auto get = [](Operation *op, StringRef name) -> int64_t {
+    auto attr = op->getAttrOfType<IntegerAttr>(name);
+    return attr ? attr.getInt() : 0;
+  };
+  for (Operation &op : module.getBody()->getOperations()) {
+    auto name = op.getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName());
+    if (!name || name.getValue().starts_with("_mlir_ciface_") ||
+        !op.hasAttr("kiln.arena_bytes"))
+      continue;
+    plan.arenaBytes += get(&op, "kiln.arena_bytes");
+    plan.plannedBuffers += get(&op, "kiln.planned_buffers");
+    plan.unplannedAllocs += get(&op, "kiln.unplanned_allocs");
+    plan.unplannedBytes += get(&op, "kiln.unplanned_bytes");
+    plan.dynamicAllocs += get(&op, "kiln.dynamic_allocs");
+  }
+  return plan;
 }
 
 llvm::Expected<std::unique_ptr<JitExecutor>>
@@ -203,8 +233,12 @@ JitExecutor::create(ModuleOp module, StringRef entry,
     for (unsigned i = 0, e = f.getNumResults(); i < e; ++i)
       f.removeResultAttr(i, kUnsignedAttrName);
   });
-  if (llvm::Error err = lowerToLLVMDialect(lowered.get(), opts))
+  CPUPipelineOptions loweringOpts = opts;
+  loweringOpts.trackAllocations = true; // Bound to the counting allocator.
+  if (llvm::Error err = lowerToLLVMDialect(lowered.get(), loweringOpts))
     return std::move(err);
+  jit->planned = readPlannedMemory(lowered.get());
+  jit->planned.planned = opts.planMemory;
 
   // JIT-compile for the host CPU.
   initializeNativeTargetOnce();
@@ -233,6 +267,20 @@ JitExecutor::create(ModuleOp module, StringRef entry,
   if (!engine)
     return engine.takeError();
   jit->engine = std::move(*engine);
+  jit->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    auto def = [](auto *fn) {
+      return llvm::orc::ExecutorSymbolDef(llvm::orc::ExecutorAddr::fromPtr(fn),
+                                          llvm::JITSymbolFlags::Exported);
+    };
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("_mlir_memref_to_llvm_alloc")] =
+        def(&hooks::kilnTrackedAlloc);
+    symbols[interner("_mlir_memref_to_llvm_aligned_alloc")] =
+        def(&hooks::kilnTrackedAlignedAlloc);
+    symbols[interner("_mlir_memref_to_llvm_free")] =
+        def(&hooks::kilnTrackedFree);
+    return symbols;
+  });
 
   auto packed = jit->engine->lookupPacked("_mlir_ciface_" + jit->entry);
   if (!packed)
@@ -245,12 +293,12 @@ JitExecutor::create(ModuleOp module, StringRef entry,
 JitExecutor::~JitExecutor() = default;
 
 llvm::Expected<std::vector<rt::Tensor>>
-JitExecutor::run(llvm::ArrayRef<rt::Tensor> inputs) {
+JitExecutor::run(llvm::ArrayRef<rt::Tensor> inputs, AllocationStats *stats) {
   std::vector<rt::Tensor> results;
   results.reserve(outSpecs.size());
   for (const TensorSpec &spec : outSpecs)
     results.emplace_back(spec.dtype, spec.shape);
-  if (llvm::Error err = runInto(inputs, results))
+  if (llvm::Error err = runInto(inputs, results, stats))
     return std::move(err);
   return std::move(results);
 }
@@ -278,7 +326,8 @@ static void appendDescriptor(SmallVectorImpl<int64_t> &words, void *data,
 }
 
 llvm::Error JitExecutor::runInto(llvm::ArrayRef<rt::Tensor> inputs,
-                                 llvm::MutableArrayRef<rt::Tensor> outputs) {
+                                 llvm::MutableArrayRef<rt::Tensor> outputs,
+                                 AllocationStats *stats) {
   auto mismatch = [&](StringRef what, size_t index, const TensorSpec &spec,
                       const rt::Tensor &tensor) {
     return makeError("@" + entry + ": " + what + " #" + llvm::Twine(index) +
@@ -321,7 +370,12 @@ llvm::Error JitExecutor::runInto(llvm::ArrayRef<rt::Tensor> inputs,
     descriptors[i] = &words[starts[i]];
     args[i] = &descriptors[i];
   }
-  packedEntry(args.data());
+  if (stats) {
+    AllocationTrackingScope scope(*stats);
+    packedEntry(args.data());
+  } else {
+    packedEntry(args.data());
+  }
   return llvm::Error::success();
 }
 

@@ -8,13 +8,16 @@
 // IR to the LLVM dialect, in four stages:
 //   1. tensor-level clean-up and elementwise fusion (linalg stays linalg);
 //   2. one-shot bufferization across function boundaries, tensor results
-//      turned into out-params, deallocation of internal buffers;
+//      turned into out-params, the function's static buffers placed in one
+//      arena (kiln-plan-memory), deallocation of internal buffers;
 //   3. linalg to loops (the place where tiling/vectorization will go);
 //   4. conversion of everything left to the LLVM dialect.
 //
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/Pipeline.h"
+
+#include "kiln/Passes/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -73,6 +76,11 @@ void buildCPULoweringPipeline(OpPassManager &pm,
   outParamOpts.hoistStaticAllocs = true;     // Write results in place.
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParamOpts));
 
+  // One arena per function for the static top-level buffers, planned before
+  // the deallocation pipeline, which then frees the arena like any buffer.
+  if (opts.planMemory)
+    pm.addNestedPass<func::FuncOp>(kiln::createKilnPlanMemory());
+
   // Before any libm declaration exists: a C wrapper on an external function
   // would redirect its calls to a missing `_mlir_ciface_` symbol.
   if (opts.emitCInterface)
@@ -108,7 +116,10 @@ void buildCPULoweringPipeline(OpPassManager &pm,
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  FinalizeMemRefToLLVMConversionPassOptions memrefOpts;
+  memrefOpts.useGenericFunctions = opts.trackAllocations;
+  memrefOpts.useAlignedAlloc = opts.trackAllocations;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOpts));
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
@@ -136,6 +147,11 @@ struct CPUPipelineCLOptions : public PassPipelineOptions<CPUPipelineCLOptions> {
       *this, "emit-c-interface",
       llvm::cl::desc("Emit _mlir_ciface_ wrappers for all functions"),
       llvm::cl::init(true)};
+  Option<bool> planMemory{
+      *this, "plan-memory",
+      llvm::cl::desc("Place each function's static transient buffers in one "
+                     "arena (kiln-plan-memory)"),
+      llvm::cl::init(true)};
 };
 } // namespace
 
@@ -150,6 +166,7 @@ void registerCPUPipelines() {
           CPUPipelineOptions opts;
           opts.fuseElementwise = cl.fuseElementwise;
           opts.emitCInterface = cl.emitCInterface;
+          opts.planMemory = cl.planMemory;
           buildCPULoweringPipeline(pm, opts);
         });
     return true;

@@ -41,7 +41,24 @@ struct KilnLowering : mlir::OpConversionPattern<OpT> {
     if (!hasStaticTensorTypes(op))
       return rewriter.notifyMatchFailure(
           op, "dynamic dimensions are not supported (static shapes only)");
-    return lower(op, adaptor, rewriter);
+    // A copy that kiln-remat inserted to recompute a value must survive
+    // CSE, which would otherwise merge it with the original (same inputs)
+    // and undo the recomputation. The lowering inserts its ops before `op`
+    // (which stays until the conversion ends), so the ops between `op`'s
+    // old predecessor and `op` get the mark too; its number keeps copies
+    // apart from each other.
+    mlir::Attribute recomputed = op->getDiscardableAttr("kiln.recomputed");
+    mlir::Operation *before = recomputed ? op->getPrevNode() : nullptr;
+    mlir::Block *block = op->getBlock();
+    if (mlir::failed(lower(op, adaptor, rewriter)))
+      return mlir::failure();
+    if (recomputed && op->getBlock() == block)
+      for (mlir::Operation *created =
+               before ? before->getNextNode() : &block->front();
+           created && created != op.getOperation();
+           created = created->getNextNode())
+        created->setDiscardableAttr("kiln.recomputed", recomputed);
+    return mlir::success();
   }
 
   virtual mlir::LogicalResult
@@ -138,6 +155,7 @@ void populateDataMovementPatterns(mlir::RewritePatternSet &patterns);
 void populateGradientOpPatterns(mlir::RewritePatternSet &patterns);
 void populateTrainingPatterns(mlir::RewritePatternSet &patterns);
 void populateDataOpPatterns(mlir::RewritePatternSet &patterns);
+void populateFusionGroupPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace lowering
 } // namespace kiln

@@ -35,6 +35,7 @@ void populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
   lowering::populateGradientOpPatterns(patterns);
   lowering::populateTrainingPatterns(patterns);
   lowering::populateDataOpPatterns(patterns);
+  lowering::populateFusionGroupPatterns(patterns);
 }
 
 void configureKilnToLinalgTarget(ConversionTarget &target) {
@@ -66,9 +67,10 @@ LogicalResult checkKilnOpLowerable(Operation *op) {
     return op->emitOpError("is a gradient request and cannot be lowered: "
                            "run --kiln-autodiff first");
 
-  // Data movement and select work on any element type; everything else
-  // computes on integers and floats.
-  if (isa<ConstantOp, ReshapeOp, TransposeOp, SliceOp, ConcatOp, GatherOp,
+  // Data movement and select work on any element type, fusion groups carry
+  // whatever their body computes; everything else computes on integers and
+  // floats.
+  if (isa<FusionGroupOp, YieldOp, ConstantOp, ReshapeOp, TransposeOp, SliceOp, ConcatOp, GatherOp,
           PadOp, BroadcastOp, SelectOp, StopGradientOp>(op))
     return success();
   auto isNumber = [](Type t) {
@@ -118,6 +120,9 @@ struct ConvertKilnToLinalgPass
 
     ConversionTarget target(*ctx);
     configureKilnToLinalgTarget(target);
+    // Fusion groups stay while their bodies are lowered; then each body is
+    // fused and inlined (FusionGroups.cpp).
+    target.addLegalOp<FusionGroupOp, YieldOp>();
     RewritePatternSet patterns(ctx);
     populateKilnToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(module, target, std::move(patterns)))) {
@@ -125,6 +130,8 @@ struct ConvertKilnToLinalgPass
                        "lowered (see the 'failed to legalize' diagnostics)");
       return signalPassFailure();
     }
+    if (failed(fuseAndInlineFusionGroups(module)))
+      return signalPassFailure();
     // The patterns computed with unsigned semantics on `ui<N>`; now every
     // type becomes signless (Signedness.cpp).
     eraseIntegerSignedness(module);

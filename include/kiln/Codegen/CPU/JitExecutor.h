@@ -16,12 +16,15 @@
 // types have a runtime dtype (TypeMapping.h). Inputs are never written;
 // outputs are freshly allocated per run (or supplied by the caller with
 // runInto). The executor does not keep the module or its MLIRContext alive.
+// The compiled code's heap allocations go through a counting allocator, so a
+// run can report its measured peak next to the planned one (PlannedMemory).
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_CODEGEN_CPU_JITEXECUTOR_H
 #define KILN_CODEGEN_CPU_JITEXECUTOR_H
 
+#include "kiln/Codegen/CPU/AllocationTracking.h"
 #include "kiln/Codegen/CPU/Pipeline.h"
 #include "kiln/Runtime/Tensor.h"
 
@@ -55,6 +58,29 @@ struct TensorSpec {
   }
 };
 
+/// The transient heap memory the compiled code was planned to use, read
+/// from the attributes kiln-plan-memory leaves on the functions (summed over
+/// every function of the module: an upper bound when one calls another).
+/// Inputs, outputs (caller-allocated out-params) and constants are not
+/// transient and not counted.
+struct PlannedMemory {
+  /// The pipeline ran kiln-plan-memory (CPUPipelineOptions::planMemory).
+  bool planned = false;
+  /// Bytes of the arenas, and buffers placed in them.
+  int64_t arenaBytes = 0;
+  int64_t plannedBuffers = 0;
+  /// Static-shaped heap allocations left separate (inside loops, escaping),
+  /// and their bytes counting one instance of each.
+  int64_t unplannedAllocs = 0;
+  int64_t unplannedBytes = 0;
+  /// Allocations whose size is known only at run time (not in peakBytes).
+  int64_t dynamicAllocs = 0;
+
+  /// The planned peak: the arenas plus one instance of every static
+  /// allocation left out of them.
+  int64_t peakBytes() const { return arenaBytes + unplannedBytes; }
+};
+
 class JitExecutor {
 public:
   /// Records the signature of `entry` (a func.func in `module`), lowers a
@@ -74,12 +100,20 @@ public:
   /// Checks `inputs` against inputSpecs() (an error names the input index,
   /// the expected and the actual dtype/shape), runs the entry and returns
   /// new output tensors. Safe to call repeatedly and from several threads.
-  llvm::Expected<std::vector<rt::Tensor>> run(llvm::ArrayRef<rt::Tensor> inputs);
+  /// With `stats`, also measures the heap memory the compiled code
+  /// allocates during the call (AllocationTracking.h); the outputs are
+  /// allocated by the caller and not counted.
+  llvm::Expected<std::vector<rt::Tensor>>
+  run(llvm::ArrayRef<rt::Tensor> inputs, AllocationStats *stats = nullptr);
 
   /// As run, but writes into `outputs`, which must already match
   /// outputSpecs() (e.g. the tensors of a previous run): no allocation.
   llvm::Error runInto(llvm::ArrayRef<rt::Tensor> inputs,
-                      llvm::MutableArrayRef<rt::Tensor> outputs);
+                      llvm::MutableArrayRef<rt::Tensor> outputs,
+                      AllocationStats *stats = nullptr);
+
+  /// What kiln-plan-memory planned for the compiled module.
+  const PlannedMemory &plannedMemory() const { return planned; }
 
   const std::vector<TensorSpec> &inputSpecs() const { return inSpecs; }
   const std::vector<TensorSpec> &outputSpecs() const { return outSpecs; }
@@ -91,6 +125,7 @@ private:
   std::string entry;
   std::vector<TensorSpec> inSpecs;
   std::vector<TensorSpec> outSpecs;
+  PlannedMemory planned;
   std::unique_ptr<mlir::ExecutionEngine> engine;
   /// `_mlir_ciface_<entry>`'s packed form: args[i] points at a pointer to
   /// the i-th memref descriptor (inputs, then outputs).

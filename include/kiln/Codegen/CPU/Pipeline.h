@@ -38,6 +38,17 @@ struct CPUPipelineOptions {
   /// pointer) for every function of the module (`llvm-request-c-wrappers`).
   /// The JitExecutor requests one for its entry regardless of this flag.
   bool emitCInterface = true;
+  /// Place the transient buffers of each function in one arena by liveness
+  /// after bufferization (`kiln-plan-memory`); the functions then carry the
+  /// planned arena size as `kiln.arena_bytes`.
+  bool planMemory = true;
+  /// Lower memref allocation and deallocation to calls of
+  /// `_mlir_memref_to_llvm_aligned_alloc` / `_mlir_memref_to_llvm_free`
+  /// (`finalize-memref-to-llvm{use-generic-functions use-aligned-alloc}`)
+  /// instead of `malloc`/`free`. The JitExecutor always sets it and binds
+  /// those names to its counting allocator (AllocationTracking.h); other
+  /// users must define them.
+  bool trackAllocations = false;
   /// LLVM optimization level (0-3) the JIT uses for the IR optimizer and the
   /// code generator. Not used by the pass pipeline itself.
   unsigned llvmOptLevel = 3;
@@ -56,7 +67,8 @@ void buildCPULoweringPipeline(mlir::OpPassManager &pm,
 void registerCPUPipelineDependencies(mlir::DialectRegistry &registry);
 
 /// Registers the named pipeline `kiln-cpu-lower-to-llvm` (options
-/// `fuse-elementwise`, `emit-c-interface`) for `kiln-opt`. Idempotent.
+/// `fuse-elementwise`, `emit-c-interface`, `plan-memory`) for `kiln-opt`.
+/// Idempotent.
 void registerCPUPipelines();
 
 } // namespace cpu

@@ -28,7 +28,9 @@ class RewritePatternSet;
 
 namespace kiln {
 
-/// Adds the patterns that lower every kiln op. They are conversion patterns
+/// Adds the patterns that lower every kiln op (a kiln.fusion_group is
+/// inlined, unfused; convert-kiln-to-linalg fuses it instead, see
+/// fuseAndInlineFusionGroups). They are conversion patterns
 /// without a type converter (types do not change); use them with
 /// `applyPartialConversion` (or the full conversion driver). Unsigned
 /// `ui<N>` element types survive them (scalar bodies compute with the
@@ -46,6 +48,13 @@ inline constexpr llvm::StringLiteral kUnsignedAttrName = "kiln.unsigned";
 /// of its functions with kUnsignedAttrName. The last step of
 /// convert-kiln-to-linalg.
 void eraseIntegerSignedness(mlir::ModuleOp module);
+
+/// For each kiln.fusion_group in `module` whose body has been lowered (the
+/// group and its kiln.yield kept legal during conversion): fuses the body's
+/// linalg ops into as few loop nests as possible and inlines the body in
+/// place of the group. Groups whose body still holds kiln ops are inlined
+/// unfused. Part of convert-kiln-to-linalg.
+mlir::LogicalResult fuseAndInlineFusionGroups(mlir::ModuleOp module);
 
 /// Marks the kiln dialect illegal and the dialects the patterns produce
 /// (linalg, tensor, arith, math) legal.

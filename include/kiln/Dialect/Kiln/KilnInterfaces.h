@@ -5,7 +5,8 @@
 //===----------------------------------------------------------------------===//
 //
 // The op interfaces that carry what passes need to know about an op: its
-// cost (CostOpInterface) and its gradient rule (DifferentiableOpInterface).
+// cost (CostOpInterface), its gradient rule (DifferentiableOpInterface) and
+// its part in fusion groups (FusibleOpInterface).
 // The detail:: helpers are the shared cost formulas of op families.
 //
 //===----------------------------------------------------------------------===//
@@ -18,6 +19,19 @@
 #include <optional>
 
 namespace kiln {
+
+/// What an op is inside a kiln.fusion_group (FusibleOpInterface).
+enum class FusionRole {
+  /// Computes each result element from operand elements at the same (or a
+  /// broadcast) position: fuses with any neighbour.
+  Elementwise,
+  /// Reduces along axes (reductions, softmax): anchors a group, fuses an
+  /// elementwise epilogue.
+  Reduction,
+  /// Matmul, convolution: anchors a group, fuses an elementwise epilogue.
+  Contraction,
+};
+
 namespace detail {
 /// Bytes of every ranked-tensor operand and result, each read or written once.
 std::optional<int64_t> defaultBytesMoved(mlir::Operation *op);

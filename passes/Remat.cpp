@@ -1,0 +1,231 @@
+//===- Remat.cpp - Rematerialization under a memory budget ----------------===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// The kiln-remat pass: the function body as a kiln::solvers::RematGraph
+// (kiln/Analysis/RematGraph.h), a budget from the options, solveRemat, and
+// the body rebuilt in the solver's order with copies of the recomputed ops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Passes/Passes.h"
+
+#include "kiln/Analysis/RematGraph.h"
+#include "kiln/Solvers/Remat.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <cmath>
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNREMAT
+#include "kiln/Dialect/Kiln/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+namespace solvers = kiln::solvers;
+
+namespace {
+
+std::optional<solvers::RematMethod> parseMethod(StringRef name) {
+  for (solvers::RematMethod m :
+       {solvers::RematMethod::Auto, solvers::RematMethod::Chain,
+        solvers::RematMethod::Exact, solvers::RematMethod::Heuristic})
+    if (name == solvers::methodName(m))
+      return m;
+  return std::nullopt;
+}
+
+/// The buffers that an op's lowering allocates besides its results: the op
+/// alone in a function, lowered by convert-kiln-to-linalg (looked up in the
+/// pass registry, so KilnPasses does not link the conversion) and
+/// bufferized as the CPU pipeline does, results as out-params; the static
+/// allocations left are its scratch. Cached per op signature.
+class ScratchMeter {
+public:
+  explicit ScratchMeter(MLIRContext *context) : context(context) {}
+
+  /// False when the lowering is not registered in this tool.
+  bool available() const {
+    return PassInfo::lookup("convert-kiln-to-linalg") != nullptr;
+  }
+
+  uint64_t operator()(Operation *op) {
+    std::string key;
+    llvm::raw_string_ostream os(key);
+    os << op->getName() << op->getRawDictionaryAttrs() << op->getPropertiesAsAttribute();
+    for (Type type : op->getOperandTypes())
+      os << type;
+    os << "->";
+    for (Type type : op->getResultTypes())
+      os << type;
+    auto [it, inserted] = cache.try_emplace(key, 0);
+    if (inserted)
+      it->second = measure(op);
+    return it->second;
+  }
+
+private:
+  uint64_t measure(Operation *op) {
+    Location loc = op->getLoc();
+    OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+    OpBuilder builder(context);
+    builder.setInsertionPointToEnd(module->getBody());
+    auto func = func::FuncOp::create(
+        builder, loc, "scratch",
+        builder.getFunctionType(op->getOperandTypes(), op->getResultTypes()));
+    Block *entry = func.addEntryBlock();
+    builder.setInsertionPointToEnd(entry);
+    IRMapping mapping;
+    mapping.map(op->getOperands(), entry->getArguments());
+    Operation *copy = builder.clone(*op, mapping);
+    func::ReturnOp::create(builder, loc, copy->getResults());
+
+    PassManager pm(context, ModuleOp::getOperationName());
+    const PassInfo *lowering = PassInfo::lookup("convert-kiln-to-linalg");
+    if (!lowering ||
+        failed(lowering->addToPipeline(pm, "", [](const Twine &) {
+          return failure();
+        })))
+      return 0;
+    pm.addPass(createCanonicalizerPass());
+    bufferization::OneShotBufferizePassOptions bufferize;
+    bufferize.bufferizeFunctionBoundaries = true;
+    bufferize.functionBoundaryTypeConversion =
+        bufferization::LayoutMapOption::IdentityLayoutMap;
+    pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+    bufferization::BufferResultsToOutParamsPassOptions outParams;
+    outParams.modifyPublicFunctions = true;
+    outParams.hoistStaticAllocs = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+    // A failure here only loses the estimate; keep its diagnostics out of
+    // the user's way.
+    ScopedDiagnosticHandler quiet(context, [](Diagnostic &) {
+      return success();
+    });
+    if (failed(pm.run(*module)))
+      return 0;
+    uint64_t bytes = 0;
+    module->walk([&](memref::AllocOp alloc) {
+      MemRefType type = alloc.getType();
+      if (type.hasStaticShape() && type.getElementType().isIntOrFloat())
+        bytes += type.getNumElements() *
+                 ((type.getElementType().getIntOrFloatBitWidth() + 7) / 8);
+    });
+    return bytes;
+  }
+
+  MLIRContext *context;
+  llvm::StringMap<uint64_t> cache;
+};
+
+struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    std::optional<solvers::RematMethod> solverMethod = parseMethod(method);
+    if (!solverMethod) {
+      func.emitError() << "kiln-remat: unknown method '" << method
+                       << "' (auto, chain, exact or heuristic)";
+      return signalPassFailure();
+    }
+    if ((budgetFraction > 0) == (budgetBytes > 0)) {
+      func.emitError() << "kiln-remat: give one of budget-fraction (> 0) or "
+                          "budget-bytes (> 0)";
+      return signalPassFailure();
+    }
+
+    ScratchMeter meter(&getContext());
+    kiln::ScratchBytesFn scratch;
+    if (measureScratch && meter.available())
+      scratch = [&](Operation *op) { return meter(op); };
+    FailureOr<kiln::FunctionRematGraph> rg =
+        kiln::buildRematGraph(func, scratch);
+    if (failed(rg))
+      return signalPassFailure();
+    if (std::string bad = solvers::validateGraph(rg->graph); !bad.empty()) {
+      func.emitError() << "kiln-remat: internal error: bad graph: " << bad;
+      return signalPassFailure();
+    }
+    // The nodes are in program order, so the baseline is the current order.
+    uint64_t before = solvers::baselineSchedule(rg->graph).peak;
+    uint64_t budget =
+        budgetBytes > 0
+            ? static_cast<uint64_t>(budgetBytes)
+            : static_cast<uint64_t>(std::floor(budgetFraction * before));
+    numPeakBefore += before;
+    if (before == 0) { // Nothing transient (e.g. an init function).
+      markAllAnalysesPreserved();
+      return;
+    }
+    if (before <= budget) {
+      numPeakAfter += before;
+      func.emitRemark() << "kiln-remat: tensor peak " << before
+                        << " bytes is within the budget of " << budget
+                        << " bytes; nothing to do";
+      markAllAnalysesPreserved();
+      return;
+    }
+
+    solvers::RematOptions options;
+    options.method = *solverMethod;
+    options.timeLimitSeconds = timeLimit;
+    solvers::RematResult result =
+        solvers::solveRemat(rg->graph, budget, options);
+    if (!result.schedule) {
+      func.emitError() << "kiln-remat: cannot fit the tensor peak of "
+                       << before << " bytes into the budget of " << budget
+                       << " bytes: " << result.reason
+                       << " (the lower bound is "
+                       << solvers::peakLowerBound(rg->graph)
+                       << " bytes: the largest op with its inputs)";
+      return signalPassFailure();
+    }
+
+    uint64_t after = result.schedule->peak;
+    FailureOr<kiln::RebuildResult> rebuilt =
+        kiln::rebuildFromSchedule(func, *rg, *result.schedule);
+    if (failed(rebuilt))
+      return signalPassFailure();
+
+    numPeakAfter += after;
+    numBytesSaved += before - after;
+    numRecomputed += rebuilt->numClones;
+    numFlopsAdded += rebuilt->flopsAdded;
+    // Tenths of a percent, printed as "12.3%".
+    uint64_t permille =
+        rg->totalFlops ? (1000 * rebuilt->flopsAdded + rg->totalFlops / 2) /
+                             rg->totalFlops
+                       : 0;
+    func.emitRemark() << "kiln-remat: tensor peak " << before << " -> "
+                      << after << " bytes (budget " << budget << ", saved "
+                      << (before - after) << "), " << rebuilt->numClones
+                      << " ops recomputed, " << rebuilt->flopsAdded
+                      << " FLOPs added (" << permille / 10 << "."
+                      << permille % 10 << "% of "
+                      << rg->totalFlops << "), method "
+                      << solvers::methodName(result.methodUsed)
+                      << (result.provenOptimal ? " (optimal)" : "");
+  }
+};
+
+} // namespace
