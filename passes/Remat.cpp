@@ -189,6 +189,7 @@ struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
     solvers::RematOptions options;
     options.method = *solverMethod;
     options.timeLimitSeconds = timeLimit;
+    options.searchSteps = searchSteps;
     solvers::RematResult result =
         solvers::solveRemat(rg->graph, budget, options);
     if (!result.schedule) {

@@ -249,7 +249,11 @@ def KilnRemat : Pass<"kiln-remat", "mlir::func::FuncOp"> {
            "Solver: auto, chain (chains only), exact (MILP with a time "
            "limit) or heuristic">,
     Option<"timeLimit", "time-limit", "double", "2.0",
-           "Wall-clock seconds the solver may take">,
+           "Wall-clock seconds the solver may take when search-steps is 0">,
+    Option<"searchSteps", "search-steps", "uint64_t", "4000",
+           "Stop the solver's search after this many steps instead of at "
+           "the time limit, so the same program always compiles to the "
+           "same schedule (0: use the wall-clock time-limit)">,
     Option<"measureScratch", "measure-scratch", "bool", "true",
            "Count the buffers that each op's lowering allocates for itself "
            "(measured by lowering and bufferizing the op alone)">,
