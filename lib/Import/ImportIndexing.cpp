@@ -307,6 +307,23 @@ FailureOr<Value> scatterRows(NodeImporter &n, Value data, Value linear,
   return n.create<MinOp>(data, *combined);
 }
 
+/// Both scatters end alike: data (input 0) viewed as `dataRows` and the
+/// updates (input 2) as `updateRows` go through scatterRows at the linear
+/// row indices `rows`, and the result takes the data's shape again.
+LogicalResult scatterAsRows(NodeImporter &n, Value rows,
+                            ArrayRef<int64_t> dataRows,
+                            ArrayRef<int64_t> updateRows,
+                            ScatterReduction reduction) {
+  FailureOr<Value> flat = n.reshape(n.input(0), dataRows);
+  FailureOr<Value> upd = n.reshape(n.input(2), updateRows);
+  if (failed(flat) || failed(upd))
+    return failure();
+  FailureOr<Value> out = scatterRows(n, *flat, rows, *upd, reduction);
+  if (failed(out))
+    return failure();
+  return n.setResult(n.reshape(*out, n.inputType(0).getShape()));
+}
+
 /// What ScatterND and ScatterElements both require of data (input 0),
 /// indices (input 1) and updates (input 2).
 LogicalResult checkScatterOperands(NodeImporter &n, StringRef opName) {
@@ -356,14 +373,7 @@ LogicalResult importScatterND(NodeImporter &n) {
   SmallVector<int64_t> rowShape = {P}, updRows = {U};
   llvm::append_range(rowShape, data.drop_front(m));
   llvm::append_range(updRows, data.drop_front(m));
-  FailureOr<Value> flat = n.reshape(n.input(0), rowShape);
-  FailureOr<Value> upd = n.reshape(n.input(2), updRows);
-  if (failed(flat) || failed(upd))
-    return failure();
-  FailureOr<Value> out = scatterRows(n, *flat, *linear, *upd, *reduction);
-  if (failed(out))
-    return failure();
-  return n.setResult(n.reshape(*out, data));
+  return scatterAsRows(n, *linear, rowShape, updRows, *reduction);
 }
 
 /// ScatterElements (and the older Scatter): every element of `updates`
@@ -432,14 +442,7 @@ LogicalResult importScatterElements(NodeImporter &n) {
   FailureOr<Value> linear = n.create<AddOp>(*scaled, i64Literal(n, base, idx));
   if (failed(linear) || failed(linear = n.reshape(*linear, {U})))
     return failure();
-  FailureOr<Value> flat = n.reshape(n.input(0), {N});
-  FailureOr<Value> upd = n.reshape(n.input(2), {U});
-  if (failed(flat) || failed(upd))
-    return failure();
-  FailureOr<Value> out = scatterRows(n, *flat, *linear, *upd, *reduction);
-  if (failed(out))
-    return failure();
-  return n.setResult(n.reshape(*out, data));
+  return scatterAsRows(n, *linear, {N}, {U}, *reduction);
 }
 
 //===----------------------------------------------------------------------===//
