@@ -86,6 +86,40 @@ def KilnAutodiff : Pass<"kiln-autodiff", "mlir::func::FuncOp"> {
   ];
 }
 
+def KilnAssignDestinations
+    : Pass<"kiln-assign-destinations", "mlir::func::FuncOp"> {
+  let summary = "Chooses where each linalg op writes before bufferization";
+  let description = [{
+    Runs on tensor-level linalg IR just before one-shot bufferization, which
+    gives every `tensor.empty` destination its own buffer, allocated where
+    the `tensor.empty` stands. Two rewrites make that buffer choice lean:
+
+    - *Private destinations.* A `tensor.empty` with several users (CSE
+      merges equal ones) would tie the buffers of unrelated ops together
+      and keep one of them alive from the first user to the last. Each use
+      gets its own `tensor.empty`, placed right before the user, so each
+      buffer lives from its op to its last reader.
+    - *Dying inputs.* An all-parallel `linalg.generic` whose body ignores
+      the old contents of an output writes that output into an input of the
+      same type and indexing map when the input is the result of a
+      destination-style op in the same block and nothing reads it after
+      this generic (earlier readers only read it): one-shot
+      bufferization then updates the input's buffer in place instead of
+      allocating another one (`y = relu(x + b)` needs one buffer, not
+      three).
+
+    Values are unchanged; only destinations move. Inputs that are function
+    arguments or constants are never written.
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numSplitEmpties", "split-empties",
+              "Shared tensor.empty destinations given one per user">,
+    Statistic<"numReusedInputs", "reused-inputs",
+              "Outputs written into an input that dies at the op">,
+  ];
+}
+
 def KilnPlanMemory : Pass<"kiln-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Places a function's transient buffers in one arena by liveness";
   let description = [{

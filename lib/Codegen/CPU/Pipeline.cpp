@@ -60,6 +60,9 @@ void buildCPULoweringPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // CSE merges equal tensor.empty destinations, which would make unrelated
+  // ops share one long-lived buffer; give each op its own (or a dying input).
+  pm.addNestedPass<func::FuncOp>(kiln::createKilnAssignDestinations());
 
   // --- 2. Bufferization. --------------------------------------------------
   // Function boundaries get identity layouts so the C interface sees plain

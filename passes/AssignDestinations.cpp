@@ -1,0 +1,150 @@
+//===- AssignDestinations.cpp - Lean destinations before bufferization ----===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// The kiln-assign-destinations pass. One-shot bufferization allocates a
+// buffer where each `tensor.empty` stands and keeps it alive until the last
+// reader of any value written into it, so the choice of destination
+// tensors decides the step's peak memory:
+//
+//   %e = tensor.empty()               // shared by CSE: one buffer for all,
+//   %a = linalg.matmul outs(%e)       // alive from %a to the last use of
+//   %b = linalg.generic outs(%e)      // anything written into it
+//
+// Each use of a shared `tensor.empty` gets its own, right before its user;
+// and an elementwise op writes into an input that dies there, so it
+// updates that buffer in place:
+//
+//   %s = linalg.generic ins(%a, %bias) outs(%a)   // nothing reads %a later
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+
+#include "llvm/ADT/SmallPtrSet.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNASSIGNDESTINATIONS
+#include "kiln/Dialect/Kiln/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+
+namespace {
+
+/// Gives every user of `empty` but the first its own copy, created right
+/// before that user; the original moves before its remaining user. Returns
+/// the number of copies made.
+unsigned splitSharedEmpty(tensor::EmptyOp empty) {
+  SmallVector<OpOperand *> uses;
+  for (OpOperand &use : empty->getUses())
+    uses.push_back(&use);
+  if (uses.empty())
+    return 0;
+  OpBuilder builder(empty.getContext());
+  for (OpOperand *use : llvm::drop_begin(uses)) {
+    builder.setInsertionPoint(use->getOwner());
+    use->set(builder.clone(*empty)->getResult(0));
+  }
+  Operation *user = uses.front()->getOwner();
+  // Dynamic sizes must still dominate the moved op; in the same block they
+  // do when they are defined before the user, which holds when they are
+  // defined before the empty, which is before its user.
+  if (user->getBlock() == empty->getBlock())
+    empty->moveBefore(user);
+  return uses.size() - 1;
+}
+
+/// Whether `op` is the last reader of `value` in its block and every
+/// earlier reader only reads it (as an input of a destination-style op,
+/// whose results do not alias it), so writing into it at `op` clobbers
+/// nothing that is read later.
+bool isLastPlainReader(Value value, Operation *op) {
+  for (OpOperand &use : value.getUses()) {
+    Operation *user = use.getOwner();
+    if (user == op)
+      continue;
+    auto dps = dyn_cast<DestinationStyleOpInterface>(user);
+    if (!dps || user->getBlock() != op->getBlock() ||
+        !user->isBeforeInBlock(op) || dps.isDpsInit(&use))
+      return false;
+  }
+  return true;
+}
+
+/// An input of `op` that can take the place of output `init`: same type and
+/// indexing map, not read after `op`, and produced in the same block by a
+/// destination-style op, whose result owns its buffer (not a function
+/// argument, which is the caller's, a constant, or a view that may alias a
+/// value read later, where bufferization would have to copy).
+OpOperand *dyingInputFor(linalg::GenericOp op, OpOperand &init,
+                         const llvm::SmallPtrSetImpl<Value> &taken) {
+  AffineMap outputMap = op.getMatchingIndexingMap(&init);
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    Value value = input->get();
+    if (value.getType() != init.get().getType() || taken.contains(value) ||
+        llvm::count(op->getOperands(), value) != 1 ||
+        !isLastPlainReader(value, op) ||
+        op.getMatchingIndexingMap(input) != outputMap)
+      continue;
+    Operation *producer = value.getDefiningOp();
+    if (!producer || producer->getBlock() != op->getBlock() ||
+        !isa<DestinationStyleOpInterface>(producer))
+      continue;
+    return input;
+  }
+  return nullptr;
+}
+
+/// Redirects the outputs of an all-parallel generic whose body ignores
+/// their old contents into dying inputs. Returns how many moved.
+unsigned reuseDyingInputs(linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics() ||
+      op.getNumParallelLoops() != op.getNumLoops())
+    return 0;
+  unsigned reused = 0;
+  llvm::SmallPtrSet<Value, 4> taken;
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    if (!init.get().getDefiningOp<tensor::EmptyOp>() ||
+        op.payloadUsesValueFromOperand(&init))
+      continue;
+    if (OpOperand *input = dyingInputFor(op, init, taken)) {
+      taken.insert(input->get());
+      init.set(input->get());
+      ++reused;
+    }
+  }
+  return reused;
+}
+
+struct KilnAssignDestinationsPass
+    : public kiln::impl::KilnAssignDestinationsBase<
+          KilnAssignDestinationsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    // Inputs first: a reused input frees its op's tensor.empty use, which
+    // then needs no private copy.
+    func.walk(
+        [&](linalg::GenericOp op) { numReusedInputs += reuseDyingInputs(op); });
+    SmallVector<tensor::EmptyOp> empties;
+    func.walk([&](tensor::EmptyOp empty) { empties.push_back(empty); });
+    for (tensor::EmptyOp empty : empties) {
+      if (empty->use_empty()) {
+        empty->erase();
+        continue;
+      }
+      numSplitEmpties += splitSharedEmpty(empty);
+    }
+  }
+};
+
+} // namespace
