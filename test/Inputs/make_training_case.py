@@ -7,7 +7,9 @@
 #
 # Writes one named ONNX case with training ops in the backend-test layout,
 # for forms that Debian's libonnx-testdata does not cover (old-opset
-# training BatchNormalization, literal Dropout ratios, error cases):
+# training BatchNormalization, literal Dropout ratios, MaxPool gradients
+# with overlapping, padded, dilated and ceil_mode windows and ties, error
+# cases):
 #
 #   make_training_case.py NAME DIR
 #     DIR/model.onnx
@@ -134,10 +136,92 @@ def custom_domain_node():
     return m, None
 
 
+def maxpool_grad_reference(x, dy, kernel, strides, pads, dils):
+    """d sum(MaxPool(x) * dy) / dx by plain loops: each window's gradient
+    goes to its first maximum in row-major tap order among the taps inside
+    the input (padding never wins; a window of -inf goes to its first real
+    tap), as PyTorch routes it; overlapping windows accumulate."""
+    dx = np.zeros(x.shape, np.float64)
+    n_, c_, oh_, ow_ = dy.shape
+    for n in range(n_):
+        for c in range(c_):
+            for oh in range(oh_):
+                for ow in range(ow_):
+                    best = None
+                    for kh in range(kernel[0]):
+                        for kw in range(kernel[1]):
+                            h = oh * strides[0] + kh * dils[0] - pads[0]
+                            w = ow * strides[1] + kw * dils[1] - pads[1]
+                            if not (0 <= h < x.shape[2] and 0 <= w < x.shape[3]):
+                                continue
+                            if best is None or x[n, c, h, w] > best[0]:
+                                best = (x[n, c, h, w], h, w)
+                    if best is not None:
+                        dx[n, c, best[1], best[2]] += dy[n, c, oh, ow]
+    return dx.astype(np.float32)
+
+
+def maxpool_grad_case(x, out_hw, kernel, strides, pads, dils, ceil_mode=0,
+                      seed=0):
+    """Gradient(xs=[x], zs=[w]) of sum(MaxPool(x) * w); the reference is
+    maxpool_grad_reference at dy = w. `pads` is ONNX's [top, left, bottom,
+    right]; `out_hw` is the output size the ONNX shape rule gives (ceil_mode
+    included), from which the extra end padding of ceil_mode follows."""
+    rng = np.random.default_rng(seed)
+    n, c = x.shape[:2]
+    w = rng.standard_normal((n, c) + tuple(out_hw)).astype(np.float32)
+    pool = helper.make_node("MaxPool", ["x"], ["y"], name="pool",
+                            kernel_shape=list(kernel), strides=list(strides),
+                            pads=list(pads), dilations=list(dils),
+                            ceil_mode=ceil_mode)
+    mul = helper.make_node("Mul", ["y", "w"], ["yw"])
+    loss = helper.make_node("ReduceSum", ["yw"], ["loss"], keepdims=0)
+    grad = helper.make_node("Gradient", ["x", "w"], ["dx"], name="grad",
+                            domain=TRAINING, xs=["x"], zs=["w"], y="loss")
+    m = model([pool, mul, loss, grad],
+              [vinfo("x", x.shape), vinfo("w", w.shape)],
+              [vinfo("dx", x.shape)], opsets=(("", 17), (TRAINING, 1)))
+    return m, ([x, w], [maxpool_grad_reference(x, w, kernel, strides, pads,
+                                               dils)])
+
+
+def maxpool_grad_overlap():
+    # stride 1 < kernel 3 in H, 2 < 3 in W, padding on three sides, and
+    # small integers, so most windows hold ties that other windows share.
+    # H: (6 + 2 - 3) / 1 + 1 = 6; W: (8 + 2 - 3) / 2 + 1 = 4.
+    x = np.random.default_rng(1).integers(-2, 3, (2, 3, 6, 8))
+    return maxpool_grad_case(x.astype(np.float32), (6, 4), (3, 3), (1, 2),
+                             (1, 2, 1, 0), (1, 1), seed=11)
+
+
+def maxpool_grad_dilated_ceil():
+    # Dilations 2 and 3 whose taps meet those of the next window (strides 2
+    # and 3), asymmetric padding and ceil_mode's extra partial windows
+    # (4 x 4 instead of 3 x 3); ties.
+    # H: ceil((9 + 1 + 0 - 5) / 2) + 1 = 4; W: ceil((11 + 1 + 0 - 4) / 3) + 1 = 4.
+    x = np.random.default_rng(2).integers(0, 3, (1, 2, 9, 11))
+    return maxpool_grad_case(x.astype(np.float32), (4, 4), (3, 2), (2, 3),
+                             (1, 1, 0, 0), (2, 3), ceil_mode=1, seed=12)
+
+
+def maxpool_grad_neg_inf():
+    # -inf beside padding: a window whose real taps are all -inf routes to
+    # its first real tap, never to the padding (also -inf when padded).
+    x = np.full((1, 2, 4, 5), -np.inf, np.float32)
+    x[0, 0, 2, 3] = 1.0
+    x[0, 1, 0, 0] = x[0, 1, 3, 4] = 0.5
+    x[0, 1, 1, 2] = 0.5
+    # H, W: (4 + 2 - 2) / 1 + 1 = 5; (5 + 2 - 2) / 1 + 1 = 6.
+    return maxpool_grad_case(x, (5, 6), (2, 2), (1, 1), (1, 1, 1, 1), (1, 1),
+                             seed=13)
+
+
 CASES = {f.__name__: f for f in (custom_domain_node, sce_bad_reduction, gradient_other_value,
                                  gradient_no_domain, batchnorm9_training,
                                  batchnorm15_outputs_without_training,
-                                 dropout_zero_ratio, dropout_two_unseeded)}
+                                 dropout_zero_ratio, dropout_two_unseeded,
+                                 maxpool_grad_overlap, maxpool_grad_dilated_ceil,
+                                 maxpool_grad_neg_inf)}
 
 
 def main():

@@ -607,6 +607,17 @@ TEST_F(GradientRulesTest, MaxPoolOverlappingWindowsWithPadding) {
              ty({1, 2, 5, 6}) + " -> " + ty({1, 2, 3, 3})});
 }
 
+TEST_F(GradientRulesTest, MaxPoolStrideOneDilatedPadded) {
+  // Every input position is a tap of up to 6 windows (stride 1, dilated
+  // taps), with padding on all sides, asymmetric in H.
+  // H: (6 + 2 + 1 - 5) / 1 + 1 = 5; W: (7 + 1 + 1 - 3) / 1 + 1 = 7.
+  check({{uniform({1, 2, 6, 7})},
+         {1, 2, 5, 7},
+         "  %y = kiln.max_pool2d %a0 " +
+             poolAttrs({3, 2}, {1, 1}, {2, 1, 1, 1}, {2, 2}) + " : " +
+             ty({1, 2, 6, 7}) + " -> " + ty({1, 2, 5, 7})});
+}
+
 TEST_F(GradientRulesTest, AvgPoolWithPadding) {
   for (const char *include : {"false", "true"})
     check({{uniform({1, 2, 5, 6})},
@@ -942,6 +953,29 @@ func.func @main(%x: tensor<1x1x2x2xf64>) -> tensor<1x1x2x2xf64> {
                  {f64({1, 1, 2, 2}, {0.5, 0.5, 0.5, 0.5})});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], (std::vector<double>{1.0, 0.0, 0.0, 0.0}));
+}
+
+TEST_F(GradientValuesTest, MaxPoolTiesInOverlappingPaddedWindows) {
+  // 2x2 windows, stride 1, padding 1: 16 windows over a 3x3 input of equal
+  // values (channel 0) or all -inf (channel 1, as -inf as the padding).
+  // Window (oh, ow) covers rows oh-1..oh, columns ow-1..ow; its first real
+  // tap, (max(oh-1, 0), max(ow-1, 0)), gets its 1: the padding never wins.
+  auto out = run(R"(
+func.func @main(%x: tensor<1x2x3x3xf64>) -> tensor<1x2x3x3xf64> {
+  %p = kiln.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : tensor<1x2x3x3xf64> -> tensor<1x2x4x4xf64>
+  %f = kiln.reduce_sum %p {axes = array<i64: 0, 1, 2, 3>, keep_dims = false} : tensor<1x2x4x4xf64> -> tensor<f64>
+  %g = kiln.gradient %f wrt %x : tensor<f64> wrt tensor<1x2x3x3xf64>
+  return %g : tensor<1x2x3x3xf64>
+})",
+                 {f64({1, 2, 3, 3}, {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5,
+                                     0.5, -INFINITY, -INFINITY, -INFINITY,
+                                     -INFINITY, -INFINITY, -INFINITY,
+                                     -INFINITY, -INFINITY, -INFINITY})});
+  ASSERT_EQ(out.size(), 1u);
+  std::vector<double> perChannel = {4, 2, 2, 2, 1, 1, 2, 1, 1};
+  std::vector<double> expected = perChannel;
+  expected.insert(expected.end(), perChannel.begin(), perChannel.end());
+  EXPECT_EQ(out[0], expected);
 }
 
 TEST_F(GradientValuesTest, SecondDerivative) {

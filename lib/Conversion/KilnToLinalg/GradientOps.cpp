@@ -15,17 +15,22 @@
 //                     updates whose (wrapped, clamped) index equals its
 //                     position. Duplicates accumulate; cost is |dest| x
 //                     |indices|, fine for the graphs tested today.
-//   conv2d_backward_input, max/avg_pool2d_backward: "dilate, pad, correlate".
-//     The output gradient (or, for pooling, the per-tap routed gradient) is
+//   conv2d_backward_input, avg_pool2d_backward: "dilate, pad, correlate".
+//     The output gradient (or, for pooling, each window's share) is
 //     inserted with the forward strides into zeros padded by
 //     (K-1)*dilation before; then every input position h reads taps
 //     r = h + pad_before + (K-1)*dilation - k*dilation, an affine map,
 //     so one generic sums over the kernel taps (and channels for conv).
 //   conv2d_backward_filter -> one generic that contracts the padded input
 //     and the output gradient over (n, oh, ow), per group.
-//   max_pool2d_backward first finds each window's argmax (first maximum in
-//     row-major tap order: a commutative lexicographic combiner) with a
-//     two-output generic reduction.
+//   max_pool2d_backward -> two generics and no copy of the input: one
+//     finds each window's argmax (first maximum in row-major tap order, a
+//     commutative lexicographic combiner; taps in the padding never win)
+//     as a narrow integer tensor of the output's shape, reading the input
+//     with tensor.extract at clamped positions; the other loops over the
+//     input positions and the taps, and adds the gradient of the window
+//     (oh = (h + pad - kh*dil) / stride, where exact) whose argmax is that
+//     tap. Its scratch is the argmax, a fraction of the result.
 // kiln.gradient itself is never lowered: KilnToLinalgPass reports it (run
 // --kiln-autodiff first).
 //
@@ -316,61 +321,76 @@ struct Conv2dBackwardFilterLowering : KilnLowering<Conv2dBackwardFilterOp> {
   }
 };
 
-/// The last step of both pooling gradients: `routed` [N, C, OH, OW, KH, KW]
-/// (or [N, C, OH, OW] when every tap gets the same share) holds what each
-/// window tap sends back; dilate and pad it, then sum the taps that land on
-/// each input position.
-Value correlateTaps(OpBuilder &b, Location loc, Value routed,
+/// The last step of avg_pool2d_backward: `share` [N, C, OH, OW] holds what
+/// every tap of each window sends back; dilate and pad it, then sum the
+/// taps that land on each input position.
+Value correlateTaps(OpBuilder &b, Location loc, Value share,
                     RankedTensorType inputType, ArrayRef<int64_t> kernel,
                     ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
                     ArrayRef<int64_t> dilations) {
-  auto routedType = tensorType(routed);
-  bool perTap = routedType.getRank() == 6;
   Type elt = inputType.getElementType();
   ArrayRef<int64_t> in = inputType.getShape();
-  ArrayRef<int64_t> rs = routedType.getShape();
+  ArrayRef<int64_t> rs = tensorType(share).getShape();
   int64_t hz = correlatedExtent(in[2], padding[0], padding[2], kernel[0],
                                 dilations[0]);
   int64_t wz = correlatedExtent(in[3], padding[1], padding[3], kernel[1],
                                 dilations[1]);
-  SmallVector<int64_t> shape = {rs[0], rs[1], hz, wz};
-  SmallVector<int64_t> offsets = {0, 0, (kernel[0] - 1) * dilations[0],
-                                  (kernel[1] - 1) * dilations[1]};
-  SmallVector<int64_t> steps = {1, 1, strides[0], strides[1]};
-  if (perTap) {
-    shape.append({kernel[0], kernel[1]});
-    offsets.append({0, 0});
-    steps.append({1, 1});
-  }
-  Value z = insertIntoZeros(b, loc, routed, shape, offsets, steps);
-  // Loops (n, c, h, w | kh, kw).
+  Value z = insertIntoZeros(
+      b, loc, share, {rs[0], rs[1], hz, wz},
+      {0, 0, (kernel[0] - 1) * dilations[0], (kernel[1] - 1) * dilations[1]},
+      {1, 1, strides[0], strides[1]});
+  // Loops (n, c, h, w | kh, kw); the taps only come from the loop bounds:
+  // an empty KH x KW tensor, as linalg's pooling ops take.
   MLIRContext *ctx = b.getContext();
   AffineExpr dn, dc, dh, dw, dkh, dkw;
   bindDims(ctx, dn, dc, dh, dw, dkh, dkw);
-  SmallVector<AffineExpr> zExprs = {
-      dn, dc, correlatedTap(dh, dkh, padding[0], kernel[0], dilations[0]),
-      correlatedTap(dw, dkw, padding[1], kernel[1], dilations[1])};
-  SmallVector<Value> inputs = {z};
-  if (perTap) {
-    zExprs.append({dkh, dkw});
-  } else {
-    // The taps only come from the loop bounds: an empty KH x KW tensor, as
-    // linalg's pooling ops take.
-    inputs.push_back(createEmpty(b, loc, RankedTensorType::get(kernel, elt)));
-  }
-  SmallVector<AffineMap> maps = {AffineMap::get(6, 0, zExprs, ctx)};
-  if (!perTap)
-    maps.push_back(AffineMap::get(6, 0, {dkh, dkw}, ctx));
-  maps.push_back(AffineMap::get(6, 0, {dn, dc, dh, dw}, ctx));
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(
+          6, 0,
+          {dn, dc, correlatedTap(dh, dkh, padding[0], kernel[0], dilations[0]),
+           correlatedTap(dw, dkw, padding[1], kernel[1], dilations[1])},
+          ctx),
+      AffineMap::get(6, 0, {dkh, dkw}, ctx),
+      AffineMap::get(6, 0, {dn, dc, dh, dw}, ctx)};
   SmallVector<IteratorType> iterators(4, IteratorType::parallel);
   iterators.append(2, IteratorType::reduction);
+  Value taps = createEmpty(b, loc, RankedTensorType::get(kernel, elt));
   Value init = createFilled(b, loc, inputType, zeroAttr(elt));
-  return createGeneric(b, loc, inputs, ValueRange{init}, maps, iterators,
+  return createGeneric(b, loc, ValueRange{z, taps}, ValueRange{init}, maps,
+                       iterators,
                        [](OpBuilder &nb, Location l, ValueRange a) {
                          return SmallVector<Value>{
                              arith::AddFOp::create(nb, l, a.back(), a[0])};
                        })
       .front();
+}
+
+/// The smallest signless integer type that holds a window's flat tap index
+/// kh * KW + kw and the "no real tap" mark `taps`: the argmax tensor of
+/// max_pool2d_backward is scratch, so it is kept narrow.
+Type tapIndexType(OpBuilder &b, int64_t taps) {
+  if (taps < INT8_MAX)
+    return b.getI8Type();
+  if (taps < INT16_MAX)
+    return b.getI16Type();
+  if (taps < INT32_MAX)
+    return b.getI32Type();
+  return b.getI64Type();
+}
+
+/// An index constant.
+Value indexConst(OpBuilder &b, Location l, int64_t v) {
+  return arith::ConstantIndexOp::create(b, l, v);
+}
+
+/// `lo <= v < hi` on index values.
+Value inHalfOpenRange(OpBuilder &b, Location l, Value v, int64_t lo,
+                      int64_t hi) {
+  Value ge = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, v,
+                                   indexConst(b, l, lo));
+  Value lt = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, v,
+                                   indexConst(b, l, hi));
+  return arith::AndIOp::create(b, l, ge, lt);
 }
 
 struct MaxPool2dBackwardLowering : KilnLowering<MaxPool2dBackwardOp> {
@@ -384,89 +404,171 @@ struct MaxPool2dBackwardLowering : KilnLowering<MaxPool2dBackwardOp> {
       rewriter.replaceOp(op, createEmpty(rewriter, loc, inputType));
       return success();
     }
-    ArrayRef<int64_t> kernel = op.getKernel(), s = op.getStrides(),
-                      dl = op.getDilations();
-    Value gradOut = adaptor.getGradOutput();
+    Value input = adaptor.getInput(), gradOut = adaptor.getGradOutput();
     auto goType = tensorType(gradOut);
-    ArrayRef<int64_t> go = goType.getShape();
+    // No windows: nothing is routed anywhere.
+    if (goType.getNumElements() == 0) {
+      rewriter.replaceOp(op, createFilled(rewriter, loc, inputType,
+                                          zeroAttr(elt)));
+      return success();
+    }
+    ArrayRef<int64_t> kernel = op.getKernel(), s = op.getStrides(),
+                      p = op.getPadding(), dl = op.getDilations();
+    ArrayRef<int64_t> in = inputType.getShape(), go = goType.getShape();
     MLIRContext *ctx = rewriter.getContext();
-    Type i64 = rewriter.getI64Type();
-    int64_t taps = kernel[0] * kernel[1];
-
-    // 1. Each window's argmax as a flat tap index kh * KW + kw: a two-output
-    // reduction keeping (value, tap) with the larger value, the smaller tap
-    // at a tie. Padding is -inf and so never wins over a real element.
-    Value padded = padNCHW(rewriter, loc, adaptor.getInput(), op.getPadding(),
-                           lowestAttr(elt));
-    Value window = createEmpty(rewriter, loc,
-                               RankedTensorType::get(kernel, elt));
-    Value maxInit = createFilled(rewriter, loc, goType, lowestAttr(elt));
-    Value tapInit = createFilled(rewriter, loc,
-                                 RankedTensorType::get(go, i64),
-                                 scalarAttr(i64, double(taps)));
-    AffineExpr dn, dc, doh, dow, dkh, dkw;
-    bindDims(ctx, dn, dc, doh, dow, dkh, dkw);
-    SmallVector<AffineMap> argmaxMaps = {
-        AffineMap::get(6, 0,
-                       {dn, dc, doh * s[0] + dkh * dl[0],
-                        dow * s[1] + dkw * dl[1]},
-                       ctx),
-        AffineMap::get(6, 0, {dkh, dkw}, ctx),
-        AffineMap::get(6, 0, {dn, dc, doh, dow}, ctx),
-        AffineMap::get(6, 0, {dn, dc, doh, dow}, ctx)};
+    int64_t kw = kernel[1], taps = kernel[0] * kernel[1];
+    Type tapType = tapIndexType(rewriter, taps);
+    AffineExpr d0, d1, d2, d3, d4, d5;
+    bindDims(ctx, d0, d1, d2, d3, d4, d5);
+    // Both generics loop (n, c, spatial, spatial | kh, kw); the taps come
+    // from the loop bounds: an empty KH x KW operand, as linalg's pooling
+    // ops take.
+    Value window =
+        createEmpty(rewriter, loc, RankedTensorType::get(kernel, elt));
     SmallVector<IteratorType> iterators(4, IteratorType::parallel);
     iterators.append(2, IteratorType::reduction);
-    int64_t kw = kernel[1];
+    auto flatTap = [&](OpBuilder &b, Location l) -> Value {
+      return arith::AddIOp::create(
+          b, l,
+          arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 4),
+                                indexConst(b, l, kw)),
+          linalg::IndexOp::create(b, l, 5));
+    };
+
+    // 1. Each window's argmax as a flat tap index kh * KW + kw, read from
+    // the unpadded input: a tap in the padding is no candidate (padding
+    // never wins), and windows without a real tap keep the mark `taps`.
+    // A two-output reduction keeps (value, tap) with the larger value, the
+    // smaller tap at a tie: a commutative lexicographic combiner, so the
+    // first maximum in row-major tap order wins, as in PyTorch. The value
+    // output only lives during this generic; the taps ([N, C, OH, OW] of
+    // a narrow integer) are the only scratch that outlives it.
+    Value maxInit = createFilled(rewriter, loc, goType, lowestAttr(elt));
+    Value tapInit =
+        createFilled(rewriter, loc, RankedTensorType::get(go, tapType),
+                     scalarAttr(tapType, double(taps)));
+    SmallVector<AffineMap> argmaxMaps = {
+        AffineMap::get(6, 0, {d4, d5}, ctx),
+        AffineMap::get(6, 0, {d0, d1, d2, d3}, ctx),
+        AffineMap::get(6, 0, {d0, d1, d2, d3}, ctx)};
     Value argmax =
         createGeneric(
-            rewriter, loc, ValueRange{padded, window},
-            ValueRange{maxInit, tapInit}, argmaxMaps, iterators,
+            rewriter, loc, ValueRange{window}, ValueRange{maxInit, tapInit},
+            argmaxMaps, iterators,
             [&](OpBuilder &b, Location l, ValueRange a) {
-              Value v = a[0], best = a[2], bestTap = a[3];
-              Value row = arith::IndexCastOp::create(
-                  b, l, i64, linalg::IndexOp::create(b, l, 4));
-              Value col = arith::IndexCastOp::create(
-                  b, l, i64, linalg::IndexOp::create(b, l, 5));
-              Value width = createScalar(b, l, scalarAttr(i64, double(kw)));
-              Value tap = arith::AddIOp::create(
-                  b, l, arith::MulIOp::create(b, l, row, width), col);
+              Value best = a[1], bestTap = a[2];
+              // Input row/column of tap (kh, kw) of window (oh, ow).
+              auto inputPos = [&](unsigned outDim, unsigned tapDim,
+                                  int64_t axis) -> Value {
+                Value o = arith::MulIOp::create(
+                    b, l, linalg::IndexOp::create(b, l, outDim),
+                    indexConst(b, l, s[axis]));
+                Value t = arith::MulIOp::create(
+                    b, l, linalg::IndexOp::create(b, l, tapDim),
+                    indexConst(b, l, dl[axis]));
+                return arith::SubIOp::create(
+                    b, l, arith::AddIOp::create(b, l, o, t),
+                    indexConst(b, l, p[axis]));
+              };
+              Value h = inputPos(2, 4, 0), w = inputPos(3, 5, 1);
+              Value real = arith::AndIOp::create(
+                  b, l, inHalfOpenRange(b, l, h, 0, in[2]),
+                  inHalfOpenRange(b, l, w, 0, in[3]));
+              // Padding taps read element (h, w) clamped to 0 (any real
+              // element would do) and are then ruled out.
+              Value zero = indexConst(b, l, 0);
+              Value hc = arith::SelectOp::create(b, l, real, h, zero);
+              Value wc = arith::SelectOp::create(b, l, real, w, zero);
+              Value v = tensor::ExtractOp::create(
+                  b, l, input,
+                  ValueRange{linalg::IndexOp::create(b, l, 0),
+                             linalg::IndexOp::create(b, l, 1), hc, wc});
+              Value tap =
+                  arith::IndexCastOp::create(b, l, tapType, flatTap(b, l));
               Value greater = arith::CmpFOp::create(
                   b, l, arith::CmpFPredicate::OGT, v, best);
               Value equal = arith::CmpFOp::create(
                   b, l, arith::CmpFPredicate::OEQ, v, best);
               Value earlier = arith::CmpIOp::create(
                   b, l, arith::CmpIPredicate::slt, tap, bestTap);
-              Value wins = arith::OrIOp::create(
-                  b, l, greater, arith::AndIOp::create(b, l, equal, earlier));
+              Value wins = arith::AndIOp::create(
+                  b, l, real,
+                  arith::OrIOp::create(
+                      b, l, greater,
+                      arith::AndIOp::create(b, l, equal, earlier)));
               return SmallVector<Value>{
                   arith::SelectOp::create(b, l, wins, v, best),
                   arith::SelectOp::create(b, l, wins, tap, bestTap)};
             })[1];
 
-    // 2. Route: tap (kh, kw) of window (oh, ow) gets the window's gradient
-    // if it is the argmax.
-    auto routedType = RankedTensorType::get(
-        {go[0], go[1], go[2], go[3], kernel[0], kernel[1]}, elt);
-    AffineMap window4 = AffineMap::get(6, 0, {dn, dc, doh, dow}, ctx);
-    Value routed = createParallelGeneric(
-        rewriter, loc, routedType, ValueRange{gradOut, argmax},
-        {window4, window4}, [&](OpBuilder &b, Location l, ValueRange a) {
-          Value row = arith::IndexCastOp::create(
-              b, l, i64, linalg::IndexOp::create(b, l, 4));
-          Value col = arith::IndexCastOp::create(
-              b, l, i64, linalg::IndexOp::create(b, l, 5));
-          Value width = createScalar(b, l, scalarAttr(i64, double(kw)));
-          Value tap = arith::AddIOp::create(
-              b, l, arith::MulIOp::create(b, l, row, width), col);
-          Value hit =
-              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, tap, a[1]);
-          Value zero = createScalar(b, l, zeroAttr(elt));
-          return arith::SelectOp::create(b, l, hit, a[0], zero).getResult();
-        });
-
-    // 3. Sum the routed taps that land on each input position.
-    rewriter.replaceOp(op, correlateTaps(rewriter, loc, routed, inputType,
-                                         kernel, s, op.getPadding(), dl));
+    // 2. One generic over the input positions (n, c, h, w) that sums, over
+    // the taps (kh, kw), the gradient of the window that has input
+    // position h at tap kh, if it exists (oh = (h + pad - kh * dil) /
+    // stride, exact and in range) and picked that tap. Overlapping windows
+    // (stride < kernel) each contribute their own tap; nothing is padded,
+    // dilated or routed into a temporary.
+    auto windowOf = [&](OpBuilder &b, Location l, unsigned posDim,
+                        unsigned tapDim, int64_t axis,
+                        int64_t outExtent) -> std::pair<Value, Value> {
+      Value t = arith::SubIOp::create(
+          b, l,
+          arith::AddIOp::create(b, l, linalg::IndexOp::create(b, l, posDim),
+                                indexConst(b, l, p[axis])),
+          arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, tapDim),
+                                indexConst(b, l, dl[axis])));
+      Value o = t, valid;
+      if (s[axis] != 1) {
+        Value stride = indexConst(b, l, s[axis]);
+        o = arith::DivSIOp::create(b, l, t, stride);
+        valid = arith::CmpIOp::create(
+            b, l, arith::CmpIPredicate::eq,
+            arith::RemSIOp::create(b, l, t, stride), indexConst(b, l, 0));
+      }
+      // t >= 0 and o < extent; with t >= 0 an exact quotient is >= 0.
+      Value inRange = arith::AndIOp::create(
+          b, l,
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, t,
+                                indexConst(b, l, 0)),
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, o,
+                                indexConst(b, l, outExtent)));
+      valid = valid ? arith::AndIOp::create(b, l, valid, inRange).getResult()
+                    : inRange;
+      return {valid, o};
+    };
+    SmallVector<AffineMap> sumMaps = {AffineMap::get(6, 0, {d4, d5}, ctx),
+                                      AffineMap::get(6, 0,
+                                                     {d0, d1, d2, d3}, ctx)};
+    Value init = createFilled(rewriter, loc, inputType, zeroAttr(elt));
+    Value result =
+        createGeneric(
+            rewriter, loc, ValueRange{window}, ValueRange{init}, sumMaps,
+            iterators,
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              auto [validH, oh] = windowOf(b, l, 2, 4, 0, go[2]);
+              auto [validW, ow] = windowOf(b, l, 3, 5, 1, go[3]);
+              Value valid = arith::AndIOp::create(b, l, validH, validW);
+              // Out-of-range windows read window (0, 0) and are ruled out.
+              Value zero = indexConst(b, l, 0);
+              SmallVector<Value> at = {
+                  linalg::IndexOp::create(b, l, 0),
+                  linalg::IndexOp::create(b, l, 1),
+                  arith::SelectOp::create(b, l, valid, oh, zero),
+                  arith::SelectOp::create(b, l, valid, ow, zero)};
+              Value picked = arith::IndexCastOp::create(
+                  b, l, b.getIndexType(),
+                  tensor::ExtractOp::create(b, l, argmax, at));
+              Value hit = arith::AndIOp::create(
+                  b, l, valid,
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                        picked, flatTap(b, l)));
+              Value g = tensor::ExtractOp::create(b, l, gradOut, at);
+              Value none = createScalar(b, l, zeroAttr(elt));
+              Value add = arith::SelectOp::create(b, l, hit, g, none);
+              return SmallVector<Value>{
+                  arith::AddFOp::create(b, l, a.back(), add)};
+            })
+            .front();
+    rewriter.replaceOp(op, result);
     return success();
   }
 };

@@ -82,23 +82,39 @@ func.func @conv_backward_filter(%x: tensor<2x4x7x6xf32>, %dy: tensor<2x6x3x3xf32
   return %df : tensor<6x2x3x2xf32>
 }
 
-// Argmax per window (value and first tap, two outputs), routing to the
-// winning tap, then the taps summed back onto the input positions.
+// Argmax per window (value and first tap, two outputs; the taps as i8)
+// read from the unpadded input at clamped positions, the padding ruled
+// out; then one generic over the input positions adds, per tap, the
+// gradient of the window (oh = (h + 1 - kh) / 2 where exact) whose argmax
+// is that tap. No padded copy and no per-tap routed tensor.
 // CHECK-LABEL: func.func @max_pool_backward
+// CHECK-SAME:    (%[[X:.+]]: tensor<1x2x5x6xf32>, %[[DY:.+]]: tensor<1x2x3x3xf32>)
+// CHECK-NOT:     tensor.pad
 // CHECK:         %[[NINF:.+]] = arith.constant 0xFF800000 : f32
-// CHECK:         %[[P:.+]] = tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 0]
-// CHECK:           tensor.yield %[[NINF]]
+// CHECK:         %[[NONE:.+]] = arith.constant 6 : i8
 // CHECK:         %[[AM:.+]]:2 = linalg.generic
-// CHECK-SAME:      ins(%[[P]], %{{.*}} : tensor<1x2x7x7xf32>, tensor<3x2xf32>) outs(%{{.*}}, %{{.*}} : tensor<1x2x3x3xf32>, tensor<1x2x3x3xi64>)
-// CHECK:           arith.cmpf ogt
-// CHECK:           arith.cmpf oeq
+// CHECK-SAME:      iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK-SAME:      ins(%{{.*}} : tensor<3x2xf32>) outs(%{{.*}}, %{{.*}} : tensor<1x2x3x3xf32>, tensor<1x2x3x3xi8>)
+// CHECK:           %[[HC:.+]] = arith.select %[[REAL:.+]], %{{.+}}, %{{.+}} : index
+// CHECK:           %[[WC:.+]] = arith.select %[[REAL]], %{{.+}}, %{{.+}} : index
+// CHECK:           %[[V:.+]] = tensor.extract %[[X]][%{{.+}}, %{{.+}}, %[[HC]], %[[WC]]]
+// CHECK:           arith.cmpf ogt, %[[V]]
+// CHECK:           arith.cmpf oeq, %[[V]]
 // CHECK:           arith.cmpi slt
-// CHECK:         %[[ROUTED:.+]] = linalg.generic
-// CHECK-SAME:      ins(%{{.*}}, %[[AM]]#1 : tensor<1x2x3x3xf32>, tensor<1x2x3x3xi64>) outs(%{{.*}} : tensor<1x2x3x3x3x2xf32>)
-// CHECK:         %[[S:.+]] = tensor.insert_slice %[[ROUTED]] into %{{.*}}[0, 0, 2, 2, 0, 0] [1, 2, 3, 3, 3, 2] [1, 1, 2, 2, 1, 1]
+// CHECK:           %[[WINS:.+]] = arith.andi %[[REAL]]
+// CHECK:           arith.select %[[WINS]]
 // CHECK:         linalg.generic
 // CHECK-SAME:      iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
-// CHECK-SAME:      ins(%[[S]] : tensor<1x2x9x9x3x2xf32>) outs(%{{.*}} : tensor<1x2x5x6xf32>)
+// CHECK-SAME:      ins(%{{.*}} : tensor<3x2xf32>) outs(%{{.*}} : tensor<1x2x5x6xf32>)
+// CHECK:           arith.divsi %{{.*}}, %c2
+// CHECK:           arith.remsi
+// CHECK:           %[[TAP:.+]] = tensor.extract %[[AM]]#1
+// CHECK:           %[[TAPI:.+]] = arith.index_cast %[[TAP]] : i8 to index
+// CHECK:           arith.cmpi eq, %[[TAPI]]
+// CHECK:           tensor.extract %[[DY]]
+// CHECK:           arith.addf
+// CHECK-NOT:     tensor.insert_slice
+// CHECK:         return
 func.func @max_pool_backward(%x: tensor<1x2x5x6xf32>, %dy: tensor<1x2x3x3xf32>) -> tensor<1x2x5x6xf32> {
   %0 = kiln.max_pool2d_backward %x, %dy {kernel = array<i64: 3, 2>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 0>, dilations = array<i64: 1, 2>}
       : tensor<1x2x5x6xf32>, tensor<1x2x3x3xf32>
