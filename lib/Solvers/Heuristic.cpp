@@ -17,7 +17,10 @@
 //    weight * recompute cost / (bytes * distance to its next use), with
 //    future uses known exactly (a static schedule sees the whole program,
 //    so Belady-style look-ahead is available, unlike in dynamic remat).
-//    Outputs that nothing can read again are freed at once.
+//    Outputs that nothing can read again are freed at once. Missing inputs
+//    are rebuilt in Sethi-Ullman order of their recursive memory need.
+//    When no starting point fits, the pebble-game search of Pebbling.cpp
+//    supplies a (costly) schedule if it finds one.
 // 3. Local search until the deadline: per-node weights (which tensors to
 //    favour keeping), the exponents of the eviction score, and moves of a
 //    node inside the order, each judged by re-running the simulation.
@@ -37,6 +40,10 @@ namespace kiln::solvers::detail {
 namespace {
 
 constexpr int kNever = std::numeric_limits<int>::max();
+
+/// Share of the time (or work) left that the pebble-game search may take
+/// when no starting point fits the budget; the rest goes to local search.
+constexpr double kPebblingShare = 0.15;
 
 /// The knobs the local search tunes; the simulation is a pure function of
 /// them, the graph and the budget.
@@ -63,7 +70,7 @@ public:
       : problem(problem), graph(problem.graph), params(params),
         n(graph.size()), pos(n), resident(n, 0), computed(n, 0), pin(n, 0),
         succPtr(n, 0), memo(n, 0), memoStamp(n, 0), costStamp(n, 0),
-        costMemo(n, 0) {
+        costMemo(n, 0), needStamp(n, 0), needMemo(n, 0) {
     for (int k = 0; k < n; ++k)
       pos[params.order[k]] = k;
     succsByPos = problem.succs;
@@ -119,10 +126,10 @@ private:
       else
         missing.push_back(p);
     }
-    // Sethi-Ullman style: rebuild the input that needs the most scratch
-    // memory first, while fewer finished inputs are pinned beside it.
+    // Sethi-Ullman: rebuild first the input whose rebuild needs the most
+    // memory beyond its own output, while fewer finished inputs are pinned.
     std::sort(missing.begin(), missing.end(), [&](int a, int b) {
-      return scratchNeed(a) > scratchNeed(b);
+      return scratchNeed(a) - graph.bytes[a] > scratchNeed(b) - graph.bytes[b];
     });
     for (int p : missing) {
       if (!resident[p])
@@ -147,11 +154,32 @@ private:
       releaseIfDead(p);
   }
 
-  uint64_t scratchNeed(int v) const {
-    uint64_t need = graph.bytes[v];
+  /// Extra memory that rebuilding v needs with what is resident now and
+  /// nothing evicted: its missing inputs rebuilt one after another in the
+  /// Sethi-Ullman order (largest need minus output first), each held while
+  /// the next is rebuilt. Recursive, so that an input whose own rebuild
+  /// goes deep is started while few siblings are pinned; a one-level
+  /// estimate pinned long chains of siblings on random layered graphs.
+  uint64_t scratchNeed(int v) {
+    if (needStamp[v] == epoch)
+      return needMemo[v];
+    std::vector<int> missing;
     for (int p : graph.preds[v])
       if (!resident[p])
-        need += graph.bytes[p];
+        missing.push_back(p);
+    for (int p : missing)
+      scratchNeed(p);
+    std::sort(missing.begin(), missing.end(), [&](int a, int b) {
+      return needMemo[a] - graph.bytes[a] > needMemo[b] - graph.bytes[b];
+    });
+    uint64_t held = 0, need = 0;
+    for (int p : missing) {
+      need = std::max(need, held + needMemo[p]);
+      held += graph.bytes[p];
+    }
+    need = std::max(need, held + graph.bytes[v]);
+    needStamp[v] = epoch;
+    needMemo[v] = need;
     return need;
   }
 
@@ -251,6 +279,7 @@ private:
   std::vector<int> pin, succPtr, memo;
   std::vector<uint64_t> memoStamp, costStamp;
   std::vector<double> costMemo;
+  std::vector<uint64_t> needStamp, needMemo;
   uint64_t epoch = 1;
   uint64_t usage = 0, peak = 0, cost = 0;
   std::vector<RematStep> steps;
@@ -527,6 +556,16 @@ std::optional<RematSchedule> solveHeuristic(const RematGraph &graph,
           ? starts[0]
           : starts[1];
 
+  // Part 2b: when no starting point fits, the backward pebble-game search
+  // (Pebbling.cpp) looks for any schedule within the budget; it succeeds
+  // where rebuilding one value needs a long chain of inputs at once. Its
+  // cost is not optimised, so the local search below still runs and its
+  // schedule wins whenever it finds a cheaper one.
+  std::optional<RematSchedule> fallback;
+  if (!best.outcome.schedule)
+    fallback = pebblingSearch(graph, budgetBytes, orders[1],
+                              deadline.portion(kPebblingShare));
+
   // Part 3: local search from each start. Equal moves are accepted so the
   // search can drift across plateaus; worse ones never are.
   std::mt19937_64 rng(0x6b696c6e);
@@ -546,11 +585,13 @@ std::optional<RematSchedule> solveHeuristic(const RematGraph &graph,
     }
   }
   std::optional<RematSchedule> &result = best.outcome.schedule;
-  if (!result)
-    return std::nullopt;
-  tightenFrees(graph, *result);
-  if (!checkSchedule(graph, *result).empty() || result->peak > budgetBytes)
-    return std::nullopt;
+  if (result) {
+    tightenFrees(graph, *result);
+    if (!checkSchedule(graph, *result).empty() || result->peak > budgetBytes)
+      result.reset();
+  }
+  if (fallback && (!result || fallback->cost < result->cost))
+    return fallback;
   return result;
 }
 

@@ -101,6 +101,16 @@ std::optional<RematSchedule> solveHeuristic(const RematGraph &graph,
                                             uint64_t budgetBytes,
                                             const Deadline &deadline);
 
+/// Depth-first search of the backward pebble game (see Pebbling.cpp) for
+/// any schedule within the budget, cost not optimised: the fallback when
+/// the simulation finds none. `order` (topological) ranks the moves: with
+/// no memory pressure the result computes each node once in that order.
+/// Nothing when the deadline stops it first or no schedule exists.
+std::optional<RematSchedule> pebblingSearch(const RematGraph &graph,
+                                            uint64_t budgetBytes,
+                                            const std::vector<int> &order,
+                                            const Deadline &deadline);
+
 /// Whether this build has the MILP solver (CBC).
 bool haveMILP();
 

@@ -88,6 +88,13 @@ RematSchedule baselineSchedule(const RematGraph &graph);
 /// schedule can peak below it.
 uint64_t peakLowerBound(const RematGraph &graph);
 
+/// A stronger lower bound on the peak: for every node, the backward
+/// pebble-game recursion of lib/Solvers/Pebbling.cpp cut off after `depth`
+/// levels (the value computed last among a set that must be resident
+/// together had its inputs resident beside the rest of the set). Never
+/// below peakLowerBound; equal to it at depth 1.
+uint64_t pebblingLowerBound(const RematGraph &graph, int depth = 4);
+
 /// Checks a schedule against the model; on success fills peak and cost and
 /// returns an empty string, otherwise the reason (step index and cause).
 std::string checkSchedule(const RematGraph &graph, RematSchedule &schedule);
@@ -102,7 +109,11 @@ const char *methodName(RematMethod method);
 
 /// Finds a schedule with peak <= budgetBytes at the least cost it can.
 /// The returned schedule has always passed checkSchedule. When the budget is
-/// below peakLowerBound the reason is "budget below lower bound".
+/// below peakLowerBound the reason is "budget below lower bound"; when no
+/// schedule is found and the budget is below pebblingLowerBound, it is
+/// "budget below the pebbling lower bound N (...)". Reasons starting with
+/// "budget below" are proofs that no schedule exists; any other reason only
+/// says that none was found.
 RematResult solveRemat(const RematGraph &graph, uint64_t budgetBytes,
                        const RematOptions &options = {});
 
