@@ -13,7 +13,8 @@
 //   %a = linalg.matmul outs(%e)       // alive from %a to the last use of
 //   %b = linalg.generic outs(%e)      // anything written into it
 //
-// Each use of a shared `tensor.empty` gets its own, right before its user;
+// Each use of a shared `tensor.empty` (and each writer into a shared fill of
+// one) gets its own, right before its user;
 // and an elementwise op writes into an input that dies there, so it
 // updates that buffer in place:
 //
@@ -27,6 +28,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
 
@@ -77,6 +79,39 @@ bool isLastPlainReader(Value value, Operation *op) {
       return false;
   }
   return true;
+}
+
+/// Gives every op that writes into a shared zero (or other scalar) fill of a
+/// `tensor.empty` its own fill, right before it: CSE merges equal fills,
+/// and a merged fill read by one op after another wrote into it forces
+/// bufferization to keep a filled buffer alive (and copy it) from the
+/// first user to the last. Returns the number of copies made.
+unsigned splitSharedFill(linalg::FillOp fill) {
+  Value filled = fill.getResult(0);
+  if (!fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>() ||
+      filled.hasOneUse())
+    return 0;
+  SmallVector<OpOperand *> inits;
+  for (OpOperand &use : filled.getUses()) {
+    auto dps = dyn_cast<DestinationStyleOpInterface>(use.getOwner());
+    if (dps && dps.isDpsInit(&use))
+      inits.push_back(&use);
+  }
+  OpBuilder builder(fill.getContext());
+  unsigned copies = 0;
+  // Every writer gets a copy right before it (the original may stand far
+  // from all of them); readers keep the original, which goes when unused.
+  for (OpOperand *init : inits) {
+    builder.setInsertionPoint(init->getOwner());
+    Operation *empty = builder.clone(*fill.getOutputs()[0].getDefiningOp());
+    IRMapping mapping;
+    mapping.map(fill.getOutputs()[0], empty->getResult(0));
+    init->set(builder.clone(*fill, mapping)->getResult(0));
+    ++copies;
+  }
+  if (filled.use_empty())
+    fill->erase();
+  return copies;
 }
 
 /// An input of `op` that can take the place of output `init`: same type and
@@ -135,6 +170,10 @@ struct KilnAssignDestinationsPass
     // then needs no private copy.
     func.walk(
         [&](linalg::GenericOp op) { numReusedInputs += reuseDyingInputs(op); });
+    SmallVector<linalg::FillOp> fills;
+    func.walk([&](linalg::FillOp fill) { fills.push_back(fill); });
+    for (linalg::FillOp fill : fills)
+      numSplitFills += splitSharedFill(fill);
     SmallVector<tensor::EmptyOp> empties;
     func.walk([&](tensor::EmptyOp empty) { empties.push_back(empty); });
     for (tensor::EmptyOp empty : empties) {

@@ -98,7 +98,9 @@ def KilnAssignDestinations
       merges equal ones) would tie the buffers of unrelated ops together
       and keep one of them alive from the first user to the last. Each use
       gets its own `tensor.empty`, placed right before the user, so each
-      buffer lives from its op to its last reader.
+      buffer lives from its op to its last reader. Likewise each op that
+      writes into a shared `linalg.fill` of a `tensor.empty` (a zero
+      accumulator merged by CSE) gets its own fill right before it.
     - *Dying inputs.* An all-parallel `linalg.generic` whose body ignores
       the old contents of an output writes that output into an input of the
       same type and indexing map when the input is the result of a
@@ -115,6 +117,8 @@ def KilnAssignDestinations
   let statistics = [
     Statistic<"numSplitEmpties", "split-empties",
               "Shared tensor.empty destinations given one per user">,
+    Statistic<"numSplitFills", "split-fills",
+              "Shared linalg.fill destinations given one per writer">,
     Statistic<"numReusedInputs", "reused-inputs",
               "Outputs written into an input that dies at the op">,
   ];

@@ -130,3 +130,43 @@ func.func @last_reader(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
   } -> tensor<4x4xf32>
   return %t : tensor<4x4xf32>
 }
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// A zero accumulator merged by CSE: the matmul writes into it early, the
+// reduction-style generic at the end also accumulates into it. Each writer
+// gets its own fill right before it, so no zero buffer lives across the
+// function (the original, left without users, goes away).
+// CHECK-LABEL: func.func @shared_fill(
+// CHECK-NOT: linalg.fill
+// CHECK: %[[E1:.*]] = tensor.empty() : tensor<4x4xf32>
+// CHECK-NEXT: %[[F1:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E1]] : tensor<4x4xf32>)
+// CHECK-NEXT: linalg.matmul {{.*}} outs(%[[F1]] : tensor<4x4xf32>)
+// CHECK: math.exp
+// CHECK: %[[E2:.*]] = tensor.empty() : tensor<4x4xf32>
+// CHECK-NEXT: %[[F2:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E2]] : tensor<4x4xf32>)
+// CHECK-NEXT: linalg.generic {{.*}} outs(%[[F2]] : tensor<4x4xf32>)
+// BUF-LABEL: func.func @shared_fill(
+// BUF-NOT: memref.copy
+// BUF: return
+func.func @shared_fill(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>) -> (tensor<4x4xf32>, tensor<4x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x4xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<4x4xf32>) -> tensor<4x4xf32>
+  %m = linalg.matmul ins(%a, %b : tensor<4x4xf32>, tensor<4x4xf32>) outs(%z : tensor<4x4xf32>) -> tensor<4x4xf32>
+  %x = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%m : tensor<4x4xf32>) outs(%e : tensor<4x4xf32>) {
+  ^bb0(%u: f32, %o: f32):
+    %s = math.exp %u : f32
+    linalg.yield %s : f32
+  } -> tensor<4x4xf32>
+  %acc = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<4x4xf32>) outs(%z : tensor<4x4xf32>) {
+  ^bb0(%u: f32, %o: f32):
+    %s = arith.addf %u, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<4x4xf32>
+  return %x, %acc : tensor<4x4xf32>, tensor<4x4xf32>
+}
