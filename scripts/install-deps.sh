@@ -19,6 +19,9 @@ PACKAGES=(
   libgtest-dev
   # COIN-OR CBC: the MILP solver of the exact remat method (lib/Solvers).
   coinor-libcbc-dev
+  # OpenMP runtime (libomp.so.5) that the JIT loads for the multithreaded
+  # matmul kernels' thread tiles.
+  libomp-dev
   # Halide 14 (later kernel backend).
   libhalide14-0-dev
   # Python used by test generators and the conformance script.

@@ -33,4 +33,61 @@ def ConvertKilnToLinalg : Pass<"convert-kiln-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def KilnCPUMatmulKernels
+    : Pass<"kiln-cpu-matmul-kernels", "mlir::func::FuncOp"> {
+  let summary = "Tiles, packs and vectorizes f32 matmuls for the host CPU";
+  let description = [{
+    CPU code generation for contractions, on tensors (before bufferization).
+    Every `linalg.matmul` and `linalg.batch_matmul` with static shapes and
+    f32 operands (any operand transposition the indexing maps express) whose
+    size reaches `min-flops` becomes a GEMM kernel:
+
+    - the right-hand side is packed into panels of `nr` columns,
+      `B[K, N] -> Bp[N/nr, K, nr]` (a `linalg.transpose` of a free
+      `tensor.expand_shape`), so that the micro-kernel reads it contiguously;
+      the result is computed in place through `C[M, N] -> C[M, N/nr, nr]`;
+    - the computation is a `linalg.generic` over (batch, n1, m, k, n0), tiled
+      into an `scf.forall` (one tile per thread: batch, then column panels,
+      then rows), cache blocks (`kc` x `mc`), and an `mr` x `nr` register
+      tile that `linalg::vectorize` turns into a `vector.contract`; the
+      accumulator tile is hoisted out of the innermost `k` loop, so it lives
+      in registers (8 x 32 f32 = 16 AVX-512 registers);
+    - rows and columns that do not fill a register tile (`M % mr`,
+      `N % nr`) are split off and stay plain `linalg.matmul` ops.
+
+    Later stages of the CPU pipeline lower `scf.forall` to OpenMP and the
+    vector ops to LLVM (outer products become FMAs).
+  }];
+  let options = [
+    Option<"mr", "mr", "int64_t", "8", "Rows of the register tile">,
+    Option<"nr", "nr", "int64_t", "32",
+           "Columns of the register tile (f32 elements; a multiple of the "
+           "vector width)">,
+    Option<"kc", "kc", "int64_t", "256",
+           "Depth of a cache block (reduction steps per pass over C)">,
+    Option<"mc", "mc", "int64_t", "128",
+           "Rows of a cache block (rounded to a divisor of the rows)">,
+    Option<"numThreads", "num-threads", "int64_t", "0",
+           "Threads to split each kernel across (0: OMP_NUM_THREADS, else "
+           "the host's cores; "
+           "1: no scf.forall)">,
+    Option<"minFlops", "min-flops", "int64_t", "65536",
+           "Smallest matmul (2*M*N*K) turned into a kernel">,
+  ];
+  let dependentDialects = [
+    "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
+    "mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect", "mlir::vector::VectorDialect",
+  ];
+  let statistics = [
+    Statistic<"numKernels", "kernels", "Matmuls turned into GEMM kernels">,
+    Statistic<"numPackedPanels", "packed-operands",
+              "Right-hand sides packed into column panels">,
+    Statistic<"numSplitRemainders", "split-remainders",
+              "Row or column remainders split off a kernel">,
+    Statistic<"numSkipped", "skipped",
+              "Matmuls left as they were (small, dynamic, not f32)">,
+  ];
+}
+
 #endif // KILN_CONVERSION_PASSES_TD

@@ -40,6 +40,10 @@
 #include <algorithm>
 #include <functional>
 
+#ifndef KILN_OPENMP_LIB
+#define KILN_OPENMP_LIB "/usr/lib/x86_64-linux-gnu/libomp.so.5"
+#endif
+
 #ifndef KILN_MLIR_LIB_DIR
 #define KILN_MLIR_LIB_DIR "/usr/lib/llvm-22/lib"
 #endif
@@ -258,6 +262,10 @@ JitExecutor::create(ModuleOp module, StringRef entry,
   std::string runnerUtils = KILN_MLIR_LIB_DIR "/libmlir_c_runner_utils.so";
   if (llvm::sys::fs::exists(runnerUtils))
     sharedLibs.push_back(runnerUtils); // memrefCopy for strided copies.
+  // The OpenMP runtime for the matmul kernels' thread tiles (__kmpc_*).
+  std::string openmp = KILN_OPENMP_LIB;
+  if (!openmp.empty() && llvm::sys::fs::exists(openmp))
+    sharedLibs.push_back(openmp);
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = codeGenOptLevel(opts.llvmOptLevel);

@@ -10,13 +10,19 @@
 //   2. one-shot bufferization across function boundaries, tensor results
 //      turned into out-params, the function's static buffers placed in one
 //      arena (kiln-plan-memory), deallocation of internal buffers;
-//   3. linalg to loops (the place where tiling/vectorization will go);
-//   4. conversion of everything left to the LLVM dialect.
+//   3. loops: scf.forall (the matmul kernels' thread tiles) to OpenMP,
+//      multi-dimensional vector transfers unrolled, the remaining linalg
+//      ops to scalar loops;
+//   4. conversion of everything left to the LLVM dialect (vector contracts
+//      as outer products, i.e. FMAs; OpenMP to runtime calls).
+// Before bufferization, kiln-cpu-matmul-kernels (MatmulKernels.cpp) packs,
+// tiles and vectorizes the f32 matmuls.
 //
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/Pipeline.h"
 
+#include "kiln/Conversion/Passes.h"
 #include "kiln/Passes/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -28,9 +34,13 @@
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -39,6 +49,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -46,6 +57,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -63,6 +75,13 @@ void buildCPULoweringPipeline(OpPassManager &pm,
   // CSE merges equal tensor.empty destinations, which would make unrelated
   // ops share one long-lived buffer; give each op its own (or a dying input).
   pm.addNestedPass<func::FuncOp>(kiln::createKilnAssignDestinations());
+  // GEMM kernels: packed, tiled for threads/caches/registers, vectorized.
+  if (opts.matmulKernels) {
+    kiln::KilnCPUMatmulKernelsOptions kernelOpts;
+    kernelOpts.numThreads = opts.numThreads;
+    pm.addNestedPass<func::FuncOp>(
+        kiln::createKilnCPUMatmulKernels(kernelOpts));
+  }
 
   // --- 2. Bufferization. --------------------------------------------------
   // Function boundaries get identity layouts so the C interface sees plain
@@ -93,7 +112,15 @@ void buildCPULoweringPipeline(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
 
   // --- 3. Loops. ----------------------------------------------------------
-  // Baseline: every linalg op becomes a scalar loop nest.
+  // Thread tiles become OpenMP worksharing loops; vector transfers of rank
+  // > 1 become rank-1 ones (unrolled, the tiles are small and static); every
+  // other linalg op becomes a scalar loop nest.
+  pm.addPass(createForallToParallelLoopPass());
+  ConvertSCFToOpenMPPassOptions ompOpts;
+  ompOpts.numThreads = opts.numThreads;
+  pm.addPass(createConvertSCFToOpenMPPass(ompOpts));
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll()));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createCanonicalizerPass());
@@ -119,10 +146,15 @@ void buildCPULoweringPipeline(OpPassManager &pm,
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());
+  ConvertVectorToLLVMPassOptions vectorOpts;
+  vectorOpts.vectorContractLowering = vector::VectorContractLowering::OuterProduct;
+  vectorOpts.vectorTransposeLowering = vector::VectorTransposeLowering::Shuffle1D;
+  pm.addPass(createConvertVectorToLLVMPass(vectorOpts));
   FinalizeMemRefToLLVMConversionPassOptions memrefOpts;
   memrefOpts.useGenericFunctions = opts.trackAllocations;
   memrefOpts.useAlignedAlloc = opts.trackAllocations;
   pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOpts));
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
@@ -137,6 +169,7 @@ void registerCPUPipelineDependencies(DialectRegistry &registry) {
   registerAllExtensions(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
 }
 
 namespace {
@@ -155,6 +188,15 @@ struct CPUPipelineCLOptions : public PassPipelineOptions<CPUPipelineCLOptions> {
       llvm::cl::desc("Place each function's static transient buffers in one "
                      "arena (kiln-plan-memory)"),
       llvm::cl::init(true)};
+  Option<bool> matmulKernels{
+      *this, "matmul-kernels",
+      llvm::cl::desc("Pack, tile and vectorize f32 matmuls "
+                     "(kiln-cpu-matmul-kernels)"),
+      llvm::cl::init(true)};
+  Option<int64_t> numThreads{
+      *this, "num-threads",
+      llvm::cl::desc("Threads for the matmul kernels (0: the host's cores)"),
+      llvm::cl::init(0)};
 };
 } // namespace
 
@@ -170,6 +212,8 @@ void registerCPUPipelines() {
           opts.fuseElementwise = cl.fuseElementwise;
           opts.emitCInterface = cl.emitCInterface;
           opts.planMemory = cl.planMemory;
+          opts.matmulKernels = cl.matmulKernels;
+          opts.numThreads = cl.numThreads;
           buildCPULoweringPipeline(pm, opts);
         });
     return true;

@@ -13,13 +13,16 @@
 //   @f(%a: memref<..>, %out0: memref<..>, %out1: memref<..>) -> ()
 // and buffers the code allocates internally are freed before it returns.
 //
-// Linalg ops stay linalg ops until the late loop lowering, so tiling and
-// vectorization can be inserted there later.
+// F32 matmuls become packed, tiled, vectorized GEMM kernels whose thread
+// tiles run on OpenMP (kiln-cpu-matmul-kernels); other linalg ops become
+// scalar loops late in the pipeline.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_CODEGEN_CPU_PIPELINE_H
 #define KILN_CODEGEN_CPU_PIPELINE_H
+
+#include <cstdint>
 
 namespace mlir {
 class DialectRegistry;
@@ -42,6 +45,12 @@ struct CPUPipelineOptions {
   /// after bufferization (`kiln-plan-memory`); the functions then carry the
   /// planned arena size as `kiln.arena_bytes`.
   bool planMemory = true;
+  /// Turn f32 matmuls and batch matmuls into packed, tiled, vectorized and
+  /// multithreaded GEMM kernels (`kiln-cpu-matmul-kernels`); their thread
+  /// tiles run on OpenMP (the JIT loads libomp).
+  bool matmulKernels = true;
+  /// Threads of the matmul kernels (0: the host's cores).
+  int64_t numThreads = 0;
   /// Lower memref allocation and deallocation to calls of
   /// `_mlir_memref_to_llvm_aligned_alloc` / `_mlir_memref_to_llvm_free`
   /// (`finalize-memref-to-llvm{use-generic-functions use-aligned-alloc}`)
@@ -67,7 +76,8 @@ void buildCPULoweringPipeline(mlir::OpPassManager &pm,
 void registerCPUPipelineDependencies(mlir::DialectRegistry &registry);
 
 /// Registers the named pipeline `kiln-cpu-lower-to-llvm` (options
-/// `fuse-elementwise`, `emit-c-interface`, `plan-memory`) for `kiln-opt`.
+/// `fuse-elementwise`, `emit-c-interface`, `plan-memory`, `matmul-kernels`,
+/// `num-threads`) for `kiln-opt`.
 /// Idempotent.
 void registerCPUPipelines();
 

@@ -1,0 +1,510 @@
+//===- MatmulKernels.cpp - Packed, tiled, vectorized CPU matmuls ----------===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// The kiln-cpu-matmul-kernels pass (dialects/Conversion/Passes.td). For
+//   %c = linalg.matmul ins(%a, %b : tensor<MxK>, tensor<KxN>) outs(%init)
+// it builds, on tensors,
+//   %b3 = tensor.expand_shape %b [K, N/nr, nr]
+//   %bp = linalg.transpose %b3 -> [N/nr, K, nr]        // packed panels
+//   %c3 = tensor.expand_shape %init [M, N/nr, nr]
+//   %r  = linalg.generic (n1, m, k, n0)  A(m,k) Bp(n1,k,n0) C(m,n1,n0)
+//   %c  = tensor.collapse_shape %r [M, N]
+// and tiles the generic:
+//   scf.forall (thread tile)
+//     scf.for k0 step kc, scf.for m0 step mc      (cache blocks)
+//       scf.for n1, scf.for m step mr              (register tiles)
+//         acc = transfer_read C[m:m+mr, n1, 0:nr]  (hoisted out of k)
+//         scf.for k: acc = vector.contract(A[m:m+mr, k], Bp[n1, k, :], acc)
+//         transfer_write acc
+// The packing transpose is tiled and vectorized the same way. Batch
+// matmuls carry a leading batch dimension through all of it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Conversion/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+
+#include "llvm/ADT/STLExtras.h"
+
+#include <cstdlib>
+#include <thread>
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNCPUMATMULKERNELS
+#include "kiln/Dialect/Conversion/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+
+namespace {
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// The largest divisor of `n` that is at most `cap` (at least 1).
+int64_t largestDivisorAtMost(int64_t n, int64_t cap) {
+  for (int64_t d = std::min(n, std::max<int64_t>(cap, 1)); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
+/// Position of loop dimension `dim` among the results of `map`.
+std::optional<unsigned> resultPos(AffineMap map, unsigned dim) {
+  for (auto [i, e] : llvm::enumerate(map.getResults()))
+    if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == dim)
+      return i;
+  return std::nullopt;
+}
+
+/// The loop dimensions of a matmul-like op: batch (optional), m, n, k.
+struct MatmulDims {
+  std::optional<unsigned> batch;
+  unsigned m, n, k;
+};
+
+struct KernelConfig {
+  int64_t mr, nr, kc, mc, threads;
+};
+
+class MatmulKernelsPass
+    : public kiln::impl::KilnCPUMatmulKernelsBase<MatmulKernelsPass> {
+public:
+  using KilnCPUMatmulKernelsBase::KilnCPUMatmulKernelsBase;
+  void runOnOperation() override;
+
+private:
+  /// Whether `op` is an f32 matmul or batch matmul with static shapes that
+  /// the kernel handles; fills `dims`.
+  bool matches(linalg::LinalgOp op, MatmulDims &dims);
+  /// Rewrites one (already split, divisible) matmul; returns failure when a
+  /// transformation step did not apply (the IR is then still valid).
+  LogicalResult buildKernel(RewriterBase &rewriter, linalg::LinalgOp op,
+                            const MatmulDims &dims, const KernelConfig &cfg);
+};
+
+bool MatmulKernelsPass::matches(linalg::LinalgOp op, MatmulDims &dims) {
+  if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op.getOperation()))
+    return false;
+  if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+    return false;
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
+    return false;
+  for (OpOperand &operand : op->getOpOperands())
+    if (!getElementTypeOrSelf(operand.get().getType()).isF32())
+      return false;
+  FailureOr<linalg::ContractionDimensions> cd =
+      linalg::inferContractionDims(op);
+  if (failed(cd) || cd->m.size() != 1 || cd->n.size() != 1 ||
+      cd->k.size() != 1 || cd->batch.size() > 1)
+    return false;
+  dims.m = cd->m[0];
+  dims.n = cd->n[0];
+  dims.k = cd->k[0];
+  if (!cd->batch.empty())
+    dims.batch = cd->batch[0];
+  // Every map a permutation of its operand's dims; C is (batch, m, n).
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  for (AffineMap map : maps)
+    if (!map.isProjectedPermutation())
+      return false;
+  AffineMap cMap = maps[2];
+  SmallVector<unsigned> cDims;
+  if (dims.batch)
+    cDims.push_back(*dims.batch);
+  cDims.append({dims.m, dims.n});
+  if (cMap.getNumResults() != cDims.size())
+    return false;
+  for (auto [i, d] : llvm::enumerate(cDims))
+    if (resultPos(cMap, d) != i)
+      return false;
+  return true;
+}
+
+LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
+                                             linalg::LinalgOp op,
+                                             const MatmulDims &dims,
+                                             const KernelConfig &cfg) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  Type f32 = rewriter.getF32Type();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t M = ranges[dims.m], N = ranges[dims.n], K = ranges[dims.k];
+  int64_t batch = dims.batch ? ranges[*dims.batch] : 1;
+  int64_t nr = cfg.nr, mr = cfg.mr;
+  int64_t N1 = N / nr;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  Value a = op.getDpsInputOperand(0)->get();
+  Value b = op.getDpsInputOperand(1)->get();
+  Value init = op.getDpsInitOperand(0)->get();
+  rewriter.setInsertionPoint(op);
+
+  // --- Pack B: expand N into (N1, nr), transpose to [batch?, N1, K, nr]. --
+  AffineMap bMap = maps[1];
+  auto bType = cast<RankedTensorType>(b.getType());
+  unsigned bPosN = *resultPos(bMap, dims.n);
+  SmallVector<int64_t> b3Shape;
+  SmallVector<ReassociationIndices> b3Re;
+  // What each dim of the expanded B is: 'b', 'k', '1' (n1), '0' (n0).
+  SmallVector<char> b3Kind;
+  for (unsigned i = 0; i < bMap.getNumResults(); ++i) {
+    unsigned d = cast<AffineDimExpr>(bMap.getResult(i)).getPosition();
+    if (i == bPosN) {
+      b3Re.push_back({(int64_t)b3Shape.size(), (int64_t)b3Shape.size() + 1});
+      b3Shape.append({N1, nr});
+      b3Kind.append({'1', '0'});
+      continue;
+    }
+    b3Re.push_back({(int64_t)b3Shape.size()});
+    b3Shape.push_back(bType.getDimSize(i));
+    b3Kind.push_back(d == dims.k ? 'k' : 'b');
+  }
+  Value b3 = tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get(b3Shape, f32), b, b3Re);
+  SmallVector<char> bpKind;
+  if (dims.batch)
+    bpKind.push_back('b');
+  bpKind.append({'1', 'k', '0'});
+  SmallVector<int64_t> perm, bpShape;
+  for (char kind : bpKind) {
+    int64_t src = llvm::find(b3Kind, kind) - b3Kind.begin();
+    perm.push_back(src);
+    bpShape.push_back(b3Shape[src]);
+  }
+  Value bpInit = tensor::EmptyOp::create(rewriter, loc, bpShape, f32);
+  auto pack = linalg::TransposeOp::create(rewriter, loc, b3, bpInit, perm);
+  Value bp = pack->getResult(0);
+  ++numPackedPanels;
+
+  // --- C viewed as [batch?, M, N1, nr]. ------------------------------------
+  SmallVector<int64_t> c3Shape;
+  SmallVector<ReassociationIndices> c3Re;
+  if (dims.batch) {
+    c3Re.push_back({0});
+    c3Shape.push_back(batch);
+  }
+  int64_t base = c3Shape.size();
+  c3Re.push_back({base});
+  c3Re.push_back({base + 1, base + 2});
+  c3Shape.append({M, N1, nr});
+  auto c3Type = RankedTensorType::get(c3Shape, f32);
+  Value c3 = tensor::ExpandShapeOp::create(rewriter, loc, c3Type, init, c3Re);
+
+  // --- The generic over (batch?, n1, m, k, n0). --------------------------
+  unsigned nb = dims.batch ? 1 : 0;
+  unsigned dB = 0, dN1 = nb, dM = nb + 1, dK = nb + 2, dN0 = nb + 3;
+  unsigned numDims = nb + 4;
+  auto dim = [&](unsigned d) { return getAffineDimExpr(d, ctx); };
+  auto mapDim = [&](unsigned old) -> unsigned {
+    if (dims.batch && old == *dims.batch)
+      return dB;
+    if (old == dims.m)
+      return dM;
+    return dK; // A holds only batch, m and k.
+  };
+  SmallVector<AffineExpr> aExprs, bExprs, cExprs;
+  for (AffineExpr e : maps[0].getResults())
+    aExprs.push_back(dim(mapDim(cast<AffineDimExpr>(e).getPosition())));
+  if (dims.batch) {
+    bExprs.push_back(dim(dB));
+    cExprs.push_back(dim(dB));
+  }
+  bExprs.append({dim(dN1), dim(dK), dim(dN0)});
+  cExprs.append({dim(dM), dim(dN1), dim(dN0)});
+  SmallVector<AffineMap> newMaps = {
+      AffineMap::get(numDims, 0, aExprs, ctx),
+      AffineMap::get(numDims, 0, bExprs, ctx),
+      AffineMap::get(numDims, 0, cExprs, ctx)};
+  SmallVector<utils::IteratorType> iters(numDims,
+                                         utils::IteratorType::parallel);
+  iters[dK] = utils::IteratorType::reduction;
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{c3Type}, ValueRange{a, bp}, ValueRange{c3},
+      newMaps, iters, [](OpBuilder &bld, Location l, ValueRange args) {
+        // `contract` lets LLVM fuse the pair into one FMA per element.
+        auto contract = arith::FastMathFlags::contract;
+        Value p = arith::MulFOp::create(bld, l, args[0], args[1], contract);
+        Value s = arith::AddFOp::create(bld, l, args[2], p, contract);
+        linalg::YieldOp::create(bld, l, s);
+      });
+  Value collapsed = tensor::CollapseShapeOp::create(
+      rewriter, loc, op->getResult(0).getType(), generic->getResult(0), c3Re);
+  rewriter.replaceOp(op, collapsed);
+
+  // --- Tile: threads. ------------------------------------------------------
+  auto tile = [&](TilingInterface target, ArrayRef<int64_t> sizes,
+                  bool forall,
+                  ArrayRef<int64_t> interchange = {})
+      -> FailureOr<scf::SCFTilingResult> {
+    scf::SCFTilingOptions options;
+    options.setLoopType(forall ? scf::SCFTilingOptions::LoopType::ForallOp
+                               : scf::SCFTilingOptions::LoopType::ForOp);
+    options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
+    if (!interchange.empty())
+      options.setInterchange(interchange);
+    rewriter.setInsertionPoint(target);
+    FailureOr<scf::SCFTilingResult> result =
+        scf::tileUsingSCF(rewriter, target, options);
+    if (failed(result))
+      return failure();
+    rewriter.replaceOp(target, result->replacements);
+    return result;
+  };
+
+  // Extents of the current tile in each dim (m stays static by construction).
+  SmallVector<int64_t> extent(numDims);
+  if (dims.batch)
+    extent[dB] = batch;
+  extent[dN1] = N1;
+  extent[dM] = M;
+  extent[dK] = K;
+  extent[dN0] = nr;
+
+  TilingInterface current = cast<TilingInterface>(generic.getOperation());
+  if (cfg.threads > 1) {
+    SmallVector<int64_t> sizes(numDims, 0);
+    if (dims.batch && batch >= cfg.threads) {
+      sizes[dB] = ceilDiv(batch, cfg.threads);
+    } else if (N1 >= cfg.threads) {
+      sizes[dN1] = ceilDiv(N1, cfg.threads);
+      extent[dN1] = sizes[dN1];
+    } else if (M / mr >= 2) {
+      int64_t m1 = M / mr;
+      sizes[dM] = mr * largestDivisorAtMost(m1, ceilDiv(m1, cfg.threads));
+      extent[dM] = sizes[dM];
+    }
+    if (llvm::any_of(sizes, [](int64_t s) { return s != 0; })) {
+      auto tiled = tile(current, sizes, /*forall=*/true);
+      if (failed(tiled))
+        return failure();
+      current = cast<TilingInterface>(tiled->tiledOps.front());
+    }
+  }
+
+  // --- Cache blocks: k0 (kc), then m0 (mc); batch one at a time. ---------
+  {
+    SmallVector<int64_t> sizes(numDims, 0);
+    if (dims.batch)
+      sizes[dB] = 1;
+    if (K > cfg.kc)
+      sizes[dK] = cfg.kc;
+    int64_t m1 = extent[dM] / mr;
+    int64_t mcRows = mr * largestDivisorAtMost(m1, std::max<int64_t>(
+                                                       cfg.mc / mr, 1));
+    if (mcRows < extent[dM])
+      sizes[dM] = mcRows;
+    SmallVector<int64_t> interchange;
+    if (dims.batch)
+      interchange.push_back(dB);
+    interchange.append({dK, dM, dN1, dN0});
+    if (llvm::any_of(sizes, [](int64_t s) { return s != 0; })) {
+      auto tiled = tile(current, sizes, /*forall=*/false, interchange);
+      if (failed(tiled))
+        return failure();
+      current = cast<TilingInterface>(tiled->tiledOps.front());
+    }
+  }
+
+  // --- Register tiles: n1, m (mr), k (1). ---------------------------------
+  SmallVector<int64_t> sizes(numDims, 0);
+  if (dims.batch)
+    sizes[dB] = 1;
+  sizes[dN1] = 1;
+  sizes[dM] = mr;
+  sizes[dK] = 1;
+  auto tiled = tile(current, sizes, /*forall=*/false);
+  if (failed(tiled))
+    return failure();
+  auto micro = cast<linalg::GenericOp>(tiled->tiledOps.front());
+  auto kLoop = tiled->loops.empty()
+                   ? scf::ForOp()
+                   : dyn_cast<scf::ForOp>(tiled->loops.back().getOperation());
+
+  // Drop the unit batch and n1 dims: a (m, k, n0) matmul of mr x 1 x nr.
+  linalg::ControlDropUnitDims control;
+  control.rankReductionStrategy =
+      linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+  control.controlFn = [&](Operation *) {
+    SmallVector<unsigned> drop;
+    if (dims.batch)
+      drop.push_back(dB);
+    drop.push_back(dN1);
+    return drop;
+  };
+  rewriter.setInsertionPoint(micro);
+  FailureOr<linalg::DropUnitDimsResult> dropped =
+      linalg::dropUnitDims(rewriter, micro, control);
+  if (failed(dropped))
+    return failure();
+  rewriter.replaceOp(micro, dropped->replacements);
+  Operation *kernelOp = dropped->resultOp.getOperation();
+
+  rewriter.setInsertionPoint(kernelOp);
+  FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(
+      rewriter, kernelOp, /*inputVectorSizes=*/{}, /*scalableDims=*/{},
+      /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
+      /*assumeDynamicDimsMatchVecSizes=*/false,
+      /*createNamedContraction=*/true);
+  if (failed(vectorized))
+    return failure();
+  rewriter.replaceOp(kernelOp, vectorized->replacements);
+
+  // The accumulator stays in registers across k.
+  if (kLoop)
+    (void)hoistLoopInvariantSubsets(
+        rewriter, cast<LoopLikeOpInterface>(kLoop.getOperation()));
+
+  // --- Pack: tile and vectorize the transpose too. ------------------------
+  {
+    unsigned rank = bpShape.size();
+    SmallVector<int64_t> pSizes(rank, 0), vecSizes(rank, 1);
+    // Threads over panels, then a block of k rows at a time.
+    unsigned pN1 = nb, pK = nb + 1;
+    if (cfg.threads > 1 && N1 >= cfg.threads) {
+      pSizes[pN1] = ceilDiv(N1, cfg.threads);
+      auto t = tile(cast<TilingInterface>(pack.getOperation()), pSizes, true);
+      if (succeeded(t))
+        pack = cast<linalg::TransposeOp>(t->tiledOps.front());
+    }
+    int64_t kt = largestDivisorAtMost(K, 8);
+    SmallVector<int64_t> inner(rank, 1);
+    inner[pK] = kt;
+    inner[rank - 1] = 0;
+    auto t = tile(cast<TilingInterface>(pack.getOperation()), inner, false);
+    if (succeeded(t)) {
+      auto tp = cast<linalg::TransposeOp>(t->tiledOps.front());
+      rewriter.setInsertionPoint(tp);
+      auto v = linalg::vectorize(rewriter, tp);
+      if (succeeded(v))
+        rewriter.replaceOp(tp, v->replacements);
+    }
+  }
+  return success();
+}
+
+void MatmulKernelsPass::runOnOperation() {
+  func::FuncOp func = getOperation();
+  KernelConfig cfg{mr, nr, kc, mc, numThreads};
+  if (cfg.threads <= 0) {
+    // As the OpenMP runtime will: OMP_NUM_THREADS, else all cores.
+    cfg.threads = std::max(1u, std::thread::hardware_concurrency());
+    if (const char *env = std::getenv("OMP_NUM_THREADS"))
+      if (int64_t n = std::atoll(env); n > 0)
+        cfg.threads = n;
+  }
+  if (cfg.mr < 1 || cfg.nr < 1 || cfg.kc < 1 || cfg.mc < 1) {
+    func.emitError("kiln-cpu-matmul-kernels: mr, nr, kc and mc must be >= 1");
+    return signalPassFailure();
+  }
+
+  SmallVector<linalg::LinalgOp> candidates;
+  func.walk([&](linalg::LinalgOp op) {
+    if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op.getOperation()))
+      candidates.push_back(op);
+  });
+
+  IRRewriter rewriter(&getContext());
+  unsigned numBuilt = 0;
+  for (linalg::LinalgOp op : candidates) {
+    MatmulDims dims;
+    if (!matches(op, dims)) {
+      ++numSkipped;
+      continue;
+    }
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    int64_t M = ranges[dims.m], N = ranges[dims.n], K = ranges[dims.k];
+    int64_t batch = dims.batch ? ranges[*dims.batch] : 1;
+    if (M < cfg.mr || N < cfg.nr || K < 1 ||
+        2 * batch * M * N * K < minFlops) {
+      ++numSkipped;
+      continue;
+    }
+    // Split off the columns and rows that do not fill a register tile.
+    TilingInterface main = cast<TilingInterface>(op.getOperation());
+    int64_t nMain = N - N % cfg.nr, mMain = M - M % cfg.mr;
+    rewriter.setInsertionPoint(main);
+    if (nMain < N) {
+      auto [first, second] = linalg::splitOp(
+          rewriter, main, dims.n, rewriter.getIndexAttr(nMain));
+      if (!first || !second) {
+        ++numSkipped;
+        continue;
+      }
+      main = first;
+      ++numSplitRemainders;
+    }
+    if (mMain < M) {
+      rewriter.setInsertionPoint(main);
+      auto [first, second] = linalg::splitOp(
+          rewriter, main, dims.m, rewriter.getIndexAttr(mMain));
+      if (!first || !second) {
+        ++numSkipped;
+        continue;
+      }
+      main = first;
+      ++numSplitRemainders;
+    }
+    auto mainOp = cast<linalg::LinalgOp>(main.getOperation());
+    if (!mainOp.hasPureTensorSemantics() || mainOp.hasDynamicShape()) {
+      ++numSkipped;
+      continue;
+    }
+    if (failed(buildKernel(rewriter, mainOp, dims, cfg))) {
+      func.emitError("kiln-cpu-matmul-kernels: could not build the kernel");
+      return signalPassFailure();
+    }
+    ++numKernels;
+    ++numBuilt;
+  }
+
+  if (numBuilt == 0)
+    return;
+  // Fold the tiling arithmetic (affine.min of static sizes, unit slices).
+  RewritePatternSet patterns(&getContext());
+  tensor::populateMergeConsecutiveInsertExtractSlicePatterns(patterns);
+  for (Dialect *dialect : getContext().getLoadedDialects())
+    dialect->getCanonicalizationPatterns(patterns);
+  for (RegisteredOperationName name : getContext().getRegisteredOperations())
+    name.getCanonicalizationPatterns(patterns, &getContext());
+  // Not converging is harmless here: the IR is valid either way.
+  (void)applyPatternsGreedily(func, std::move(patterns));
+  // Keep each register tile's accumulator in registers across the k loop:
+  // its transfer_read/transfer_write pair on the loop-carried tile moves out
+  // of the loop (post-order: innermost loops first). This runs after the
+  // canonicalization, which leaves the pair on the iter_arg at constant
+  // indices, the form the hoisting recognizes.
+  func.walk([&](scf::ForOp loop) {
+    (void)hoistLoopInvariantSubsets(
+        rewriter, cast<LoopLikeOpInterface>(loop.getOperation()));
+  });
+  // The vectorizer rebuilds the accumulation without the kernel body's
+  // fastmath flags; put `contract` back where the addend is a contractable
+  // product, so that the pair still becomes an FMA.
+  func.walk([](arith::AddFOp add) {
+    for (Value operand : add->getOperands()) {
+      if (auto cast = operand.getDefiningOp<vector::ShapeCastOp>())
+        operand = cast.getSource();
+      auto mul = operand.getDefiningOp<arith::MulFOp>();
+      if (mul && bitEnumContainsAll(mul.getFastmath(),
+                                    arith::FastMathFlags::contract))
+        add.setFastmath(add.getFastmath() | arith::FastMathFlags::contract);
+    }
+  });
+}
+
+} // namespace

@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+# ===- make_matmul_kernel_cases.py - Matmuls for kiln-cpu-matmul-kernels ---===#
+#
+# Part of the Kiln project: an MLIR compiler for training programs.
+#
+# ===-----------------------------------------------------------------------===#
+#
+#   make_matmul_kernel_cases.py OUT_DIR
+#
+# Writes ONNX cases OUT_DIR/<name>/{model.onnx,test_data_set_0/*.pb} whose
+# matmuls take the kernel path of kiln-cpu-matmul-kernels, with references
+# computed by numpy in float64: sizes that fill the register tile exactly,
+# sizes with row and column remainders (split off), a depth larger than one
+# cache block, transposed operands (Gemm transA/transB), and batch matmuls
+# (rank 3 and rank 4).
+#
+# ===-----------------------------------------------------------------------===#
+
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def save(out, name, nodes, inputs, outputs, arrays, results):
+    d = os.path.join(out, name)
+    os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+    vi = lambda n, a: helper.make_tensor_value_info(n, TensorProto.FLOAT,
+                                                    list(a.shape))
+    graph = helper.make_graph(nodes, name,
+                              [vi(n, a) for n, a in zip(inputs, arrays)],
+                              [vi(n, a) for n, a in zip(outputs, results)])
+    model = helper.make_model(graph,
+                              opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save(model, os.path.join(d, "model.onnx"))
+    for i, (n, a) in enumerate(zip(inputs, arrays)):
+        with open(os.path.join(d, "test_data_set_0", f"input_{i}.pb"),
+                  "wb") as f:
+            f.write(numpy_helper.from_array(a, n).SerializeToString())
+    for i, (n, a) in enumerate(zip(outputs, results)):
+        with open(os.path.join(d, "test_data_set_0", f"output_{i}.pb"),
+                  "wb") as f:
+            f.write(numpy_helper.from_array(a.astype(np.float32),
+                                            n).SerializeToString())
+
+
+def main():
+    out = sys.argv[1]
+    rng = np.random.default_rng(7)
+    r = lambda *s: rng.standard_normal(s).astype(np.float32)
+
+    def matmul(name, a, b):
+        c = a.astype(np.float64) @ b.astype(np.float64)
+        save(out, name, [helper.make_node("MatMul", ["A", "B"], ["C"])],
+             ["A", "B"], ["C"], [a, b], [c])
+
+    matmul("exact", r(64, 96), r(96, 128))       # 8 x 32 tiles, no remainder
+    matmul("remainders", r(67, 45), r(45, 77))   # rows and columns left over
+    matmul("deep", r(40, 600), r(600, 64))       # k > kc: several blocks
+    matmul("batch3", r(3, 24, 50), r(3, 50, 96))
+    matmul("batch4", r(2, 2, 17, 33), r(2, 2, 33, 40))
+    for ta, tb in [(0, 1), (1, 0), (1, 1)]:
+        a = r(50, 72) if ta else r(72, 50)       # M = 72, K = 50, N = 96
+        b = r(96, 50) if tb else r(50, 96)
+        am = a.T if ta else a
+        bm = b.T if tb else b
+        c = am.astype(np.float64) @ bm.astype(np.float64)
+        node = helper.make_node("Gemm", ["A", "B"], ["C"], transA=ta,
+                                transB=tb)
+        save(out, f"gemm_t{ta}{tb}", [node], ["A", "B"], ["C"], [a, b], [c])
+
+
+if __name__ == "__main__":
+    main()
