@@ -53,8 +53,9 @@ std::optional<solvers::RematMethod> parseMethod(StringRef name) {
 }
 
 /// The buffers that an op's lowering allocates besides its results: the op
-/// alone in a function, lowered by convert-kiln-to-linalg (looked up in the
-/// pass registry, so KilnPasses does not link the conversion) and
+/// alone in a function, lowered by convert-kiln-to-linalg and the CPU
+/// pipeline's GEMM rewrites (looked up in the pass registry, so KilnPasses
+/// links neither) and
 /// bufferized as the CPU pipeline does, results as out-params; the static
 /// allocations left are its scratch. Cached per op signature.
 class ScratchMeter {
@@ -105,6 +106,12 @@ private:
         })))
       return 0;
     pm.addPass(createCanonicalizerPass());
+    // The CPU code generation's own buffers: im2col matrices, packed GEMM
+    // operands (registered by the tools that link the CPU pipeline).
+    for (StringRef codegen : {"kiln-cpu-conv-to-gemm", "kiln-cpu-matmul-kernels"})
+      if (const PassInfo *info = PassInfo::lookup(codegen))
+        (void)info->addToPipeline(pm.nest<func::FuncOp>(), "",
+                                  [](const Twine &) { return failure(); });
     bufferization::OneShotBufferizePassOptions bufferize;
     bufferize.bufferizeFunctionBoundaries = true;
     bufferize.functionBoundaryTypeConversion =

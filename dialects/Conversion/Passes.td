@@ -33,6 +33,56 @@ def ConvertKilnToLinalg : Pass<"convert-kiln-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def KilnCPUConvToGemm : Pass<"kiln-cpu-conv-to-gemm", "mlir::func::FuncOp"> {
+  let summary = "Rewrites convolution-like contractions as im2col + GEMM";
+  let description = [{
+    CPU code generation for convolutions and their gradients, on tensors
+    (before `kiln-cpu-matmul-kernels`). A static f32 multiply-accumulate
+    `linalg` op (named convolutions are generalized first) that reads one
+    operand through non-permutation affine maps (the taps) becomes:
+
+    - a gather of each operand into a GEMM layout: `A'[batch, M..., K...]`
+      (im2col for the tapped operand) and `B'[batch, K..., N...]` (skipped
+      when B already has that layout);
+    - one `linalg.matmul` (or `linalg.batch_matmul`) of the collapsed
+      operands into a zero fill (or a transposed copy of the accumulator);
+    - a `linalg.transpose` back to the op's result order when that is not
+      `[M..., N...]`.
+
+    The loop dims are classified from the indexing maps: read by both
+    operands and the result, batch; by one operand and the result, M or N;
+    by both operands only, K. Unit batch dims join M. The operand with more
+    free elements becomes A, so that the GEMM kernel packs the smaller one.
+    The forward convolution, its input gradient and its filter gradient all
+    take this form.
+
+    The copies never need more memory than the op's largest tensor: when
+    they would (im2col of a 3x3 convolution is 9x its input), the op is
+    first tiled (`scf.for`) along the largest untapped dim of its tapped
+    operand that the result shares (the batch of images; the input
+    channels of a filter gradient), and each tile is rewritten.
+  }];
+  let options = [
+    Option<"minFlops", "min-flops", "int64_t", "65536",
+           "Smallest contraction (2 x the product of its loop extents) that "
+           "is rewritten">,
+  ];
+  let dependentDialects = [
+    "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+  ];
+  let statistics = [
+    Statistic<"numRewritten", "rewritten", "Contractions rewritten as GEMMs">,
+    Statistic<"numGathers", "gathers",
+              "Operands gathered into a GEMM layout (im2col and copies)">,
+    Statistic<"numTiled", "tiled",
+              "Contractions tiled to bound the memory of their copies">,
+    Statistic<"numTransposes", "transposes",
+              "Results transposed back to the op's order">,
+    Statistic<"numSkipped", "skipped",
+              "Convolution-like contractions below min-flops">,
+  ];
+}
+
 def KilnCPUMatmulKernels
     : Pass<"kiln-cpu-matmul-kernels", "mlir::func::FuncOp"> {
   let summary = "Tiles, packs and vectorizes f32 matmuls for the host CPU";

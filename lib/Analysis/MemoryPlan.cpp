@@ -143,8 +143,10 @@ static UseScan scanUses(Operation *allocOp, Block &body,
         }
         addAlias(result);
       }
-      if (top != user)
-        for (Value result : top->getResults())
+      // Out of a nested region a buffer reaches its enclosing ops' results
+      // only by being yielded (a loop's iter_args, an if's branches).
+      if (user != top && user->hasTrait<OpTrait::ReturnLike>())
+        for (Value result : user->getParentOp()->getResults())
           addAlias(result);
     }
   }

@@ -92,6 +92,11 @@ cl::opt<std::string> pipelineOpt(
              "kiln-opt syntax, e.g. "
              "\"canonicalize,func.func(kiln-cost-report)\""),
     cl::init(""), cl::cat(category));
+cl::opt<int64_t> kernelMinFlopsOpt(
+    "kernel-min-flops",
+    cl::desc("Smallest convolution or matmul (2 x the product of its loop "
+             "extents) compiled as a GEMM kernel; smaller ones stay loops"),
+    cl::init(65536), cl::value_desc("N"), cl::cat(category));
 cl::opt<bool> showRemarks(
     "remarks",
     cl::desc("Print the remarks in which passes report what they did "
@@ -385,6 +390,7 @@ int writeOutputs(const std::vector<kiln::rt::Tensor> &outputs,
 kiln::cpu::CPUPipelineOptions pipelineOptions() {
   kiln::cpu::CPUPipelineOptions opts;
   opts.planMemory = planMemoryOpt;
+  opts.kernelMinFlops = kernelMinFlopsOpt;
   return opts;
 }
 

@@ -14,7 +14,10 @@
 //     alias) as an operand: view-like ops (subview, expand/collapse_shape,
 //     cast, reinterpret_cast, view), calls, region ops;
 //   - a use inside a nested region counts at the point of the enclosing op
-//     of the body block, and all memref results of that op become aliases;
+//     of the body block; a value yielded out of a region (scf.yield and
+//     other return-like terminators) makes the memref results of the op
+//     holding the region aliases, so a loop's result aliases what its body
+//     yields (its iter_args), not every buffer the body reads;
 //   - `memref.dealloc` of the buffer or an alias in the body block ends
 //     nothing (it goes away once the buffer is planned).
 //

@@ -15,8 +15,10 @@
 //      ops to scalar loops;
 //   4. conversion of everything left to the LLVM dialect (vector contracts
 //      as outer products, i.e. FMAs; OpenMP to runtime calls).
-// Before bufferization, kiln-cpu-matmul-kernels (MatmulKernels.cpp) packs,
-// tiles and vectorizes the f32 matmuls.
+// Before bufferization, kiln-cpu-conv-to-gemm (ConvToGemm.cpp) turns
+// convolutions and their gradients into im2col + matmul, and
+// kiln-cpu-matmul-kernels (MatmulKernels.cpp) packs, tiles and vectorizes
+// the f32 matmuls.
 //
 //===----------------------------------------------------------------------===//
 
@@ -77,8 +79,13 @@ void buildCPULoweringPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(kiln::createKilnAssignDestinations());
   // GEMM kernels: packed, tiled for threads/caches/registers, vectorized.
   if (opts.matmulKernels) {
+    // Convolutions and their gradients become GEMMs first (im2col).
+    kiln::KilnCPUConvToGemmOptions convOpts;
+    convOpts.minFlops = opts.kernelMinFlops;
+    pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUConvToGemm(convOpts));
     kiln::KilnCPUMatmulKernelsOptions kernelOpts;
     kernelOpts.numThreads = opts.numThreads;
+    kernelOpts.minFlops = opts.kernelMinFlops;
     pm.addNestedPass<func::FuncOp>(
         kiln::createKilnCPUMatmulKernels(kernelOpts));
   }
@@ -100,8 +107,14 @@ void buildCPULoweringPipeline(OpPassManager &pm,
 
   // One arena per function for the static top-level buffers, planned before
   // the deallocation pipeline, which then frees the arena like any buffer.
-  if (opts.planMemory)
+  // Static buffers allocated in a loop body (a tiled GEMM's packed panel,
+  // a per-image im2col) move out of the loop first: one allocation instead
+  // of one per iteration, and the arena can hold it.
+  if (opts.planMemory) {
+    pm.addNestedPass<func::FuncOp>(
+        bufferization::createBufferLoopHoistingPass());
     pm.addNestedPass<func::FuncOp>(kiln::createKilnPlanMemory());
+  }
 
   // Before any libm declaration exists: a C wrapper on an external function
   // would redirect its calls to a missing `_mlir_ciface_` symbol.
@@ -197,6 +210,11 @@ struct CPUPipelineCLOptions : public PassPipelineOptions<CPUPipelineCLOptions> {
       *this, "num-threads",
       llvm::cl::desc("Threads for the matmul kernels (0: the host's cores)"),
       llvm::cl::init(0)};
+  Option<int64_t> kernelMinFlops{
+      *this, "kernel-min-flops",
+      llvm::cl::desc("Smallest convolution or matmul (2 x its loop extents) "
+                     "turned into a GEMM kernel"),
+      llvm::cl::init(65536)};
 };
 } // namespace
 
@@ -214,6 +232,7 @@ void registerCPUPipelines() {
           opts.planMemory = cl.planMemory;
           opts.matmulKernels = cl.matmulKernels;
           opts.numThreads = cl.numThreads;
+          opts.kernelMinFlops = cl.kernelMinFlops;
           buildCPULoweringPipeline(pm, opts);
         });
     return true;

@@ -45,12 +45,17 @@ struct CPUPipelineOptions {
   /// after bufferization (`kiln-plan-memory`); the functions then carry the
   /// planned arena size as `kiln.arena_bytes`.
   bool planMemory = true;
-  /// Turn f32 matmuls and batch matmuls into packed, tiled, vectorized and
+  /// Turn f32 convolutions into GEMMs (`kiln-cpu-conv-to-gemm`) and f32
+  /// matmuls and batch matmuls into packed, tiled, vectorized and
   /// multithreaded GEMM kernels (`kiln-cpu-matmul-kernels`); their thread
   /// tiles run on OpenMP (the JIT loads libomp).
   bool matmulKernels = true;
   /// Threads of the matmul kernels (0: the host's cores).
   int64_t numThreads = 0;
+  /// The smallest contraction (2 x the product of its loop extents) that
+  /// becomes a GEMM kernel: convolutions (`kiln-cpu-conv-to-gemm`) and
+  /// matmuls alike. Smaller ones stay scalar loops.
+  int64_t kernelMinFlops = 65536;
   /// Lower memref allocation and deallocation to calls of
   /// `_mlir_memref_to_llvm_aligned_alloc` / `_mlir_memref_to_llvm_free`
   /// (`finalize-memref-to-llvm{use-generic-functions use-aligned-alloc}`)
@@ -77,7 +82,7 @@ void registerCPUPipelineDependencies(mlir::DialectRegistry &registry);
 
 /// Registers the named pipeline `kiln-cpu-lower-to-llvm` (options
 /// `fuse-elementwise`, `emit-c-interface`, `plan-memory`, `matmul-kernels`,
-/// `num-threads`) for `kiln-opt`.
+/// `num-threads`, `kernel-min-flops`) for `kiln-opt`.
 /// Idempotent.
 void registerCPUPipelines();
 
