@@ -83,6 +83,53 @@ def KilnCPUConvToGemm : Pass<"kiln-cpu-conv-to-gemm", "mlir::func::FuncOp"> {
   ];
 }
 
+def KilnCPUVectorize : Pass<"kiln-cpu-vectorize", "mlir::func::FuncOp"> {
+  let summary = "Threads and vectorizes the elementwise and reduction ops";
+  let description = [{
+    CPU code generation for everything the GEMM passes leave, on tensors
+    (before bufferization). Every static linalg op on element types of at
+    most 32 bits that is not a contraction or a convolution (elementwise
+    generics, broadcasts, transposes, fills, reductions, im2col gathers):
+
+    - where no vector tile divides its innermost extent, the multiple of
+      `min-vector-size` is split off and the rest stays a scalar loop;
+    - its outermost parallel dim is split across threads (`scf.forall`,
+      lowered to OpenMP) when it has at least `min-parallel-elements`
+      iterations;
+    - it is tiled to `1 x ... x 1 x W` (W the largest multiple of
+      `min-vector-size` up to `vector-size` dividing the innermost extent,
+      or the whole extent when that is smaller) and vectorized: one vector
+      op per scalar op, innermost reductions as vector reductions.
+
+    Vector `math` functions (exp, expm1, log, log1p, log2, tanh, erf) then
+    get MLIR's polynomial approximations instead of per-lane libm calls.
+  }];
+  let options = [
+    Option<"vectorSize", "vector-size", "int64_t", "64",
+           "Largest vector tile (elements) along the innermost loop dim">,
+    Option<"minVectorSize", "min-vector-size", "int64_t", "16",
+           "Vector tiles are multiples of this (16 f32 = one AVX-512 "
+           "register)">,
+    Option<"numThreads", "num-threads", "int64_t", "0",
+           "Threads (0: OMP_NUM_THREADS, else the host's cores; 1: no "
+           "scf.forall)">,
+    Option<"minParallelElements", "min-parallel-elements", "int64_t",
+           "32768", "Smallest op (iterations) split across threads">,
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+    "mlir::math::MathDialect", "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect", "mlir::vector::VectorDialect",
+  ];
+  let statistics = [
+    Statistic<"numVectorized", "vectorized", "Ops vectorized">,
+    Statistic<"numThreaded", "threaded", "Ops split across threads">,
+    Statistic<"numSplit", "split", "Innermost remainders split off">,
+    Statistic<"numSkipped", "skipped",
+              "Ops narrower than a vector along an odd innermost dim">,
+  ];
+}
+
 def KilnCPUMatmulKernels
     : Pass<"kiln-cpu-matmul-kernels", "mlir::func::FuncOp"> {
   let summary = "Tiles, packs and vectorizes f32 matmuls for the host CPU";

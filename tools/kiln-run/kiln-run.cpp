@@ -92,6 +92,12 @@ cl::opt<std::string> pipelineOpt(
              "kiln-opt syntax, e.g. "
              "\"canonicalize,func.func(kiln-cost-report)\""),
     cl::init(""), cl::cat(category));
+cl::opt<bool> codegenKernelsOpt(
+    "codegen-kernels",
+    cl::desc("Compile with the CPU kernels: convolutions and matmuls as "
+             "packed, vectorized, threaded GEMMs, other ops as threaded "
+             "vector loops (false: scalar loops, the reference lowering)"),
+    cl::init(true), cl::cat(category));
 cl::opt<int64_t> kernelMinFlopsOpt(
     "kernel-min-flops",
     cl::desc("Smallest convolution or matmul (2 x the product of its loop "
@@ -391,6 +397,8 @@ kiln::cpu::CPUPipelineOptions pipelineOptions() {
   kiln::cpu::CPUPipelineOptions opts;
   opts.planMemory = planMemoryOpt;
   opts.kernelMinFlops = kernelMinFlopsOpt;
+  opts.matmulKernels = codegenKernelsOpt;
+  opts.vectorize = codegenKernelsOpt;
   return opts;
 }
 

@@ -266,8 +266,10 @@ public:
 
 private:
   /// The contraction of `op`, or failure for anything but a static f32
-  /// multiply-accumulate with a permuted result and a non-permutation
-  /// (convolution-like) operand map.
+  /// multiply-accumulate generic with a permuted result: convolution-like
+  /// (tapped operand maps) or a plain contraction that is not a named
+  /// matmul (reshape propagation turns batch matmuls over heads into
+  /// generics with several N dims).
   static FailureOr<Contraction> match(linalg::GenericOp op);
   /// The cheapest way to rewrite whose copies fit within the op's largest
   /// tensor: whole, or tiled along a plain (untapped) dim of a tapped
@@ -291,9 +293,7 @@ FailureOr<Contraction> ConvToGemmPass::match(linalg::GenericOp op) {
       return failure();
   Contraction c{op.getIndexingMapsArray(), op.getIteratorTypesArray(),
                 op.getStaticLoopRanges()};
-  if (!c.maps[2].isProjectedPermutation() ||
-      (c.maps[0].isProjectedPermutation() &&
-       c.maps[1].isProjectedPermutation()))
+  if (!c.maps[2].isProjectedPermutation())
     return failure();
   return c;
 }
@@ -301,7 +301,7 @@ FailureOr<Contraction> ConvToGemmPass::match(linalg::GenericOp op) {
 std::optional<TilingChoice>
 ConvToGemmPass::chooseTiling(const Contraction &c, int64_t largest) {
   std::optional<TilingChoice> best;
-  int64_t bestCopies = 0;
+  int64_t bestCopies = 0, bestTiles = 0;
   auto consider = [&](std::optional<unsigned> dim, int64_t chunk) {
     Contraction tile = c;
     int64_t tiles = 1;
@@ -319,14 +319,15 @@ ConvToGemmPass::chooseTiling(const Contraction &c, int64_t largest) {
     // Fewest copied elements over all tiles; then fewer tiles.
     int64_t total = plan->copies(tile) * tiles;
     if (!best || total < bestCopies ||
-        (total == bestCopies && chunk > best->chunk))
-      best = TilingChoice{dim, chunk, *plan}, bestCopies = total;
+        (total == bestCopies && tiles < bestTiles)) {
+      best = TilingChoice{dim, chunk, *plan};
+      bestCopies = total;
+      bestTiles = tiles;
+    }
   };
   consider(std::nullopt, 0);
   llvm::SmallBitVector seen(c.ranges.size());
   for (AffineMap map : ArrayRef(c.maps).take_front(2)) {
-    if (map.isProjectedPermutation())
-      continue;
     for (AffineExpr e : map.getResults()) {
       auto d = dyn_cast<AffineDimExpr>(e);
       if (!d || seen[d.getPosition()] || c.ranges[d.getPosition()] < 2)

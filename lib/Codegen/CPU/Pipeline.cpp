@@ -52,6 +52,7 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -89,6 +90,12 @@ void buildCPULoweringPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(
         kiln::createKilnCPUMatmulKernels(kernelOpts));
   }
+  // Everything else: threaded, vectorized loops.
+  if (opts.vectorize) {
+    kiln::KilnCPUVectorizeOptions vectorOpts;
+    vectorOpts.numThreads = opts.numThreads;
+    pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUVectorize(vectorOpts));
+  }
 
   // --- 2. Bufferization. --------------------------------------------------
   // Function boundaries get identity layouts so the C interface sees plain
@@ -99,6 +106,10 @@ void buildCPULoweringPipeline(OpPassManager &pm,
   bufferizeOpts.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOpts));
+  // Tiled loops now yield their iter_args unchanged: fold the loop results
+  // to the buffers they update, so that out-params and the arena see the
+  // allocation itself.
+  pm.addPass(createCanonicalizerPass());
 
   bufferization::BufferResultsToOutParamsPassOptions outParamOpts;
   outParamOpts.modifyPublicFunctions = true; // The entry is public.
@@ -134,6 +145,10 @@ void buildCPULoweringPipeline(OpPassManager &pm,
   pm.addPass(createConvertSCFToOpenMPPass(ompOpts));
   pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));
+  // Vector reductions (kiln-cpu-vectorize's innermost reductions) become
+  // vector.reduction ops, which LLVM has.
+  pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMultiReductionPass(
+      vector::VectorMultiReductionLowering::InnerReduction));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createCanonicalizerPass());
@@ -210,6 +225,11 @@ struct CPUPipelineCLOptions : public PassPipelineOptions<CPUPipelineCLOptions> {
       *this, "num-threads",
       llvm::cl::desc("Threads for the matmul kernels (0: the host's cores)"),
       llvm::cl::init(0)};
+  Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("Thread and vectorize elementwise and reduction ops "
+                     "(kiln-cpu-vectorize)"),
+      llvm::cl::init(true)};
   Option<int64_t> kernelMinFlops{
       *this, "kernel-min-flops",
       llvm::cl::desc("Smallest convolution or matmul (2 x its loop extents) "
@@ -233,6 +253,7 @@ void registerCPUPipelines() {
           opts.matmulKernels = cl.matmulKernels;
           opts.numThreads = cl.numThreads;
           opts.kernelMinFlops = cl.kernelMinFlops;
+          opts.vectorize = cl.vectorize;
           buildCPULoweringPipeline(pm, opts);
         });
     return true;

@@ -50,7 +50,10 @@ struct CPUPipelineOptions {
   /// multithreaded GEMM kernels (`kiln-cpu-matmul-kernels`); their thread
   /// tiles run on OpenMP (the JIT loads libomp).
   bool matmulKernels = true;
-  /// Threads of the matmul kernels (0: the host's cores).
+  /// Thread and vectorize the other linalg ops (`kiln-cpu-vectorize`).
+  bool vectorize = true;
+  /// Threads of the matmul kernels and vectorized loops (0: the host's
+  /// cores).
   int64_t numThreads = 0;
   /// The smallest contraction (2 x the product of its loop extents) that
   /// becomes a GEMM kernel: convolutions (`kiln-cpu-conv-to-gemm`) and
@@ -82,7 +85,7 @@ void registerCPUPipelineDependencies(mlir::DialectRegistry &registry);
 
 /// Registers the named pipeline `kiln-cpu-lower-to-llvm` (options
 /// `fuse-elementwise`, `emit-c-interface`, `plan-memory`, `matmul-kernels`,
-/// `num-threads`, `kernel-min-flops`) for `kiln-opt`.
+/// `num-threads`, `kernel-min-flops`, `vectorize`) for `kiln-opt`.
 /// Idempotent.
 void registerCPUPipelines();
 

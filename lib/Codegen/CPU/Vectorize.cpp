@@ -1,0 +1,305 @@
+//===- Vectorize.cpp - Threaded, vectorized elementwise and reduction ops --===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// The kiln-cpu-vectorize pass (dialects/Conversion/Passes.td). Every static
+// f32-or-narrower linalg op on tensors that the GEMM passes left (elementwise
+// generics, broadcasts, transposes, fills, reductions, im2col gathers) is
+//   1. split along its innermost loop dim where that is not a multiple of
+//      the vector width (the remainder stays a scalar loop);
+//   2. tiled: its outermost parallel dim across threads (`scf.forall`, when
+//      the op is large enough to pay for it), then every loop dim but the
+//      innermost to 1 and the innermost to a vector of up to `vector-size`
+//      elements (`scf.for`);
+//   3. vectorized (`linalg::vectorize`): one vector op per scalar op of the
+//      body, reductions along the innermost dim as vector reductions.
+// Math functions on vectors then get polynomial approximations (exp, log,
+// tanh, erf, ...), which vectorize where libm calls would not.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include "llvm/ADT/STLExtras.h"
+
+#include <cstdlib>
+#include <thread>
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNCPUVECTORIZE
+#include "kiln/Dialect/Conversion/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+
+namespace {
+
+/// Ops this pass leaves alone: named matmuls and convolutions (the GEMM
+/// passes' business, or too irregular), dynamic or non-tensor ones, ops on
+/// types wider than 32 bits (their vectors would be half as wide) and ops
+/// on sub-byte types.
+bool isCandidate(linalg::LinalgOp op) {
+  if (!op.hasPureTensorSemantics() || op.hasDynamicShape() ||
+      op.getNumLoops() == 0)
+    return false;
+  // Matmuls are the GEMM kernels' (a generic contraction left here has no
+  // GEMM form: a row-wise dot product, vectorized as a reduction).
+  if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op.getOperation()) ||
+      isa<linalg::ConvolutionOpInterface>(op.getOperation()))
+    return false;
+  if (op->getParentOfType<scf::ForallOp>())
+    return false; // Already inside a kernel's thread tile.
+  // Windows and taps (a convolution's input map) tile into slices that
+  // the unit-dim folding cannot express.
+  for (AffineMap map : op.getIndexingMapsArray())
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
+      return false;
+  for (Value v : op->getOperands()) {
+    Type elt = getElementTypeOrSelf(v.getType());
+    // i1 vectors are bit-packed in LLVM while i1 memrefs hold a byte per
+    // element: a vector store of a mask would write bits.
+    if (!elt.isIntOrFloat() || elt.getIntOrFloatBitWidth() > 32 ||
+        elt.getIntOrFloatBitWidth() < 8)
+      return false;
+  }
+  return true;
+}
+
+/// The largest divisor of `n` that is a multiple of `step` and at most
+/// `cap`, or 0.
+int64_t vectorTile(int64_t n, int64_t step, int64_t cap) {
+  for (int64_t v = cap - cap % step; v >= step; v -= step)
+    if (n % v == 0)
+      return v;
+  return 0;
+}
+
+/// A generic that updates one of its inputs in place (the same value as
+/// input and init, read through the same map) reads it through the init's
+/// block argument instead: once tiled, each tile then reads the slice it
+/// writes, where reading the input value would make bufferization copy the
+/// whole tensor first (it cannot tell that earlier tiles wrote elsewhere).
+linalg::GenericOp readInPlaceInputsFromInit(RewriterBase &rewriter,
+                                            linalg::GenericOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  unsigned numInputs = op.getNumDpsInputs();
+  Block &body = op.getRegion().front();
+  // Input position -> the init block argument that replaces it.
+  SmallVector<std::pair<unsigned, BlockArgument>> folds;
+  for (unsigned i = 0; i < numInputs; ++i)
+    for (OpOperand &init : op.getDpsInitsMutable())
+      if (op.getDpsInputOperand(i)->get() == init.get() &&
+          maps[i] == op.getMatchingIndexingMap(&init)) {
+        folds.emplace_back(i, op.getMatchingBlockArgument(&init));
+        break;
+      }
+  if (folds.empty())
+    return op;
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> newMaps;
+  for (unsigned i = 0; i < numInputs; ++i)
+    if (!llvm::any_of(folds, [&](auto &f) { return f.first == i; })) {
+      inputs.push_back(op.getDpsInputOperand(i)->get());
+      newMaps.push_back(maps[i]);
+    }
+  newMaps.append(maps.begin() + numInputs, maps.end());
+  rewriter.setInsertionPoint(op);
+  auto folded = linalg::GenericOp::create(
+      rewriter, op.getLoc(), op->getResultTypes(), inputs, op.getDpsInits(),
+      newMaps, op.getIteratorTypesArray());
+  folded->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+  rewriter.inlineRegionBefore(op.getRegion(), folded.getRegion(),
+                              folded.getRegion().end());
+  for (auto &[i, initArg] : llvm::reverse(folds)) {
+    body.getArgument(i).replaceAllUsesWith(initArg);
+    body.eraseArgument(i);
+  }
+  rewriter.replaceOp(op, folded->getResults());
+  return folded;
+}
+
+class VectorizePass
+    : public kiln::impl::KilnCPUVectorizeBase<VectorizePass> {
+public:
+  using KilnCPUVectorizeBase::KilnCPUVectorizeBase;
+  void runOnOperation() override;
+
+private:
+  /// Tiles and vectorizes one op whose innermost extent the vector tile
+  /// divides (or that is narrower than one vector).
+  void vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
+                   int64_t threads);
+};
+
+void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
+                                int64_t threads) {
+  MLIRContext *ctx = op.getContext();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  unsigned numLoops = ranges.size();
+  unsigned inner = numLoops - 1;
+  int64_t width = ranges[inner] <= vectorSize
+                      ? ranges[inner]
+                      : vectorTile(ranges[inner], minVectorSize, vectorSize);
+  if (width == 0)
+    return;
+  SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+
+  auto tile = [&](TilingInterface target, ArrayRef<int64_t> sizes,
+                  bool forall) -> FailureOr<scf::SCFTilingResult> {
+    scf::SCFTilingOptions options;
+    options.setLoopType(forall ? scf::SCFTilingOptions::LoopType::ForallOp
+                               : scf::SCFTilingOptions::LoopType::ForOp);
+    options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
+    rewriter.setInsertionPoint(target);
+    FailureOr<scf::SCFTilingResult> result =
+        scf::tileUsingSCF(rewriter, target, options);
+    if (succeeded(result))
+      rewriter.replaceOp(target, result->replacements);
+    return result;
+  };
+
+  if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
+    op = readInPlaceInputsFromInit(rewriter, generic);
+  TilingInterface current = cast<TilingInterface>(op.getOperation());
+  // Threads: the outermost parallel dim with at least one slice per thread,
+  // when the op moves enough data to pay for the fork.
+  int64_t elements = 1;
+  for (int64_t r : ranges)
+    elements *= r;
+  if (threads > 1 && elements >= minParallelElements) {
+    for (unsigned d = 0; d < inner; ++d) {
+      if (iters[d] != utils::IteratorType::parallel || ranges[d] < threads)
+        continue;
+      SmallVector<int64_t> sizes(numLoops, 0);
+      sizes[d] = (ranges[d] + threads - 1) / threads;
+      FailureOr<scf::SCFTilingResult> t = tile(current, sizes, true);
+      if (failed(t))
+        return;
+      current = cast<TilingInterface>(t->tiledOps.front());
+      ++numThreaded;
+      break;
+    }
+  }
+  // Vector tiles: 1 x ... x 1 x width.
+  SmallVector<int64_t> sizes(numLoops, 1);
+  sizes[inner] = width == ranges[inner] ? 0 : width;
+  Operation *vectorOp = current.getOperation();
+  if (llvm::any_of(ArrayRef(sizes).drop_back(),
+                   [](int64_t s) { return s != 0; }) ||
+      sizes[inner] != 0) {
+    FailureOr<scf::SCFTilingResult> t = tile(current, sizes, false);
+    if (failed(t))
+      return;
+    vectorOp = t->tiledOps.front();
+  }
+  // Drop the unit dims of the tile, so that the vectors are 1-D (rank-n
+  // vectors with unit dims do not all lower to LLVM).
+  if (auto generic = dyn_cast<linalg::GenericOp>(vectorOp)) {
+    linalg::ControlDropUnitDims control;
+    control.rankReductionStrategy =
+        linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+    rewriter.setInsertionPoint(generic);
+    FailureOr<linalg::DropUnitDimsResult> dropped =
+        linalg::dropUnitDims(rewriter, generic, control);
+    if (succeeded(dropped)) {
+      rewriter.replaceOp(generic, dropped->replacements);
+      vectorOp = dropped->resultOp.getOperation();
+    }
+  }
+  rewriter.setInsertionPoint(vectorOp);
+  FailureOr<linalg::VectorizationResult> vectorized =
+      linalg::vectorize(rewriter, vectorOp);
+  if (failed(vectorized))
+    return; // The tiled op stays a (scalar) loop nest.
+  rewriter.replaceOp(vectorOp, vectorized->replacements);
+  ++numVectorized;
+}
+
+void VectorizePass::runOnOperation() {
+  func::FuncOp func = getOperation();
+  int64_t threads = numThreads;
+  if (threads <= 0) {
+    threads = std::max(1u, std::thread::hardware_concurrency());
+    if (const char *env = std::getenv("OMP_NUM_THREADS"))
+      if (int64_t n = std::atoll(env); n > 0)
+        threads = n;
+  }
+  if (vectorSize < 1 || minVectorSize < 1) {
+    func.emitError("kiln-cpu-vectorize: vector sizes must be >= 1");
+    return signalPassFailure();
+  }
+
+  SmallVector<linalg::LinalgOp> candidates;
+  func.walk([&](linalg::LinalgOp op) {
+    if (isCandidate(op))
+      candidates.push_back(op);
+  });
+  IRRewriter rewriter(&getContext());
+  for (linalg::LinalgOp op : candidates) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    unsigned inner = ranges.size() - 1;
+    int64_t extent = ranges[inner];
+    // An innermost extent that no vector tile divides: the multiple of the
+    // minimum width is vectorized, the rest stays a scalar loop.
+    if (extent > vectorSize &&
+        vectorTile(extent, minVectorSize, vectorSize) == 0) {
+      int64_t main = extent - extent % minVectorSize;
+      if (main == 0) {
+        ++numSkipped;
+        continue;
+      }
+      rewriter.setInsertionPoint(op);
+      auto [first, second] =
+          linalg::splitOp(rewriter, cast<TilingInterface>(op.getOperation()),
+                          inner, rewriter.getIndexAttr(main));
+      if (!first) {
+        ++numSkipped;
+        continue;
+      }
+      op = cast<linalg::LinalgOp>(first.getOperation());
+      ++numSplit;
+    }
+    vectorizeOp(rewriter, op, threads);
+  }
+
+  // Vector math without libm, whose calls would scalarize every vector:
+  // polynomial approximations (f32) of the functions training steps use.
+  // Scalars keep their libm calls.
+  SmallVector<Operation *> vectorMath;
+  func.walk([&](Operation *op) {
+    if (isa<math::ExpOp, math::ExpM1Op, math::LogOp, math::Log1pOp,
+            math::Log2Op, math::TanhOp, math::ErfOp>(op) &&
+        isa<VectorType>(op->getResult(0).getType()))
+      vectorMath.push_back(op);
+  });
+  if (vectorMath.empty())
+    return;
+  RewritePatternSet patterns(&getContext());
+  populateMathPolynomialApproximationPatterns(
+      patterns, [](StringRef name) {
+        name.consume_front("math.");
+        return llvm::is_contained(
+            {"exp", "expm1", "log", "log1p", "log2", "tanh", "erf"}, name);
+      });
+  GreedyRewriteConfig config;
+  config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+  (void)applyOpPatternsGreedily(vectorMath, std::move(patterns), config);
+}
+
+} // namespace

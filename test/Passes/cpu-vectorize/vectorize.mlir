@@ -1,0 +1,121 @@
+// kiln-cpu-vectorize: the ops the GEMM passes leave become threaded
+// (scf.forall), tiled loops over 1-D vectors.
+// RUN: kiln-opt %s -split-input-file \
+// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-vectorize{num-threads=2 min-parallel-elements=1}))" \
+// RUN:   | FileCheck %s
+// RUN: kiln-opt %s -split-input-file \
+// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-vectorize{num-threads=1}))" \
+// RUN:   | FileCheck %s --check-prefix=ONE
+
+// Elementwise, 8 x 128 f32: threads over the rows, 64-wide vectors.
+func.func @add(%a: tensor<8x128xf32>, %b: tensor<128xf32>) -> tensor<8x128xf32> {
+  %e = tensor.empty() : tensor<8x128xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%a, %b : tensor<8x128xf32>, tensor<128xf32>) outs(%e : tensor<8x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<8x128xf32>
+  return %r : tensor<8x128xf32>
+}
+
+// CHECK-LABEL: func.func @add
+// CHECK: scf.forall (%[[T:.*]]) = (0) to (8) step (4) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<8x128xf32>)
+// CHECK:   scf.for %[[I:.*]] = %c0 to %c4 step %c1
+// CHECK:     scf.for %[[J:.*]] = %{{.*}} to %c128 step %c64
+// CHECK:       %[[X:.*]] = vector.transfer_read {{.*}} : tensor<64xf32>, vector<64xf32>
+// CHECK:       %[[Y:.*]] = vector.transfer_read {{.*}} : tensor<64xf32>, vector<64xf32>
+// CHECK:       %[[S:.*]] = arith.addf %[[X]], %[[Y]] : vector<64xf32>
+// CHECK:       vector.transfer_write %[[S]]
+// CHECK-NOT: linalg.generic
+// ONE-LABEL: func.func @add
+// ONE-NOT: scf.forall
+// ONE: arith.addf {{.*}} : vector<64xf32>
+
+// -----
+
+
+// A row sum over the innermost dim and an exp: a vector reduction, and a
+// polynomial exp instead of a libm call per lane.
+func.func @rowsum_exp(%a: tensor<4x32xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                       iterator_types = ["parallel", "reduction"]}
+      ins(%a : tensor<4x32xf32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %e = math.exp %x : f32
+    %s = arith.addf %o, %e : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// CHECK-LABEL: func.func @rowsum_exp
+// CHECK: scf.forall
+// CHECK:   vector.transfer_read {{.*}} : tensor<32xf32>, vector<32xf32>
+// CHECK-NOT: math.exp
+// CHECK:   math.fma {{.*}} : vector<32xf32>
+// CHECK:   vector.multi_reduction <add>, %{{.*}}, %{{.*}} [0] : vector<32xf32> to f32
+// CHECK-NOT: math.exp
+
+// -----
+
+
+// Updating an input in place (input == init): read through the init.
+func.func @in_place(%a: tensor<2x48xf32>) -> tensor<2x48xf32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<2x48xf32>) outs(%a : tensor<2x48xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.mulf %x, %x : f32
+    linalg.yield %s : f32
+  } -> tensor<2x48xf32>
+  return %r : tensor<2x48xf32>
+}
+
+// The squared input is read from the slice each tile writes (the init's
+// block argument), not from the input value.
+// CHECK-LABEL: func.func @in_place
+// CHECK: scf.forall (%{{.*}}) in (2) shared_outs(%[[OUT:.*]] = %arg0)
+// CHECK:   %[[ROW:.*]] = tensor.extract_slice %[[OUT]]
+// CHECK:   scf.for {{.*}} iter_args(%[[ACC:.*]] = %[[ROW]])
+// CHECK:     %[[S1:.*]] = tensor.extract_slice %[[ACC]]
+// CHECK:     %[[S2:.*]] = tensor.extract_slice %[[S1]]
+// CHECK:     %[[V:.*]] = vector.transfer_read %[[S2]]
+// CHECK:     arith.mulf %[[V]], %[[V]] : vector<48xf32>
+
+// -----
+
+
+// An innermost extent no vector tile divides (70 = 64 + 6): the 64 are
+// vectorized, the 6 stay a scalar loop. Masks (i1) and f64 stay scalar.
+func.func @remainder(%a: tensor<70xf32>, %m: tensor<64xf32>, %d: tensor<64xf64>) -> (tensor<70xf32>, tensor<64xi1>, tensor<64xf64>) {
+  %e = tensor.empty() : tensor<70xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>], iterator_types = ["parallel"]}
+      ins(%a : tensor<70xf32>) outs(%e : tensor<70xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.negf %x : f32
+    linalg.yield %s : f32
+  } -> tensor<70xf32>
+  %z = arith.constant 0.0 : f32
+  %eb = tensor.empty() : tensor<64xi1>
+  %b = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>], iterator_types = ["parallel"]}
+      ins(%m : tensor<64xf32>) outs(%eb : tensor<64xi1>) {
+  ^bb0(%x: f32, %o: i1):
+    %c = arith.cmpf ogt, %x, %z : f32
+    linalg.yield %c : i1
+  } -> tensor<64xi1>
+  %ed = tensor.empty() : tensor<64xf64>
+  %dd = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>], iterator_types = ["parallel"]}
+      ins(%d : tensor<64xf64>) outs(%ed : tensor<64xf64>) {
+  ^bb0(%x: f64, %o: f64):
+    %s = arith.negf %x : f64
+    linalg.yield %s : f64
+  } -> tensor<64xf64>
+  return %r, %b, %dd : tensor<70xf32>, tensor<64xi1>, tensor<64xf64>
+}
+// CHECK-LABEL: func.func @remainder
+// CHECK: arith.negf {{.*}} : vector<64xf32>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<6xf32>) outs(%{{.*}} : tensor<6xf32>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<64xi1>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<64xf64>)
