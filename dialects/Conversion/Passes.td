@@ -130,6 +130,23 @@ def KilnCPUVectorize : Pass<"kiln-cpu-vectorize", "mlir::func::FuncOp"> {
   ];
 }
 
+def KilnCPUFoldLoopResults
+    : Pass<"kiln-cpu-fold-loop-results", "mlir::func::FuncOp"> {
+  let summary = "Uses a buffer-updating loop's init buffer for its result";
+  let description = [{
+    After bufferization: an `scf.for` result whose loop yields the iter_arg
+    unchanged (a tiled in-place update) is its init buffer; its uses are
+    switched to that buffer, so that out-params are written in place and
+    the arena plans the allocation. A returned result whose init is a
+    function argument, or would then be returned twice, is left alone
+    (out-param conversion handles neither).
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect"];
+  let statistics = [
+    Statistic<"numFolded", "folded", "Loop results replaced by their init">,
+  ];
+}
+
 def KilnCPUMatmulKernels
     : Pass<"kiln-cpu-matmul-kernels", "mlir::func::FuncOp"> {
   let summary = "Tiles, packs and vectorizes f32 matmuls for the host CPU";
@@ -150,7 +167,9 @@ def KilnCPUMatmulKernels
       accumulator tile is hoisted out of the innermost `k` loop, so it lives
       in registers (8 x 32 f32 = 16 AVX-512 registers);
     - rows and columns that do not fill a register tile (`M % mr`,
-      `N % nr`) are split off and stay plain `linalg.matmul` ops.
+      `N % nr`) are split off and get kernels of their own whose register
+      tile is exactly the remainder (a matmul narrower than a tile gets a
+      narrower tile), so no part of the product stays a scalar loop.
 
     Later stages of the CPU pipeline lower `scf.forall` to OpenMP and the
     vector ops to LLVM (outer products become FMAs).

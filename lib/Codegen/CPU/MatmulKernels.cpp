@@ -43,6 +43,7 @@
 #include "llvm/ADT/STLExtras.h"
 
 #include <cstdlib>
+#include <functional>
 #include <thread>
 
 namespace kiln {
@@ -420,6 +421,66 @@ void MatmulKernelsPass::runOnOperation() {
 
   IRRewriter rewriter(&getContext());
   unsigned numBuilt = 0;
+  // Builds the kernel of `op` with `c`'s register tile, narrowed to the
+  // matmul when it has fewer rows or columns than one tile. Rows and
+  // columns that do not fill a tile are split off and get kernels of their
+  // own whose tile is exactly the remainder (vectors as wide as the
+  // remaining columns), so no part of the product stays a scalar loop.
+  std::function<LogicalResult(linalg::LinalgOp, const MatmulDims &,
+                              KernelConfig)>
+      kernelize = [&](linalg::LinalgOp op, const MatmulDims &dims,
+                      KernelConfig c) -> LogicalResult {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    int64_t M = ranges[dims.m], N = ranges[dims.n];
+    c.mr = std::min(c.mr, M);
+    c.nr = std::min(c.nr, N);
+    TilingInterface main = cast<TilingInterface>(op.getOperation());
+    int64_t nMain = N - N % c.nr, mMain = M - M % c.mr;
+    TilingInterface columns, rows;
+    rewriter.setInsertionPoint(main);
+    if (nMain < N) {
+      auto [first, second] = linalg::splitOp(
+          rewriter, main, dims.n, rewriter.getIndexAttr(nMain));
+      if (!first || !second)
+        return success(); // Left as it is.
+      main = first;
+      columns = second;
+      ++numSplitRemainders;
+    }
+    if (mMain < M) {
+      rewriter.setInsertionPoint(main);
+      auto [first, second] = linalg::splitOp(
+          rewriter, main, dims.m, rewriter.getIndexAttr(mMain));
+      if (!first || !second)
+        return success();
+      main = first;
+      rows = second;
+      ++numSplitRemainders;
+    }
+    auto mainOp = cast<linalg::LinalgOp>(main.getOperation());
+    if (!mainOp.hasPureTensorSemantics() || mainOp.hasDynamicShape())
+      return success();
+    if (failed(buildKernel(rewriter, mainOp, dims, c)))
+      return failure();
+    ++numKernels;
+    ++numBuilt;
+    if (columns) {
+      KernelConfig narrow = c;
+      narrow.nr = N - nMain;
+      if (failed(kernelize(cast<linalg::LinalgOp>(columns.getOperation()),
+                           dims, narrow)))
+        return failure();
+    }
+    if (rows) {
+      KernelConfig low = c;
+      low.mr = M - mMain;
+      if (failed(kernelize(cast<linalg::LinalgOp>(rows.getOperation()),
+                           dims, low)))
+        return failure();
+    }
+    return success();
+  };
+
   for (linalg::LinalgOp op : candidates) {
     MatmulDims dims;
     if (!matches(op, dims)) {
@@ -429,47 +490,14 @@ void MatmulKernelsPass::runOnOperation() {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     int64_t M = ranges[dims.m], N = ranges[dims.n], K = ranges[dims.k];
     int64_t batch = dims.batch ? ranges[*dims.batch] : 1;
-    if (M < cfg.mr || N < cfg.nr || K < 1 ||
-        2 * batch * M * N * K < minFlops) {
+    if (K < 1 || 2 * batch * M * N * K < minFlops) {
       ++numSkipped;
       continue;
     }
-    // Split off the columns and rows that do not fill a register tile.
-    TilingInterface main = cast<TilingInterface>(op.getOperation());
-    int64_t nMain = N - N % cfg.nr, mMain = M - M % cfg.mr;
-    rewriter.setInsertionPoint(main);
-    if (nMain < N) {
-      auto [first, second] = linalg::splitOp(
-          rewriter, main, dims.n, rewriter.getIndexAttr(nMain));
-      if (!first || !second) {
-        ++numSkipped;
-        continue;
-      }
-      main = first;
-      ++numSplitRemainders;
-    }
-    if (mMain < M) {
-      rewriter.setInsertionPoint(main);
-      auto [first, second] = linalg::splitOp(
-          rewriter, main, dims.m, rewriter.getIndexAttr(mMain));
-      if (!first || !second) {
-        ++numSkipped;
-        continue;
-      }
-      main = first;
-      ++numSplitRemainders;
-    }
-    auto mainOp = cast<linalg::LinalgOp>(main.getOperation());
-    if (!mainOp.hasPureTensorSemantics() || mainOp.hasDynamicShape()) {
-      ++numSkipped;
-      continue;
-    }
-    if (failed(buildKernel(rewriter, mainOp, dims, cfg))) {
+    if (failed(kernelize(op, dims, cfg))) {
       func.emitError("kiln-cpu-matmul-kernels: could not build the kernel");
       return signalPassFailure();
     }
-    ++numKernels;
-    ++numBuilt;
   }
 
   if (numBuilt == 0)

@@ -106,10 +106,10 @@ void buildCPULoweringPipeline(OpPassManager &pm,
   bufferizeOpts.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOpts));
-  // Tiled loops now yield their iter_args unchanged: fold the loop results
-  // to the buffers they update, so that out-params and the arena see the
+  // Tiled loops now yield their iter_args unchanged: their results are the
+  // buffers they update, so that out-params and the arena see the
   // allocation itself.
-  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUFoldLoopResults());
 
   bufferization::BufferResultsToOutParamsPassOptions outParamOpts;
   outParamOpts.modifyPublicFunctions = true; // The entry is public.

@@ -62,11 +62,17 @@ func.func @remainders(%a: tensor<67x40xf32>, %b: tensor<40x77xf32>, %init: tenso
 }
 
 // CHECK-LABEL: func.func @remainders
-// The 64 x 64 part is a kernel; the 3 remaining rows and the 13 remaining
-// columns stay plain matmuls.
+// The 64 x 64 part is an 8 x 32 kernel; the 3 remaining rows get a 3 x 32
+// register tile, the 13 remaining columns an 8 x 13 one (and their last 3
+// rows a 3 x 13 one): nothing stays a scalar matmul.
 // CHECK: scf.forall {{.*}} -> (tensor<64x2x32xf32>)
-// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<3x40xf32>, tensor<40x64xf32>) outs(%{{.*}} : tensor<3x64xf32>)
-// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<67x40xf32>, tensor<40x13xf32>) outs(%{{.*}} : tensor<67x13xf32>)
+// CHECK:   arith.addf {{.*}} : vector<8x32xf32>
+// CHECK: scf.forall {{.*}} -> (tensor<3x2x32xf32>)
+// CHECK:   arith.addf {{.*}} : vector<3x32xf32>
+// CHECK: scf.forall {{.*}} -> (tensor<64x1x13xf32>)
+// CHECK:   arith.addf {{.*}} : vector<8x13xf32>
+// CHECK: arith.addf {{.*}} : vector<3x13xf32>
+// CHECK-NOT: linalg.matmul
 
 // -----
 
