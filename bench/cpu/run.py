@@ -16,7 +16,8 @@
 #   - PyTorch eager (Debian's python3-torch; scripts/install-bench-deps.sh)
 #     with torch.set_num_threads(T), T = the core count unless --threads,
 #     and, for reference, with one thread;
-#   - Kiln: `kiln-run model.onnx --make-train-step "<same loss, optimizer>"
+#   - Kiln, with OMP_NUM_THREADS=T (its GEMM kernels and vector loops run
+#     on OpenMP): `kiln-run model.onnx --make-train-step "<same loss, optimizer>"
 #     --train-steps 2 --bench N`, unfused and with
 #     --pipeline "func.func(kiln-fuse)". kiln-run times each step's compiled
 #     call alone (compilation excluded) after the two warm-up steps.
@@ -47,7 +48,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
 import models  # noqa: E402
+from openblas import tune_openblas  # noqa: E402
 
 FUSE = "func.func(kiln-fuse)"
 LOSS_RTOL = 1e-3
@@ -139,12 +142,16 @@ def main():
     ap.add_argument("--warmup", type=int, default=3,
                     help="PyTorch warm-up steps (default 3; Kiln: 2)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
-                    help="PyTorch threads (default: the core count)")
+                    help="threads of both sides (default: the core count)")
     ap.add_argument("--models", default="mlp,transformer,cnn")
     ap.add_argument("--no-single-thread", action="store_true",
                     help="skip the one-thread PyTorch column")
     ap.add_argument("--keep", help="write the models and data here")
     args = ap.parse_args()
+    # Kiln's OpenMP kernels (kiln-run inherits it) and PyTorch's intra-op
+    # pool get the same thread count.
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    blas_core = tune_openblas()  # Before torch loads its BLAS.
 
     try:
         import torch
@@ -217,7 +224,8 @@ def main():
     print()
     print(f"Training step, CPU — {datetime.date.today().isoformat()}, "
           f"{cpu_name()}, {os.cpu_count()} cores; PyTorch "
-          f"{torch.__version__} eager with {args.threads} threads; median "
+          f"{torch.__version__} eager with {args.threads} threads "
+          f"(OPENBLAS_CORETYPE={blas_core}); median "
           f"of {args.runs} steps after warm-up (ms)")
     print()
     head = ["model", f"PyTorch {args.threads}T"]
@@ -251,11 +259,11 @@ def main():
     print()
     print("Ratios are PyTorch time / Kiln time (> 1: Kiln is faster); "
           "fused speedup is Kiln unfused / Kiln fused "
-          f"(--pipeline \"{FUSE}\"). Kiln's compiled code is single-threaded "
-          "(the CPU pipeline has no threading yet), so it runs on 1 thread "
-          f"against PyTorch's {args.threads}"
-          + ("; the PyTorch 1T column is the same-thread-count comparison."
-             if single else "."))
+          f"(--pipeline \"{FUSE}\"). Kiln's kernels run on "
+          f"OMP_NUM_THREADS={args.threads} threads, PyTorch on "
+          f"torch.set_num_threads({args.threads})"
+          + ("; the PyTorch 1T column is PyTorch on one thread, for "
+             "reference." if single else "."))
     print("Kiln times the compiled step call alone (kiln-run --bench after "
           f"{KILN_WARMUP} warm-up steps, state fed back by buffer swap); "
           "PyTorch times zero_grad + forward + loss + backward + "

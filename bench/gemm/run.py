@@ -88,7 +88,10 @@ def main():
     # Before numpy loads OpenBLAS and before kiln-run starts OpenMP.
     os.environ["OMP_NUM_THREADS"] = str(a.threads)
     os.environ["OPENBLAS_NUM_THREADS"] = str(a.threads)
-    print(f"threads={a.threads}")
+    sys.path.insert(0, os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    from openblas import tune_openblas
+    print(f"threads={a.threads} OPENBLAS_CORETYPE={tune_openblas()}")
     print(f"{'size':>6} {'kiln_ms':>9} {'kiln_gflops':>11} "
           f"{'blas_ms':>9} {'blas_gflops':>11} {'ratio':>6}")
     with tempfile.TemporaryDirectory() as tmp:
