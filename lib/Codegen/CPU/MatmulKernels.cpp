@@ -24,6 +24,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Codegen/CPU/ThreadCount.h"
 #include "kiln/Conversion/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -42,9 +43,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 
-#include <cstdlib>
 #include <functional>
-#include <thread>
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNCPUMATMULKERNELS
@@ -277,6 +276,18 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
   extent[dN0] = nr;
 
   TilingInterface current = cast<TilingInterface>(generic.getOperation());
+  // Tiles `current` by `sizes` when any is non-zero; `current` becomes the
+  // tile.
+  auto tileCurrent = [&](ArrayRef<int64_t> sizes, bool forall,
+                         ArrayRef<int64_t> interchange = {}) -> LogicalResult {
+    if (llvm::all_of(sizes, [](int64_t s) { return s == 0; }))
+      return success();
+    auto tiled = tile(current, sizes, forall, interchange);
+    if (failed(tiled))
+      return failure();
+    current = cast<TilingInterface>(tiled->tiledOps.front());
+    return success();
+  };
   if (cfg.threads > 1) {
     SmallVector<int64_t> sizes(numDims, 0);
     if (dims.batch && batch >= cfg.threads) {
@@ -289,12 +300,8 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
       sizes[dM] = mr * largestDivisorAtMost(m1, ceilDiv(m1, cfg.threads));
       extent[dM] = sizes[dM];
     }
-    if (llvm::any_of(sizes, [](int64_t s) { return s != 0; })) {
-      auto tiled = tile(current, sizes, /*forall=*/true);
-      if (failed(tiled))
-        return failure();
-      current = cast<TilingInterface>(tiled->tiledOps.front());
-    }
+    if (failed(tileCurrent(sizes, /*forall=*/true)))
+      return failure();
   }
 
   // --- Cache blocks: k0 (kc), then m0 (mc); batch one at a time. ---------
@@ -313,12 +320,8 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
     if (dims.batch)
       interchange.push_back(dB);
     interchange.append({dK, dM, dN1, dN0});
-    if (llvm::any_of(sizes, [](int64_t s) { return s != 0; })) {
-      auto tiled = tile(current, sizes, /*forall=*/false, interchange);
-      if (failed(tiled))
-        return failure();
-      current = cast<TilingInterface>(tiled->tiledOps.front());
-    }
+    if (failed(tileCurrent(sizes, /*forall=*/false, interchange)))
+      return failure();
   }
 
   // --- Register tiles: n1, m (mr), k (1). ---------------------------------
@@ -400,14 +403,8 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
 
 void MatmulKernelsPass::runOnOperation() {
   func::FuncOp func = getOperation();
-  KernelConfig cfg{mr, nr, kc, mc, numThreads};
-  if (cfg.threads <= 0) {
-    // As the OpenMP runtime will: OMP_NUM_THREADS, else all cores.
-    cfg.threads = std::max(1u, std::thread::hardware_concurrency());
-    if (const char *env = std::getenv("OMP_NUM_THREADS"))
-      if (int64_t n = std::atoll(env); n > 0)
-        cfg.threads = n;
-  }
+  KernelConfig cfg{mr, nr, kc, mc,
+                   kiln::cpu::resolveThreadCount(numThreads)};
   if (cfg.mr < 1 || cfg.nr < 1 || cfg.kc < 1 || cfg.mc < 1) {
     func.emitError("kiln-cpu-matmul-kernels: mr, nr, kc and mc must be >= 1");
     return signalPassFailure();

@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Codegen/CPU/ThreadCount.h"
 #include "kiln/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -38,8 +39,6 @@
 
 #include "llvm/ADT/STLExtras.h"
 
-#include <cstdlib>
-#include <thread>
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNCPUVECTORIZE
@@ -233,13 +232,7 @@ void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
 
 void VectorizePass::runOnOperation() {
   func::FuncOp func = getOperation();
-  int64_t threads = numThreads;
-  if (threads <= 0) {
-    threads = std::max(1u, std::thread::hardware_concurrency());
-    if (const char *env = std::getenv("OMP_NUM_THREADS"))
-      if (int64_t n = std::atoll(env); n > 0)
-        threads = n;
-  }
+  int64_t threads = kiln::cpu::resolveThreadCount(numThreads);
   if (vectorSize < 1 || minVectorSize < 1) {
     func.emitError("kiln-cpu-vectorize: vector sizes must be >= 1");
     return signalPassFailure();
