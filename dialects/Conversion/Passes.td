@@ -38,8 +38,11 @@ def KilnCPUConvToGemm : Pass<"kiln-cpu-conv-to-gemm", "mlir::func::FuncOp"> {
   let description = [{
     CPU code generation for convolutions and their gradients, on tensors
     (before `kiln-cpu-matmul-kernels`). A static f32 multiply-accumulate
-    `linalg` op (named convolutions are generalized first) that reads one
-    operand through non-permutation affine maps (the taps) becomes:
+    `linalg` op that is not a named matmul (named convolutions are
+    generalized first) — one that reads an operand through non-permutation
+    affine maps (the taps), or a plain contraction with several M or N dims
+    (what reshape propagation makes of batch matmuls over attention heads)
+    — becomes:
 
     - a gather of each operand into a GEMM layout: `A'[batch, M..., K...]`
       (im2col for the tapped operand) and `B'[batch, K..., N...]` (skipped
@@ -56,11 +59,14 @@ def KilnCPUConvToGemm : Pass<"kiln-cpu-conv-to-gemm", "mlir::func::FuncOp"> {
     The forward convolution, its input gradient and its filter gradient all
     take this form.
 
-    The copies never need more memory than the op's largest tensor: when
-    they would (im2col of a 3x3 convolution is 9x its input), the op is
-    first tiled (`scf.for`) along the largest untapped dim of its tapped
-    operand that the result shares (the batch of images; the input
-    channels of a filter gradient), and each tile is rewritten.
+    The op may first be tiled (`scf.for`) along a plain (untapped) dim of
+    an operand, by one or by a chunk, and each tile rewritten: per image, a
+    convolution's filter and result are used in place and only the image's
+    im2col is copied. Among the whole and the tiled forms the one copying
+    the fewest elements wins, with one tile's copies at most the op's
+    largest tensor (or 16 Ki elements), so im2col (9x the input of a 3x3
+    convolution) never multiplies a layer's memory; a reduction dim is
+    tiled only when the accumulator is used in place.
   }];
   let options = [
     Option<"minFlops", "min-flops", "int64_t", "65536",

@@ -5,16 +5,14 @@
 //===----------------------------------------------------------------------===//
 //
 // The kiln-cpu-conv-to-gemm pass (dialects/Conversion/Passes.td): im2col,
-// generalized. A linalg op that computes
+// generalized. A multiply-accumulate linalg op (not a named matmul)
 //     out[P] += A[f(P_a, K)] * B[g(P_b, K)]
-// where an operand is read through non-permutation affine maps (the taps
-// of a convolution, of its input gradient or of its filter gradient) is
-// rewritten into
-//     A' = gather(A) laid out [batch, M..., K...]      (im2col)
-//     B' = gather(B) laid out [batch, K..., N...]      (only when B is not
-//                                                      already in that layout)
+// — a convolution, its input or filter gradient (operands read through
+// taps), or a contraction with several M/N dims — is rewritten into
+//     A' = gather(A) laid out [batch, M..., K...]      (im2col; skipped when
+//     B' = gather(B) laid out [batch, K..., N...]       already in layout)
 //     C' = matmul(A', B') on the collapsed [M, K] x [K, N]
-//     out = transpose(C')                              (when out's dim order
+//     out = copy of C' in out's order                  (when out's dim order
 //                                                      is not [M..., N...])
 // so that kiln-cpu-matmul-kernels turns the product into a packed,
 // vectorized, threaded GEMM. The loop dims are classified from the indexing
@@ -24,8 +22,8 @@
 // dims with the GEMM layout is used in place.
 //
 // Copies cost memory and time, so the pass chooses (chooseTiling) between
-// rewriting the op whole and tiling it first along a plain dim of the
-// tapped operand, by one or by a chunk: per image, a convolution's filter
+// rewriting the op whole and tiling it first along a plain (untapped) dim
+// of an operand, by one or by a chunk: per image, a convolution's filter
 // and result are used in place and only the image's im2col is copied. The
 // choice copies the fewest elements, with each tile's copies at most the
 // op's largest tensor (im2col of a whole batch is 9x its input for 3x3).
@@ -42,8 +40,8 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/TilingInterface.h"
-#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallBitVector.h"
