@@ -30,6 +30,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Codegen/CPU/TileInPlace.h"
 #include "kiln/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -37,7 +38,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/IR/PatternMatch.h"
@@ -569,19 +569,15 @@ void ConvToGemmPass::runOnOperation() {
       rewrite(rewriter, op, *c, choice->plan);
       continue;
     }
-    scf::SCFTilingOptions options;
-    options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
     SmallVector<int64_t> sizes(c->ranges.size(), 0);
     sizes[*choice->dim] = choice->chunk;
-    options.setTileSizes(getAsIndexOpFoldResult(&getContext(), sizes));
-    rewriter.setInsertionPoint(op);
-    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    FailureOr<scf::SCFTilingResult> tiled = kiln::cpu::tileInPlace(
+        rewriter, cast<TilingInterface>(op.getOperation()), sizes,
+        /*forall=*/false);
     if (failed(tiled)) {
       ++numSkipped;
       continue;
     }
-    rewriter.replaceOp(op, tiled->replacements);
     auto tile = cast<linalg::GenericOp>(tiled->tiledOps.front());
     Contraction tileContraction = *c;
     tileContraction.ranges = tile.getStaticLoopRanges();

@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/ThreadCount.h"
+#include "kiln/Codegen/CPU/TileInPlace.h"
 #include "kiln/Conversion/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -33,7 +34,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
@@ -248,22 +248,9 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
 
   // --- Tile: threads. ------------------------------------------------------
   auto tile = [&](TilingInterface target, ArrayRef<int64_t> sizes,
-                  bool forall,
-                  ArrayRef<int64_t> interchange = {})
-      -> FailureOr<scf::SCFTilingResult> {
-    scf::SCFTilingOptions options;
-    options.setLoopType(forall ? scf::SCFTilingOptions::LoopType::ForallOp
-                               : scf::SCFTilingOptions::LoopType::ForOp);
-    options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
-    if (!interchange.empty())
-      options.setInterchange(interchange);
-    rewriter.setInsertionPoint(target);
-    FailureOr<scf::SCFTilingResult> result =
-        scf::tileUsingSCF(rewriter, target, options);
-    if (failed(result))
-      return failure();
-    rewriter.replaceOp(target, result->replacements);
-    return result;
+                  bool forall, ArrayRef<int64_t> interchange = {}) {
+    return kiln::cpu::tileInPlace(rewriter, target, sizes, forall,
+                                  interchange);
   };
 
   // Extents of the current tile in each dim (m stays static by construction).

@@ -21,6 +21,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/ThreadCount.h"
+#include "kiln/Codegen/CPU/TileInPlace.h"
 #include "kiln/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -30,7 +31,6 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
@@ -148,7 +148,6 @@ private:
 
 void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
                                 int64_t threads) {
-  MLIRContext *ctx = op.getContext();
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   unsigned numLoops = ranges.size();
   unsigned inner = numLoops - 1;
@@ -160,17 +159,8 @@ void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
   SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
 
   auto tile = [&](TilingInterface target, ArrayRef<int64_t> sizes,
-                  bool forall) -> FailureOr<scf::SCFTilingResult> {
-    scf::SCFTilingOptions options;
-    options.setLoopType(forall ? scf::SCFTilingOptions::LoopType::ForallOp
-                               : scf::SCFTilingOptions::LoopType::ForOp);
-    options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
-    rewriter.setInsertionPoint(target);
-    FailureOr<scf::SCFTilingResult> result =
-        scf::tileUsingSCF(rewriter, target, options);
-    if (succeeded(result))
-      rewriter.replaceOp(target, result->replacements);
-    return result;
+                  bool forall) {
+    return kiln::cpu::tileInPlace(rewriter, target, sizes, forall);
   };
 
   if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
