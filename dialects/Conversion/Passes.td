@@ -175,7 +175,12 @@ def KilnCPUMatmulKernels
     - rows and columns that do not fill a register tile (`M % mr`,
       `N % nr`) are split off and get kernels of their own whose register
       tile is exactly the remainder (a matmul narrower than a tile gets a
-      narrower tile), so no part of the product stays a scalar loop.
+      narrower tile), so no part of the product stays a scalar loop;
+    - a product with few, odd columns and many rows (the filter gradient of
+      a 3-channel 3x3 convolution is 32 x 27) is computed transposed,
+      `C^T = B^T A^T` between two `linalg.transpose`s of C, when that needs
+      at most 3/4 of the vector instructions per k step (a 27-lane vector
+      costs 16 + 8 + 2 + 1).
 
     Later stages of the CPU pipeline lower `scf.forall` to OpenMP and the
     vector ops to LLVM (outer products become FMAs).
@@ -207,6 +212,8 @@ def KilnCPUMatmulKernels
               "Right-hand sides packed into column panels">,
     Statistic<"numSplitRemainders", "split-remainders",
               "Row or column remainders split off a kernel">,
+    Statistic<"numTransposed", "transposed",
+              "Matmuls computed as C^T = B^T A^T (few, odd columns)">,
     Statistic<"numSkipped", "skipped",
               "Matmuls left as they were (small, dynamic, not f32)">,
   ];

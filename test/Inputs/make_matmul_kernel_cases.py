@@ -61,6 +61,14 @@ def main():
     matmul("deep", r(40, 600), r(600, 64))       # k > kc: several blocks
     matmul("batch3", r(3, 24, 50), r(3, 50, 96))
     matmul("batch4", r(2, 2, 17, 33), r(2, 2, 33, 40))
+    # Few, odd columns: computed transposed (C^T = B^T A^T).
+    matmul("narrow", r(32, 300), r(300, 27))     # a conv filter gradient
+    matmul("narrow_batch", r(3, 40, 64), r(3, 64, 10))
+    a, b, bias = r(64, 200), r(10, 200), r(64, 10)
+    c = a.astype(np.float64) @ b.T.astype(np.float64) + bias
+    save(out, "narrow_gemm_bias",
+         [helper.make_node("Gemm", ["A", "B", "Cin"], ["C"], transB=1)],
+         ["A", "B", "Cin"], ["C"], [a, b, bias], [c])
     for ta, tb in [(0, 1), (1, 0), (1, 1)]:
         a = r(50, 72) if ta else r(72, 50)       # M = 72, K = 50, N = 96
         b = r(96, 50) if tb else r(50, 96)

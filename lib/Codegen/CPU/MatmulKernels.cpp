@@ -42,6 +42,7 @@
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/bit.h"
 
 #include <functional>
 
@@ -53,6 +54,11 @@ namespace kiln {
 using namespace mlir;
 
 namespace {
+
+/// f32 lanes of the widest vector register the kernels are tuned for
+/// (AVX-512); on narrower ISAs every vector splits evenly, so the choices
+/// that depend on it still hold.
+constexpr int64_t kVectorLanes = 16;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -81,6 +87,73 @@ struct MatmulDims {
 struct KernelConfig {
   int64_t mr, nr, kc, mc, threads;
 };
+
+/// Vector instructions per k step of a register-tiled M x N product whose
+/// rows are `lanes`-wide vectors along N: a vector of w lanes is legalized
+/// into w / lanes full vectors plus one per set bit of the rest (27 lanes
+/// become 16 + 8 + 2 + 1, with shuffles to assemble them).
+int64_t vectorOpsPerStep(int64_t M, int64_t N, int64_t lanes) {
+  return M * (N / lanes + llvm::popcount(static_cast<uint64_t>(N % lanes)));
+}
+
+/// Whether computing C^T = B^T A^T fills the vectors much better than
+/// C = A B: a product with few, odd columns and many rows (the filter
+/// gradient of a 3-channel convolution is 32 x 27; a classifier's is
+/// 64 x 10) vectorizes along its rows instead.
+bool transposingPays(int64_t M, int64_t N, int64_t lanes) {
+  return 4 * vectorOpsPerStep(N, M, lanes) < 3 * vectorOpsPerStep(M, N, lanes);
+}
+
+/// Rewrites the matmul-like `op` (C = A B over `dims`) as
+///   %ct = linalg.transpose %init                    // [batch?, N, M]
+///   %rt = linalg.generic ins(%b, %a) outs(%ct)      // C^T = B^T A^T
+///   %c  = linalg.transpose %rt -> %init            // [batch?, M, N]
+/// and returns the generic, whose m and n are `op`'s n and m (`dims` is
+/// updated). Each product is the same pair of factors, so the numbers are
+/// the same.
+linalg::GenericOp transposeProduct(RewriterBase &rewriter, linalg::LinalgOp op,
+                                   MatmulDims &dims) {
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  Value a = op.getDpsInputOperand(0)->get();
+  Value b = op.getDpsInputOperand(1)->get();
+  Value init = op.getDpsInitOperand(0)->get();
+  auto cType = cast<RankedTensorType>(init.getType());
+  unsigned rank = cType.getRank(); // 2, or 3 with a batch dim first.
+  SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  std::swap(perm[rank - 2], perm[rank - 1]);
+  SmallVector<int64_t> tShape = llvm::to_vector(cType.getShape());
+  std::swap(tShape[rank - 2], tShape[rank - 1]);
+  Type f32 = cType.getElementType();
+  Value ctInit = tensor::EmptyOp::create(rewriter, loc, tShape, f32);
+  Value ct =
+      linalg::TransposeOp::create(rewriter, loc, init, ctInit, perm)
+          ->getResult(0);
+
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  AffineMap cMap = maps[2];
+  SmallVector<AffineExpr> ctExprs = llvm::to_vector(cMap.getResults());
+  std::swap(ctExprs[rank - 2], ctExprs[rank - 1]);
+  AffineMap ctMap =
+      AffineMap::get(cMap.getNumDims(), 0, ctExprs, op.getContext());
+  auto product = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{ct.getType()}, ValueRange{b, a},
+      ValueRange{ct}, {maps[1], maps[0], ctMap},
+      op.getIteratorTypesArray(),
+      [](OpBuilder &bld, Location l, ValueRange args) {
+        Value p = arith::MulFOp::create(bld, l, args[0], args[1]);
+        Value s = arith::AddFOp::create(bld, l, args[2], p);
+        linalg::YieldOp::create(bld, l, s);
+      });
+  // Back into `init` (read above, before this write): C stays in place,
+  // e.g. as the loop-carried accumulator of a tiled reduction.
+  Value c = linalg::TransposeOp::create(rewriter, loc, product->getResult(0),
+                                        init, perm)
+                ->getResult(0);
+  rewriter.replaceOp(op, c);
+  std::swap(dims.m, dims.n);
+  return product;
+}
 
 class MatmulKernelsPass
     : public kiln::impl::KilnCPUMatmulKernelsBase<MatmulKernelsPass> {
@@ -477,6 +550,10 @@ void MatmulKernelsPass::runOnOperation() {
     if (K < 1 || 2 * batch * M * N * K < minFlops) {
       ++numSkipped;
       continue;
+    }
+    if (transposingPays(M, N, kVectorLanes)) {
+      op = transposeProduct(rewriter, op, dims);
+      ++numTransposed;
     }
     if (failed(kernelize(op, dims, cfg))) {
       func.emitError("kiln-cpu-matmul-kernels: could not build the kernel");
