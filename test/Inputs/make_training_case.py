@@ -216,12 +216,31 @@ def maxpool_grad_neg_inf():
                              seed=13)
 
 
+def maxpool_grad_tiling():
+    # Windows that tile the input (stride = kernel, no padding): the
+    # lowering's expanded-shape form. 2x2 windows over small integers
+    # (ties everywhere), and a window of -inf (routes to its first tap).
+    x = np.random.default_rng(3).integers(-1, 2, (2, 3, 6, 8))
+    x = x.astype(np.float32)
+    x[1, 2, 2:4, 4:6] = -np.inf
+    return maxpool_grad_case(x, (3, 4), (2, 2), (2, 2), (0, 0, 0, 0), (1, 1),
+                             seed=14)
+
+
+def maxpool_grad_tiling_rect():
+    # 3x2 windows with strides 3 and 2 tiling a 9 x 8 input, ties.
+    x = np.random.default_rng(4).integers(0, 3, (1, 2, 9, 8))
+    return maxpool_grad_case(x.astype(np.float32), (3, 4), (3, 2), (3, 2),
+                             (0, 0, 0, 0), (1, 1), seed=15)
+
+
 CASES = {f.__name__: f for f in (custom_domain_node, sce_bad_reduction, gradient_other_value,
                                  gradient_no_domain, batchnorm9_training,
                                  batchnorm15_outputs_without_training,
                                  dropout_zero_ratio, dropout_two_unseeded,
                                  maxpool_grad_overlap, maxpool_grad_dilated_ceil,
-                                 maxpool_grad_neg_inf)}
+                                 maxpool_grad_neg_inf, maxpool_grad_tiling,
+                                 maxpool_grad_tiling_rect)}
 
 
 def main():

@@ -393,6 +393,105 @@ Value inHalfOpenRange(OpBuilder &b, Location l, Value v, int64_t lo,
   return arith::AndIOp::create(b, l, ge, lt);
 }
 
+/// Whether max-pool windows tile the input exactly: stride = kernel, no
+/// padding or dilation, and the windows cover every row and column (the
+/// usual 2x2 / stride 2 pool). Each input element is then one tap of one
+/// window, and both steps of the gradient are plain loops over expanded
+/// shapes, with neither gathers nor bounds checks.
+bool windowsTileInput(ArrayRef<int64_t> in, ArrayRef<int64_t> out,
+                      ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                      ArrayRef<int64_t> padding, ArrayRef<int64_t> dilations) {
+  return llvm::equal(strides, kernel) &&
+         llvm::all_of(padding, [](int64_t v) { return v == 0; }) &&
+         llvm::all_of(dilations, [](int64_t v) { return v == 1; }) &&
+         in[2] == out[2] * kernel[0] && in[3] == out[3] * kernel[1];
+}
+
+/// max_pool2d_backward when the windows tile the input: with the input
+/// viewed as [N, C, OH, KH, OW, KW] (a free expand_shape),
+///   1. argmax[n, c, oh, ow] = the first tap kh * KW + kw of the largest
+///      x6[n, c, oh, kh, ow, kw] (reduction over kh, kw);
+///   2. dx6[n, c, oh, kh, ow, kw] = argmax == kh * KW + kw ? dy[n, c, oh, ow]
+///      : 0, every element written once (no zero fill, no accumulation).
+/// Same routing as the general lowering: the first maximum in row-major tap
+/// order wins, and a window without one (all NaN) routes nowhere.
+Value maxPoolBackwardOfTilingWindows(OpBuilder &b, Location loc, Value input,
+                                     Value gradOut, ArrayRef<int64_t> kernel,
+                                     Type tapType) {
+  auto inputType = tensorType(input);
+  auto goType = tensorType(gradOut);
+  Type elt = inputType.getElementType();
+  ArrayRef<int64_t> go = goType.getShape();
+  int64_t kw = kernel[1], taps = kernel[0] * kernel[1];
+  SmallVector<int64_t> shape6 = {go[0], go[1], go[2], kernel[0], go[3], kw};
+  auto x6Type = RankedTensorType::get(shape6, elt);
+  SmallVector<ReassociationIndices> split = {{0}, {1}, {2, 3}, {4, 5}};
+  Value x6 = tensor::ExpandShapeOp::create(b, loc, x6Type, input, split);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr d0, d1, d2, d3, d4, d5;
+  bindDims(ctx, d0, d1, d2, d3, d4, d5);
+  auto tapOf = [&](OpBuilder &nb, Location l, unsigned khDim,
+                   unsigned kwDim) -> Value {
+    Value t = arith::AddIOp::create(
+        nb, l,
+        arith::MulIOp::create(nb, l, linalg::IndexOp::create(nb, l, khDim),
+                              indexConst(nb, l, kw)),
+        linalg::IndexOp::create(nb, l, kwDim));
+    return arith::IndexCastOp::create(nb, l, tapType, t);
+  };
+
+  // 1. Loops (n, c, oh, ow | kh, kw).
+  SmallVector<IteratorType> argmaxIters(4, IteratorType::parallel);
+  argmaxIters.append(2, IteratorType::reduction);
+  Value maxInit = createFilled(b, loc, goType, lowestAttr(elt));
+  Value tapInit = createFilled(b, loc, RankedTensorType::get(go, tapType),
+                               scalarAttr(tapType, double(taps)));
+  SmallVector<AffineMap> argmaxMaps = {
+      AffineMap::get(6, 0, {d0, d1, d2, d4, d3, d5}, ctx),
+      AffineMap::get(6, 0, {d0, d1, d2, d3}, ctx),
+      AffineMap::get(6, 0, {d0, d1, d2, d3}, ctx)};
+  Value argmax =
+      createGeneric(
+          b, loc, ValueRange{x6}, ValueRange{maxInit, tapInit}, argmaxMaps,
+          argmaxIters,
+          [&](OpBuilder &nb, Location l, ValueRange a) {
+            Value v = a[0], best = a[1], bestTap = a[2];
+            Value tap = tapOf(nb, l, 4, 5);
+            Value greater = arith::CmpFOp::create(
+                nb, l, arith::CmpFPredicate::OGT, v, best);
+            Value equal = arith::CmpFOp::create(
+                nb, l, arith::CmpFPredicate::OEQ, v, best);
+            Value earlier = arith::CmpIOp::create(
+                nb, l, arith::CmpIPredicate::slt, tap, bestTap);
+            Value wins = arith::OrIOp::create(
+                nb, l, greater, arith::AndIOp::create(nb, l, equal, earlier));
+            return SmallVector<Value>{
+                arith::SelectOp::create(nb, l, wins, v, best),
+                arith::SelectOp::create(nb, l, wins, tap, bestTap)};
+          })[1];
+
+  // 2. Loops (n, c, oh, kh, ow, kw), all parallel, in dx6's order.
+  SmallVector<IteratorType> routeIters(6, IteratorType::parallel);
+  AffineMap window = AffineMap::get(6, 0, {d0, d1, d2, d4}, ctx);
+  SmallVector<AffineMap> routeMaps = {window, window,
+                                      AffineMap::getMultiDimIdentityMap(6, ctx)};
+  Value dx6 =
+      createGeneric(b, loc, ValueRange{argmax, gradOut},
+                    ValueRange{createEmpty(b, loc, x6Type)}, routeMaps,
+                    routeIters,
+                    [&](OpBuilder &nb, Location l, ValueRange a) {
+                      Value hit = arith::CmpIOp::create(
+                          nb, l, arith::CmpIPredicate::eq, a[0],
+                          tapOf(nb, l, 3, 5));
+                      Value zero =
+                          arith::ConstantOp::create(nb, l, zeroAttr(elt));
+                      return SmallVector<Value>{
+                          arith::SelectOp::create(nb, l, hit, a[1], zero)};
+                    })
+          .front();
+  return tensor::CollapseShapeOp::create(b, loc, inputType, dx6, split);
+}
+
 struct MaxPool2dBackwardLowering : KilnLowering<MaxPool2dBackwardOp> {
   using KilnLowering::KilnLowering;
   LogicalResult lower(MaxPool2dBackwardOp op, OpAdaptor adaptor,
@@ -418,6 +517,12 @@ struct MaxPool2dBackwardLowering : KilnLowering<MaxPool2dBackwardOp> {
     MLIRContext *ctx = rewriter.getContext();
     int64_t kw = kernel[1], taps = kernel[0] * kernel[1];
     Type tapType = tapIndexType(rewriter, taps);
+    if (windowsTileInput(in, go, kernel, s, p, dl)) {
+      rewriter.replaceOp(op, maxPoolBackwardOfTilingWindows(
+                                 rewriter, loc, input, gradOut, kernel,
+                                 tapType));
+      return success();
+    }
     AffineExpr d0, d1, d2, d3, d4, d5;
     bindDims(ctx, d0, d1, d2, d3, d4, d5);
     // Both generics loop (n, c, spatial, spatial | kh, kw); the taps come

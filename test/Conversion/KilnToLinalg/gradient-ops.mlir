@@ -121,6 +121,29 @@ func.func @max_pool_backward(%x: tensor<1x2x5x6xf32>, %dy: tensor<1x2x3x3xf32>) 
   return %0 : tensor<1x2x5x6xf32>
 }
 
+// Windows that tile the input (stride = kernel, no padding): the input
+// viewed as [N, C, OH, KH, OW, KW], the argmax a reduction over (kh, kw)
+// without gathers or bounds checks, and the gradient written once per input
+// element, routed where the tap matches.
+// CHECK-LABEL: func.func @max_pool_backward_tiling
+// CHECK:         %[[X6:.+]] = tensor.expand_shape %arg0 {{\[}}[0], [1], [2, 3], [4, 5]] output_shape [1, 2, 3, 2, 4, 2]
+// CHECK:         %[[AM:.+]]:2 = linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK-SAME:      ins(%[[X6]] : tensor<1x2x3x2x4x2xf32>) outs(%{{.*}}, %{{.*}} : tensor<1x2x3x4xf32>, tensor<1x2x3x4xi8>)
+// CHECK-NOT:       tensor.extract
+// CHECK:         %[[DX6:.+]] = linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]
+// CHECK-SAME:      ins(%[[AM]]#1, %arg1 : tensor<1x2x3x4xi8>, tensor<1x2x3x4xf32>) outs(%{{.*}} : tensor<1x2x3x2x4x2xf32>)
+// CHECK:           arith.cmpi eq
+// CHECK:           arith.select
+// CHECK-NOT:       tensor.extract
+// CHECK:         tensor.collapse_shape %[[DX6]] {{\[}}[0], [1], [2, 3], [4, 5]] : tensor<1x2x3x2x4x2xf32> into tensor<1x2x6x8xf32>
+func.func @max_pool_backward_tiling(%x: tensor<1x2x6x8xf32>, %dy: tensor<1x2x3x4xf32>) -> tensor<1x2x6x8xf32> {
+  %0 = kiln.max_pool2d_backward %x, %dy {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>}
+      : tensor<1x2x6x8xf32>, tensor<1x2x3x4xf32>
+  return %0 : tensor<1x2x6x8xf32>
+}
+
 // Each window's share (divided by the kernel area here), spread and summed.
 // CHECK-LABEL: func.func @avg_pool_backward
 // CHECK:         %[[AREA:.+]] = arith.constant dense<6.000000e+00> : tensor<3x3xf32>
