@@ -105,7 +105,12 @@ def KilnCPUVectorize : Pass<"kiln-cpu-vectorize", "mlir::func::FuncOp"> {
     - it is tiled to `1 x ... x 1 x W` (W the largest multiple of
       `min-vector-size` up to `vector-size` dividing the innermost extent,
       or the whole extent when that is smaller) and vectorized: one vector
-      op per scalar op, innermost reductions as vector reductions.
+      op per scalar op, innermost reductions as vector reductions;
+    - a copy through a window map (im2col: `x[c, oh + kh, ow + kw]` into
+      `[c, kh, kw, oh, ow]`), whose map linalg's vectorizer rejects, is
+      tiled the same way when its innermost dim reads the source's last dim
+      at unit stride; each tile is one contiguous `vector.transfer_read`
+      and one `vector.transfer_write`.
 
     Vector `math` functions (exp, expm1, log, log1p, log2, tanh, erf) then
     get MLIR's polynomial approximations instead of per-lane libm calls.

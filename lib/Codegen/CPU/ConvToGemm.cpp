@@ -46,6 +46,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallBitVector.h"
 
+#include <limits>
+
 namespace kiln {
 #define GEN_PASS_DEF_KILNCPUCONVTOGEMM
 #include "kiln/Dialect/Conversion/Passes.h.inc"
@@ -135,6 +137,10 @@ struct Contraction {
 struct GemmPlan {
   SmallVector<unsigned> batch, m, n, k;
   unsigned lhs = 0;
+  /// B laid out [batch, N..., K...] (the matmul reads it transposed): the
+  /// layout whose gather runs along a longer contiguous dim, e.g. a filter
+  /// gradient's im2col along the image row rather than the 3 taps.
+  bool transposeB = false;
 
   SmallVector<unsigned> concat(ArrayRef<unsigned> x,
                                ArrayRef<unsigned> y) const {
@@ -144,7 +150,9 @@ struct GemmPlan {
     return out;
   }
   SmallVector<unsigned> layoutA() const { return concat(m, k); }
-  SmallVector<unsigned> layoutB() const { return concat(k, n); }
+  SmallVector<unsigned> layoutB() const {
+    return transposeB ? concat(n, k) : concat(k, n);
+  }
   SmallVector<unsigned> layoutC() const { return concat(m, n); }
   bool aInOrder(const Contraction &c) const {
     return c.readsInOrder(c.maps[lhs], layoutA());
@@ -166,6 +174,22 @@ struct GemmPlan {
     if (!cInOrder(c))
       n += 2 * c.elements(layoutC());
     return n;
+  }
+  /// The contiguous run of B's gather (elements of its innermost layout dim
+  /// that sit side by side in the source, where vector copies read them
+  /// at once); unbounded when B is used in place.
+  int64_t gatherRunB(const Contraction &c) const {
+    if (bInOrder(c))
+      return std::numeric_limits<int64_t>::max();
+    SmallVector<unsigned> layout = layoutB();
+    AffineMap map = c.maps[1 - lhs];
+    unsigned last = layout.back();
+    AffineExpr e = map.getResults().back();
+    AffineExpr rest = simplifyAffineExpr(
+        e - getAffineDimExpr(last, map.getContext()), map.getNumDims(), 0);
+    return e.isFunctionOfDim(last) && !rest.isFunctionOfDim(last)
+               ? c.ranges[last]
+               : 1;
   }
   /// Multiply-accumulates inside kiln-cpu-matmul-kernels' full register
   /// tiles (8 x 32 by default); the rest runs in narrower tiles.
@@ -227,24 +251,25 @@ FailureOr<GemmPlan> planGemm(const Contraction &c, unsigned lhs) {
   return plan;
 }
 
-/// The better of the two orientations: fewer copies, then more of the
+/// The best of the orientations and B layouts: fewer copies, then a
+/// longer contiguous run in B's gather (vector copies), then more of the
 /// product in full register tiles, then the larger free side as A (the
 /// kernel packs B).
 FailureOr<GemmPlan> bestPlan(const Contraction &c) {
   FailureOr<GemmPlan> best = failure();
+  auto key = [&](const GemmPlan &p) {
+    return std::make_tuple(-p.copies(c), p.gatherRunB(c), p.coveredMacs(c),
+                           c.elements(p.m));
+  };
   for (unsigned lhs : {0u, 1u}) {
-    FailureOr<GemmPlan> plan = planGemm(c, lhs);
-    if (failed(plan))
-      continue;
-    if (failed(best)) {
-      best = plan;
-      continue;
+    for (bool transposeB : {false, true}) {
+      FailureOr<GemmPlan> plan = planGemm(c, lhs);
+      if (failed(plan))
+        continue;
+      plan->transposeB = transposeB;
+      if (failed(best) || key(*plan) > key(*best))
+        best = plan;
     }
-    auto key = [&](const GemmPlan &p) {
-      return std::make_tuple(-p.copies(c), p.coveredMacs(c), c.elements(p.m));
-    };
-    if (key(*plan) > key(*best))
-      best = plan;
   }
   return best;
 }
@@ -441,7 +466,11 @@ void ConvToGemmPass::rewrite(RewriterBase &rewriter, linalg::GenericOp op,
 
   rewriter.setInsertionPoint(op);
   SmallVector<ArrayRef<unsigned>> groupsA = {plan.batch, plan.m, plan.k},
-                                  groupsB = {plan.batch, plan.k, plan.n},
+                                  groupsB = plan.transposeB
+                                      ? SmallVector<ArrayRef<unsigned>>{
+                                            plan.batch, plan.n, plan.k}
+                                      : SmallVector<ArrayRef<unsigned>>{
+                                            plan.batch, plan.k, plan.n},
                                   groupsC = {plan.batch, plan.m, plan.n};
   auto operandForGemm = [&](unsigned input, bool inOrder,
                             ArrayRef<ArrayRef<unsigned>> groups,
@@ -488,6 +517,17 @@ void ConvToGemmPass::rewrite(RewriterBase &rewriter, linalg::GenericOp op,
                                           TypeRange{acc.getType()},
                                           ValueRange{a, b}, ValueRange{acc})
                 .getOperation();
+  if (plan.transposeB) {
+    // B is [batch?, N, K]: the matmul reads it through (.., n, k).
+    SmallVector<AffineMap> maps =
+        cast<linalg::LinalgOp>(gemm).getIndexingMapsArray();
+    unsigned rank = maps[1].getNumResults();
+    SmallVector<AffineExpr> bExprs = llvm::to_vector(maps[1].getResults());
+    std::swap(bExprs[rank - 2], bExprs[rank - 1]);
+    maps[1] = AffineMap::get(maps[1].getNumDims(), 0, bExprs, ctx);
+    gemm->setAttr("indexing_maps",
+                  rewriter.getAffineMapArrayAttr(maps));
+  }
   mark(gemm);
   Value result = gemm->getResult(0);
   auto resultType = cast<RankedTensorType>(op->getResult(0).getType());

@@ -49,6 +49,66 @@ using namespace mlir;
 
 namespace {
 
+/// For a copy through a window map (im2col's gathers: a generic whose body
+/// yields its one input, whose output map is the identity, and whose input
+/// map reads the innermost loop dim at unit stride only in the input's last
+/// dim, as `ow + kw`): true. Tiled to 1 x ... x 1 x width, such a copy
+/// reads `width` contiguous elements, which linalg::vectorize does not see
+/// (its maps are not projected permutations).
+bool isWindowCopy(linalg::LinalgOp op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1)
+    return false;
+  Block &body = generic.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  if (body.getOperations().size() != 1 ||
+      yield.getOperand(0) != body.getArgument(0))
+    return false;
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  if (!maps[1].isIdentity() || maps[0].getNumResults() == 0)
+    return false;
+  unsigned inner = maps[0].getNumDims() - 1;
+  AffineExpr innerDim = getAffineDimExpr(inner, op.getContext());
+  ArrayRef<AffineExpr> results = maps[0].getResults();
+  for (AffineExpr e : results.drop_back())
+    if (!e.isPureAffine() || e.isFunctionOfDim(inner))
+      return false;
+  AffineExpr last = results.back();
+  return last.isPureAffine() &&
+         !simplifyAffineExpr(last - innerDim, maps[0].getNumDims(), 0)
+              .isFunctionOfDim(inner);
+}
+
+/// The tile of a window copy (every loop extent 1 but the innermost,
+/// `width`) as one contiguous vector read of its source slice and one
+/// write; failure when the source slice is not `width` long.
+LogicalResult vectorizeWindowCopyTile(RewriterBase &rewriter,
+                                      linalg::GenericOp tile, int64_t width) {
+  Location loc = tile.getLoc();
+  Value src = tile.getDpsInputOperand(0)->get();
+  Value dst = tile.getDpsInitOperand(0)->get();
+  auto srcType = cast<RankedTensorType>(src.getType());
+  auto dstType = cast<RankedTensorType>(dst.getType());
+  if (srcType.getShape().back() != width ||
+      dstType.getShape().back() != width)
+    return failure();
+  rewriter.setInsertionPoint(tile);
+  auto vecType = VectorType::get({width}, srcType.getElementType());
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  SmallVector<Value> srcIdx(srcType.getRank(), zero),
+      dstIdx(dstType.getRank(), zero);
+  Value pad = arith::ConstantOp::create(
+      rewriter, loc, rewriter.getZeroAttr(srcType.getElementType()));
+  SmallVector<bool> inBounds = {true};
+  Value v = vector::TransferReadOp::create(rewriter, loc, vecType, src,
+                                           srcIdx, pad, inBounds);
+  auto write = vector::TransferWriteOp::create(rewriter, loc, v, dst, dstIdx,
+                                               inBounds);
+  rewriter.replaceOp(tile, write->getResults());
+  return success();
+}
+
 /// Ops this pass leaves alone: named matmuls and convolutions (the GEMM
 /// passes' business, or too irregular), dynamic or non-tensor ones, ops on
 /// types wider than 32 bits (their vectors would be half as wide) and ops
@@ -65,7 +125,10 @@ bool isCandidate(linalg::LinalgOp op) {
   if (op->getParentOfType<scf::ForallOp>())
     return false; // Already inside a kernel's thread tile.
   // Windows and taps (a convolution's input map) tile into slices that
-  // the unit-dim folding cannot express.
+  // the unit-dim folding cannot express; copies through them (im2col) get
+  // vector reads of their own.
+  if (isWindowCopy(op))
+    return true;
   for (AffineMap map : op.getIndexingMapsArray())
     if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
       return false;
@@ -163,6 +226,7 @@ void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
     return kiln::cpu::tileInPlace(rewriter, target, sizes, forall);
   };
 
+  bool windowCopy = isWindowCopy(op);
   if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
     op = readInPlaceInputsFromInit(rewriter, generic);
   TilingInterface current = cast<TilingInterface>(op.getOperation());
@@ -196,6 +260,12 @@ void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
     if (failed(t))
       return;
     vectorOp = t->tiledOps.front();
+  }
+  if (windowCopy) {
+    if (succeeded(vectorizeWindowCopyTile(
+            rewriter, cast<linalg::GenericOp>(vectorOp), width)))
+      ++numVectorized;
+    return;
   }
   // Drop the unit dims of the tile, so that the vectors are 1-D (rank-n
   // vectors with unit dims do not all lower to LLVM).

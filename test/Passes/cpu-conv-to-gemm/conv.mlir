@@ -36,11 +36,39 @@ func.func @conv(%x: tensor<2x3x10x10xf32>, %w: tensor<32x3x3x3xf32>) -> tensor<2
 }
 
 
+// The filter gradient of a stride-1 convolution: the image's im2col is laid
+// out [c, kh, kw | oh, ow] (B transposed, the matmul reads it through
+// (n, k)), so that its gather copies whole image rows (ow + kw runs along
+// ow) instead of 3 taps at a time.
+// CHECK-LABEL: func.func @filter_grad_stride1
+// CHECK: scf.for %[[N:.*]] = %c0 to %c4 step %c1
+// CHECK:   %[[COL:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<8x3x3x8x8xf32>)
+// CHECK:   %[[B:.*]] = tensor.collapse_shape %[[COL]] {{\[}}[0, 1, 2], [3, 4]] : tensor<8x3x3x8x8xf32> into tensor<72x64xf32>
+// CHECK:   linalg.matmul indexing_maps = [#{{.*}}, #[[BT:.*]], #{{.*}}] ins(%{{.*}}, %[[B]] : tensor<32x64xf32>, tensor<72x64xf32>) outs(%{{.*}} : tensor<32x72xf32>)
+// CHECK-NOT: linalg.transpose
+#x1 = affine_map<(f, c, kh, kw, n, oh, ow) -> (n, c, oh + kh, ow + kw)>
+#dy1 = affine_map<(f, c, kh, kw, n, oh, ow) -> (n, f, oh, ow)>
+#dw1 = affine_map<(f, c, kh, kw, n, oh, ow) -> (f, c, kh, kw)>
+func.func @filter_grad_stride1(%x: tensor<4x8x10x10xf32>, %dy: tensor<4x32x8x8xf32>, %init: tensor<32x8x3x3xf32>) -> tensor<32x8x3x3xf32> {
+  %r = linalg.generic {indexing_maps = [#x1, #dy1, #dw1],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %dy : tensor<4x8x10x10xf32>, tensor<4x32x8x8xf32>) outs(%init : tensor<32x8x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<32x8x3x3xf32>
+  return %r : tensor<32x8x3x3xf32>
+}
+
+// -----
+
 // The filter gradient of a stride-2 convolution: per image (a reduction
 // dim, tiled because the accumulator is used in place), dy's [f | oh, ow]
 // slice is A as it is, the image's im2col [oh, ow | c, kh, kw] is B, and
-// the product accumulates into dW directly.
-// CHECK-LABEL: func.func @filter_grad
+// the product accumulates into dW directly. (With stride 2, a transposed
+// im2col would copy single elements; [.. | c, kh, kw] copies runs of 3.)
+// CHECK-LABEL: func.func @filter_grad(
 // CHECK: scf.for %[[N:.*]] = %c0 to %c4 step %c1 iter_args(%[[DW:.*]] = %arg2) -> (tensor<32x8x3x3xf32>)
 // CHECK:   %[[X:.*]] = tensor.extract_slice %arg0[%[[N]], 0, 0, 0] [1, 8, 17, 17]
 // CHECK:   %[[DY:.*]] = tensor.extract_slice %arg1[%[[N]], 0, 0, 0] [1, 32, 8, 8]

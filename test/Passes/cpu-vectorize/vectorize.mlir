@@ -119,3 +119,38 @@ func.func @remainder(%a: tensor<70xf32>, %m: tensor<64xf32>, %d: tensor<64xf64>)
 // CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<6xf32>) outs(%{{.*}} : tensor<6xf32>)
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<64xi1>)
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<64xf64>)
+
+// -----
+
+// An im2col gather, [c, kh, kw, oh, ow] <- x[c, oh + kh, ow + kw]: its map
+// is not a projected permutation, but along ow it reads a contiguous row,
+// so each 1 x ... x 1 x 32 tile is one vector read and one vector write.
+// A gather whose innermost dim is strided (2 * ow + kw) stays a loop.
+func.func @im2col(%x: tensor<4x34x34xf32>, %y: tensor<4x33x33xf32>) -> (tensor<4x3x3x32x32xf32>, tensor<4x3x3x16x16xf32>) {
+  %e = tensor.empty() : tensor<4x3x3x32x32xf32>
+  %col = linalg.generic {indexing_maps = [affine_map<(c, kh, kw, oh, ow) -> (c, oh + kh, ow + kw)>,
+                                          affine_map<(c, kh, kw, oh, ow) -> (c, kh, kw, oh, ow)>],
+                         iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<4x34x34xf32>) outs(%e : tensor<4x3x3x32x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<4x3x3x32x32xf32>
+  %e2 = tensor.empty() : tensor<4x3x3x16x16xf32>
+  %col2 = linalg.generic {indexing_maps = [affine_map<(c, kh, kw, oh, ow) -> (c, oh * 2 + kh, ow * 2 + kw)>,
+                                           affine_map<(c, kh, kw, oh, ow) -> (c, kh, kw, oh, ow)>],
+                          iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%y : tensor<4x33x33xf32>) outs(%e2 : tensor<4x3x3x16x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<4x3x3x16x16xf32>
+  return %col, %col2 : tensor<4x3x3x32x32xf32>, tensor<4x3x3x16x16xf32>
+}
+// CHECK-LABEL: func.func @im2col
+// CHECK: scf.forall (%{{.*}}) = (0) to (4) step (2)
+// CHECK:   scf.for
+// CHECK:     %[[ROW:.*]] = tensor.extract_slice %{{.*}} [1, 1, 32] [1, 1, 1] : tensor<2x34x34xf32> to tensor<1x1x32xf32>
+// CHECK:     %[[V:.*]] = vector.transfer_read %[[ROW]]{{.*}} {in_bounds = [true]} : tensor<1x1x32xf32>, vector<32xf32>
+// CHECK:     vector.transfer_write %[[V]], %{{.*}} {in_bounds = [true]} : vector<32xf32>, tensor<1x1x1x1x32xf32>
+// CHECK: linalg.generic {{.*}} ins(%arg1 : tensor<4x33x33xf32>)
+// CHECK-NOT: vector.transfer_read
+// CHECK: return
