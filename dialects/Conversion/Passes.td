@@ -110,7 +110,12 @@ def KilnCPUVectorize : Pass<"kiln-cpu-vectorize", "mlir::func::FuncOp"> {
       `[c, kh, kw, oh, ow]`), whose map linalg's vectorizer rejects, is
       tiled the same way when its innermost dim reads the source's last dim
       at unit stride; each tile is one contiguous `vector.transfer_read`
-      and one `vector.transfer_write`.
+      and one `vector.transfer_write`;
+    - a static `tensor.pad` of a constant (a convolution's padded input),
+      and a `tensor.insert_slice` into a `linalg.fill` (a gradient spread
+      into zeros), are first rewritten as a fill and a copy generic into
+      the slice, vectorized like the rest (bufferized as it was, it
+      would be a strided `memref.copy`, copied an element at a time).
 
     Vector `math` functions (exp, expm1, log, log1p, log2, tanh, erf) then
     get MLIR's polynomial approximations instead of per-lane libm calls.
@@ -136,8 +141,33 @@ def KilnCPUVectorize : Pass<"kiln-cpu-vectorize", "mlir::func::FuncOp"> {
     Statistic<"numVectorized", "vectorized", "Ops vectorized">,
     Statistic<"numThreaded", "threaded", "Ops split across threads">,
     Statistic<"numSplit", "split", "Innermost remainders split off">,
+    Statistic<"numPads", "pads",
+              "Pads and insertions into fills rewritten as vectorized "
+              "copies">,
     Statistic<"numSkipped", "skipped",
               "Ops narrower than a vector along an odd innermost dim">,
+  ];
+}
+
+def KilnCPUByteMasks : Pass<"kiln-cpu-byte-masks", "mlir::func::FuncOp"> {
+  let summary = "Stores boolean tensors passed between linalg ops as bytes";
+  let description = [{
+    A mask that one `linalg.generic` writes and others read (a ReLU's
+    `x > 0` that a fused forward group saves for its backward) is a tensor
+    of `i1`. Its buffer holds a byte per element while LLVM's `<N x i1>`
+    vectors are bit-packed, so `kiln-cpu-vectorize` leaves every op that
+    touches an `i1` tensor as scalar loops. This pass stores such a mask as
+    `i8` instead: the producer yields `arith.extui` of the bit, each
+    consumer computes with `arith.trunci` of the byte. It applies when the
+    mask's init is a `tensor.empty` the producer does not read and every
+    user is a `linalg.generic` reading it as an input; other `i1` tensors
+    (function arguments and results, other users) are left alone.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::tensor::TensorDialect",
+  ];
+  let statistics = [
+    Statistic<"numMasks", "masks", "Boolean tensors stored as bytes">,
   ];
 }
 

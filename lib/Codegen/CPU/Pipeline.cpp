@@ -92,6 +92,8 @@ void buildCPULoweringPipeline(OpPassManager &pm,
   }
   // Everything else: threaded, vectorized loops.
   if (opts.vectorize) {
+    // Masks between ops as bytes, which vectorize (i1 vectors are bits).
+    pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUByteMasks());
     kiln::KilnCPUVectorizeOptions vectorOpts;
     vectorOpts.numThreads = opts.numThreads;
     pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUVectorize(vectorOpts));

@@ -154,3 +154,30 @@ func.func @im2col(%x: tensor<4x34x34xf32>, %y: tensor<4x33x33xf32>) -> (tensor<4
 // CHECK: linalg.generic {{.*}} ins(%arg1 : tensor<4x33x33xf32>)
 // CHECK-NOT: vector.transfer_read
 // CHECK: return
+
+// -----
+
+// A padded input and a gradient inserted into zeros: each a fill and a
+// vectorized copy into the interior slice (bufferized in place), not a
+// strided memref.copy.
+func.func @pad(%x: tensor<4x8x32xf32>, %g: tensor<4x8x32xf32>) -> (tensor<4x10x34xf32>, tensor<4x12x36xf32>) {
+  %z = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 1, 1] high[0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index):
+    tensor.yield %z : f32
+  } : tensor<4x8x32xf32> to tensor<4x10x34xf32>
+  %e = tensor.empty() : tensor<4x12x36xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<4x12x36xf32>) -> tensor<4x12x36xf32>
+  %i = tensor.insert_slice %g into %f[0, 2, 2] [4, 8, 32] [1, 1, 1] : tensor<4x8x32xf32> into tensor<4x12x36xf32>
+  return %p, %i : tensor<4x10x34xf32>, tensor<4x12x36xf32>
+}
+// CHECK-LABEL: func.func @pad
+// CHECK-NOT: tensor.pad
+// CHECK: %[[F:.*]] = scf.forall {{.*}} -> (tensor<4x10x34xf32>)
+// CHECK: %[[IN:.*]] = tensor.extract_slice %[[F]][0, 1, 1] [4, 8, 32] [1, 1, 1]
+// CHECK: %[[C:.*]] = scf.forall {{.*}} shared_outs(%{{.*}} = %[[IN]]) -> (tensor<4x8x32xf32>)
+// CHECK:   vector.transfer_read %{{.*}} : tensor<1x1x32xf32>, vector<32xf32>
+// CHECK: tensor.insert_slice %[[C]] into %[[F]][0, 1, 1] [4, 8, 32] [1, 1, 1]
+// CHECK: %[[IN2:.*]] = tensor.extract_slice %{{.*}}[0, 2, 2] [4, 8, 32] [1, 1, 1]
+// CHECK: %[[C2:.*]] = scf.forall {{.*}} shared_outs(%{{.*}} = %[[IN2]]) -> (tensor<4x8x32xf32>)
+// CHECK: tensor.insert_slice %[[C2]] into %{{.*}}[0, 2, 2] [4, 8, 32] [1, 1, 1]
