@@ -5,9 +5,9 @@
 #
 # ===-----------------------------------------------------------------------===#
 #
-#   bench/cpu/run.py BUILD_DIR [--runs N] [--warmup W] [--threads T]
-#                    [--models mlp,transformer,cnn] [--no-single-thread]
-#                    [--keep DIR]
+#   bench/cpu/run.py BUILD_DIR [--runs N] [--repeat R] [--warmup W]
+#                    [--threads T] [--models mlp,transformer,cnn]
+#                    [--no-single-thread] [--keep DIR]
 #
 # Times one training step of each model in bench/cpu/models.py (MLP + SGD,
 # transformer block + Adam, CNN with BatchNormalization + SGD with momentum)
@@ -18,9 +18,17 @@
 #     and, for reference, with one thread;
 #   - Kiln, with OMP_NUM_THREADS=T (its GEMM kernels and vector loops run
 #     on OpenMP): `kiln-run model.onnx --make-train-step "<same loss, optimizer>"
-#     --train-steps 2 --bench N`, unfused and with
-#     --pipeline "func.func(kiln-fuse)". kiln-run times each step's compiled
-#     call alone (compilation excluded) after the two warm-up steps.
+#     --train-steps 2 --bench N` in three variants: no fusion at all
+#     (--fuse-elementwise=false: every op its own loop nest), the default
+#     pipeline (linalg's elementwise producer-consumer fusion), and kiln-fuse
+#     on top (--pipeline "func.func(kiln-fuse)": fusion groups for epilogues,
+#     reductions, the optimizer). kiln-run times each step's compiled call
+#     alone (compilation excluded) after the two warm-up steps.
+#
+# This machine's timings drift by tens of percent from one run to the next
+# (a shared VM), so every measurement is repeated R times (--repeat,
+# default 3), PyTorch and the Kiln variants interleaved, and the table shows
+# each side's best median over the repeats: the same estimator for both.
 #
 # Both sides start from the same weights and data. Before any number is
 # trusted, the losses of the first two steps (the forward pass, then the
@@ -28,9 +36,10 @@
 # each Kiln variant (rtol 1e-3); a mismatch is printed in the table and makes
 # the exit status 1.
 #
-# Prints a Markdown table: per-step medians of N steps after warm-up (ms),
-# ratios PyTorch / Kiln (> 1: Kiln is faster) and Kiln unfused / fused, and
-# their geometric means. A benchmark, never part of the test suite.
+# Prints a Markdown table: per-step times (ms), ratios PyTorch / Kiln
+# (> 1: Kiln is faster) and the fusion speedup (Kiln without fusion / with
+# kiln-fuse), and their geometric means. A benchmark, never part of the
+# test suite.
 #
 # ===-----------------------------------------------------------------------===#
 
@@ -53,6 +62,10 @@ import models  # noqa: E402
 from openblas import tune_openblas  # noqa: E402
 
 FUSE = "func.func(kiln-fuse)"
+# (key, column title, extra kiln-run arguments)
+VARIANTS = (("nofuse", "Kiln no fusion", ["--fuse-elementwise=false"]),
+            ("default", "Kiln linalg fusion", []),
+            ("fused", "Kiln kiln-fuse", ["--pipeline", FUSE]))
 LOSS_RTOL = 1e-3
 KILN_WARMUP = 2  # --train-steps: the steps whose losses are checked
 
@@ -85,16 +98,14 @@ def time_torch(step, runs, warmup):
     return ms
 
 
-def run_kiln(build, model_dir, spec, runs, pipeline):
+def run_kiln(build, model_dir, spec, runs, extra):
     """(median, min, max) ms and the warm-up losses of one Kiln variant, or
     an error string."""
     cmd = [os.path.join(build, "bin", "kiln-run"),
            os.path.join(model_dir, "model.onnx"),
            "--make-train-step", spec.kiln_options(),
            "--data", os.path.join(model_dir, "data"),
-           "--train-steps", str(KILN_WARMUP), "--bench", str(runs)]
-    if pipeline:
-        cmd += ["--pipeline", pipeline]
+           "--train-steps", str(KILN_WARMUP), "--bench", str(runs)] + extra
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - start
@@ -139,6 +150,9 @@ def main():
     ap.add_argument("build", help="Kiln build folder (with bin/kiln-run)")
     ap.add_argument("--runs", type=int, default=20,
                     help="timed steps per measurement (default 20)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="measurements per side, interleaved; the best "
+                    "median is reported (default 3)")
     ap.add_argument("--warmup", type=int, default=3,
                     help="PyTorch warm-up steps (default 3; Kiln: 2)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
@@ -184,40 +198,42 @@ def main():
         torch.set_num_threads(args.threads)
         step = models.make_torch_step(spec)
         ref = [float(step()) for _ in range(KILN_WARMUP)]
-        pt = time_torch(step, args.runs, max(0, args.warmup - KILN_WARMUP))
-        pt1 = None
-        if not args.no_single_thread and args.threads != 1:
-            torch.set_num_threads(1)
-            pt1 = time_torch(step, args.runs, 1)
-            torch.set_num_threads(args.threads)
-        print(f"[{name}] pytorch: {statistics.median(pt):.2f} ms "
-              f"(losses {ref[0]:.6g}, {ref[1]:.6g})", file=sys.stderr,
-              flush=True)
-
-        row = {"name": name, "title": spec.title,
-               "pt": statistics.median(pt),
-               "pt1": statistics.median(pt1) if pt1 else None,
-               "ref": ref, "check": []}
-        for variant, pipeline in (("unfused", ""), ("fused", FUSE)):
-            result, err = run_kiln(args.build, model_dir, spec, args.runs,
-                                   pipeline)
-            if err:
-                print(f"[{name}] kiln {variant}: FAILED: {err}",
+        row = {"name": name, "title": spec.title, "pt": None, "pt1": None,
+               "ref": ref, "check": {}}
+        best = lambda old, new: new if old is None else min(old, new)
+        for round_ in range(args.repeat):
+            pt = statistics.median(time_torch(
+                step, args.runs, max(0, args.warmup - KILN_WARMUP)))
+            row["pt"] = best(row["pt"], pt)
+            if not args.no_single_thread and args.threads != 1:
+                torch.set_num_threads(1)
+                row["pt1"] = best(row["pt1"], statistics.median(
+                    time_torch(step, args.runs, 1)))
+                torch.set_num_threads(args.threads)
+            print(f"[{name}] round {round_ + 1}: pytorch {pt:.2f} ms "
+                  f"(losses {ref[0]:.6g}, {ref[1]:.6g})", file=sys.stderr,
+                  flush=True)
+            for key, title, extra in VARIANTS:
+                result, err = run_kiln(args.build, model_dir, spec,
+                                       args.runs, extra)
+                if err:
+                    print(f"[{name}] {title}: FAILED: {err}",
+                          file=sys.stderr, flush=True)
+                    row["check"][key] = f"{key}: cannot run"
+                    failed = True
+                    continue
+                row[key] = best(row.get(key), result["median"])
+                ok = losses_match(result["losses"], ref)
+                failed |= not ok
+                if key not in row["check"] or not ok:
+                    row["check"][key] = (
+                        f"{key} ok" if ok else
+                        f"{key} MISMATCH {result['losses']} vs {ref}")
+                print(f"[{name}] round {round_ + 1}: {title} "
+                      f"{result['median']:.2f} ms (min {result['min']:.2f}, "
+                      f"max {result['max']:.2f}; losses {result['losses']}; "
+                      f"kiln-run wall {result['wall_s']:.1f} s)",
                       file=sys.stderr, flush=True)
-                row[variant] = None
-                row["check"].append(f"{variant}: cannot run")
-                failed = True
-                continue
-            row[variant] = result["median"]
-            ok = losses_match(result["losses"], ref)
-            failed |= not ok
-            row["check"].append(
-                f"{variant} ok" if ok else
-                f"{variant} MISMATCH {result['losses']} vs {ref}")
-            print(f"[{name}] kiln {variant}: {result['median']:.2f} ms "
-                  f"(min {result['min']:.2f}, max {result['max']:.2f}; "
-                  f"losses {result['losses']}; kiln-run wall "
-                  f"{result['wall_s']:.1f} s)", file=sys.stderr, flush=True)
         rows.append(row)
 
     single = any(r["pt1"] for r in rows)
@@ -225,14 +241,16 @@ def main():
     print(f"Training step, CPU — {datetime.date.today().isoformat()}, "
           f"{cpu_name()}, {os.cpu_count()} cores; PyTorch "
           f"{torch.__version__} eager with {args.threads} threads "
-          f"(OPENBLAS_CORETYPE={blas_core}); median "
-          f"of {args.runs} steps after warm-up (ms)")
+          f"(OPENBLAS_CORETYPE={blas_core}); per-step median of "
+          f"{args.runs} steps after warm-up, best of {args.repeat} "
+          f"interleaved repeats (ms)")
     print()
     head = ["model", f"PyTorch {args.threads}T"]
     if single:
         head.append("PyTorch 1T")
-    head += ["Kiln unfused", "Kiln fused", "PyTorch/Kiln unfused",
-             "PyTorch/Kiln fused", "fused speedup", "same loss"]
+    head += [title for _, title, _ in VARIANTS]
+    head += ["PyTorch/Kiln (linalg fusion)", "PyTorch/Kiln (kiln-fuse)",
+             "fusion speedup", "same loss"]
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join(["---"] + ["---:"] * (len(head) - 2) + [":---"])
           + "|")
@@ -240,27 +258,29 @@ def main():
         cells = [r["title"], fmt_ms(r["pt"])]
         if single:
             cells.append(fmt_ms(r["pt1"]))
-        cells += [fmt_ms(r["unfused"]), fmt_ms(r["fused"]),
-                  fmt_ratio(r["pt"], r["unfused"]),
-                  fmt_ratio(r["pt"], r["fused"]),
-                  fmt_ratio(r["unfused"], r["fused"]),
-                  "; ".join(r["check"])]
+        cells += [fmt_ms(r.get(key)) for key, _, _ in VARIANTS]
+        cells += [fmt_ratio(r["pt"], r.get("default")),
+                  fmt_ratio(r["pt"], r.get("fused")),
+                  fmt_ratio(r.get("nofuse"), r.get("fused")),
+                  "; ".join(r["check"].values())]
         print("| " + " | ".join(cells) + " |")
-    g_unfused = geomean([r["pt"] / r["unfused"] for r in rows
-                         if r["unfused"]])
-    g_fused = geomean([r["pt"] / r["fused"] for r in rows if r["fused"]])
-    g_fuse = geomean([r["unfused"] / r["fused"] for r in rows
-                      if r["unfused"] and r["fused"]])
-    cells = ["**geomean**", "", *([""] if single else []), "", "",
-             fmt_ratio(g_unfused, 1) if g_unfused else "—",
-             fmt_ratio(g_fused, 1) if g_fused else "—",
-             fmt_ratio(g_fuse, 1) if g_fuse else "—", ""]
+
+    def gm(f):
+        g = geomean([f(r) for r in rows if all(
+            r.get(k) for k in ("pt", "nofuse", "default", "fused"))])
+        return fmt_ratio(g, 1) if g else "—"
+    cells = ["**geomean**", "", *([""] if single else []),
+             *([""] * len(VARIANTS)),
+             gm(lambda r: r["pt"] / r["default"]),
+             gm(lambda r: r["pt"] / r["fused"]),
+             gm(lambda r: r["nofuse"] / r["fused"]), ""]
     print("| " + " | ".join(cells) + " |")
     print()
-    print("Ratios are PyTorch time / Kiln time (> 1: Kiln is faster); "
-          "fused speedup is Kiln unfused / Kiln fused "
-          f"(--pipeline \"{FUSE}\"). Kiln's kernels run on "
-          f"OMP_NUM_THREADS={args.threads} threads, PyTorch on "
+    print("Ratios are PyTorch time / Kiln time (> 1: Kiln is faster). The "
+          "fusion speedup is Kiln without any fusion (--fuse-elementwise="
+          "false) / Kiln with kiln-fuse (--pipeline \"" + FUSE + "\", on "
+          "top of the default linalg elementwise fusion). Kiln's kernels "
+          f"run on OMP_NUM_THREADS={args.threads} threads, PyTorch on "
           f"torch.set_num_threads({args.threads})"
           + ("; the PyTorch 1T column is PyTorch on one thread, for "
              "reference." if single else "."))

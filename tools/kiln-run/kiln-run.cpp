@@ -98,6 +98,12 @@ cl::opt<bool> codegenKernelsOpt(
              "packed, vectorized, threaded GEMMs, other ops as threaded "
              "vector loops (false: scalar loops, the reference lowering)"),
     cl::init(true), cl::cat(category));
+cl::opt<bool> fuseElementwiseOpt(
+    "fuse-elementwise",
+    cl::desc("Fuse elementwise linalg ops into their consumers before code "
+             "generation (linalg-fuse-elementwise-ops; false: every op its "
+             "own loop nest, the unfused baseline of bench/cpu/run.py)"),
+    cl::init(true), cl::cat(category));
 cl::opt<int64_t> kernelMinFlopsOpt(
     "kernel-min-flops",
     cl::desc("Smallest convolution or matmul (2 x the product of its loop "
@@ -399,6 +405,7 @@ kiln::cpu::CPUPipelineOptions pipelineOptions() {
   opts.kernelMinFlops = kernelMinFlopsOpt;
   opts.matmulKernels = codegenKernelsOpt;
   opts.vectorize = codegenKernelsOpt;
+  opts.fuseElementwise = fuseElementwiseOpt;
   return opts;
 }
 
