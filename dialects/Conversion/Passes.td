@@ -115,7 +115,10 @@ def KilnCPUVectorize : Pass<"kiln-cpu-vectorize", "mlir::func::FuncOp"> {
       and a `tensor.insert_slice` into a `linalg.fill` (a gradient spread
       into zeros), are first rewritten as a fill and a copy generic into
       the slice, vectorized like the rest (bufferized as it was, it
-      would be a strided `memref.copy`, copied an element at a time).
+      would be a strided `memref.copy`, copied an element at a time);
+    - a sum over several dims that reduces the innermost one (per-channel
+      statistics) is split into vector additions into `partial[..., w]`
+      and one horizontal sum per output (reassociated, as any vector sum).
 
     Vector `math` functions (exp, expm1, log, log1p, log2, tanh, erf) then
     get MLIR's polynomial approximations instead of per-lane libm calls.
@@ -141,6 +144,9 @@ def KilnCPUVectorize : Pass<"kiln-cpu-vectorize", "mlir::func::FuncOp"> {
     Statistic<"numVectorized", "vectorized", "Ops vectorized">,
     Statistic<"numThreaded", "threaded", "Ops split across threads">,
     Statistic<"numSplit", "split", "Innermost remainders split off">,
+    Statistic<"numSplitReductions", "split-reductions",
+              "Sums over several dims split into vector accumulation and "
+              "a short horizontal sum">,
     Statistic<"numPads", "pads",
               "Pads and insertions into fills rewritten as vectorized "
               "copies">,

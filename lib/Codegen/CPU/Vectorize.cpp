@@ -22,6 +22,7 @@
 
 #include "kiln/Codegen/CPU/ThreadCount.h"
 #include "kiln/Codegen/CPU/TileInPlace.h"
+#include "kiln/Codegen/CPU/VectorFriendlyForms.h"
 #include "kiln/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -106,81 +107,6 @@ LogicalResult vectorizeWindowCopyTile(RewriterBase &rewriter,
   auto write = vector::TransferWriteOp::create(rewriter, loc, v, dst, dstIdx,
                                                inBounds);
   rewriter.replaceOp(tile, write->getResults());
-  return success();
-}
-
-/// insert_slice(copy(source) into extract_slice(dest)), the copy a
-/// linalg.generic that this pass then threads and vectorizes.
-Value copyIntoSlice(RewriterBase &rewriter, Location loc, Value source,
-                    Value dest, ArrayRef<OpFoldResult> offsets,
-                    ArrayRef<OpFoldResult> sizes,
-                    ArrayRef<OpFoldResult> strides) {
-  auto sourceType = cast<RankedTensorType>(source.getType());
-  MLIRContext *ctx = rewriter.getContext();
-  Value interior = tensor::ExtractSliceOp::create(rewriter, loc, sourceType,
-                                                  dest, offsets, sizes,
-                                                  strides);
-  AffineMap id = AffineMap::getMultiDimIdentityMap(sourceType.getRank(), ctx);
-  SmallVector<utils::IteratorType> iters(sourceType.getRank(),
-                                         utils::IteratorType::parallel);
-  Value copied =
-      linalg::GenericOp::create(
-          rewriter, loc, TypeRange{sourceType}, ValueRange{source},
-          ValueRange{interior}, ArrayRef<AffineMap>{id, id}, iters,
-          [](OpBuilder &b, Location l, ValueRange args) {
-            linalg::YieldOp::create(b, l, args[0]);
-          })
-          ->getResult(0);
-  return tensor::InsertSliceOp::create(rewriter, loc, copied, dest, offsets,
-                                       sizes, strides);
-}
-
-/// A static tensor.pad of a constant as a fill and a copy into its
-/// interior (copyIntoSlice). Bufferized as it is, the pad becomes a
-/// memref.copy into a strided subview, which the runtime's generic
-/// memrefCopy performs one element at a time (every convolution's padded
-/// input).
-LogicalResult padAsFillAndCopy(RewriterBase &rewriter, tensor::PadOp pad) {
-  RankedTensorType resultType = pad.getResultType();
-  RankedTensorType sourceType = pad.getSourceType();
-  Value padValue = pad.getConstantPaddingValue();
-  if (!resultType.hasStaticShape() || !sourceType.hasStaticShape() ||
-      !padValue || !pad.getLow().empty() || !pad.getHigh().empty())
-    return failure();
-  Location loc = pad.getLoc();
-  rewriter.setInsertionPoint(pad);
-  Value empty = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
-                                        resultType.getElementType());
-  Value filled =
-      linalg::FillOp::create(rewriter, loc, padValue, empty).getResult(0);
-  SmallVector<OpFoldResult> strides(sourceType.getRank(),
-                                    rewriter.getIndexAttr(1));
-  rewriter.replaceOp(
-      pad, copyIntoSlice(rewriter, loc, pad.getSource(), filled,
-                         pad.getMixedLowPad(),
-                         getAsIndexOpFoldResult(pad.getContext(),
-                                                sourceType.getShape()),
-                         strides));
-  return success();
-}
-
-/// The same for a static tensor.insert_slice into a fill (a gradient
-/// spread into zeros: padded, or dilated along all but the innermost dim).
-LogicalResult insertIntoFillAsCopy(RewriterBase &rewriter,
-                                   tensor::InsertSliceOp insert) {
-  if (!insert.getDest().getDefiningOp<linalg::FillOp>() ||
-      !insert.getSourceType().hasStaticShape() ||
-      !insert.hasUnitStride() && insert.getStaticStrides().back() != 1)
-    return failure();
-  if (ShapedType::isDynamicShape(insert.getStaticOffsets()) ||
-      ShapedType::isDynamicShape(insert.getStaticStrides()) ||
-      insert.getSourceType().getRank() != insert.getType().getRank())
-    return failure();
-  rewriter.setInsertionPoint(insert);
-  rewriter.replaceOp(
-      insert, copyIntoSlice(rewriter, insert.getLoc(), insert.getSource(),
-                            insert.getDest(), insert.getMixedOffsets(),
-                            insert.getMixedSizes(), insert.getMixedStrides()));
   return success();
 }
 
@@ -374,17 +300,11 @@ void VectorizePass::runOnOperation() {
   }
 
   IRRewriter rewriter(&getContext());
-  // Both lists first: the pads' rewrites create insertions into fills.
-  SmallVector<tensor::PadOp> pads;
-  func.walk([&](tensor::PadOp pad) { pads.push_back(pad); });
-  SmallVector<tensor::InsertSliceOp> inserts;
-  func.walk([&](tensor::InsertSliceOp insert) { inserts.push_back(insert); });
-  for (tensor::PadOp pad : pads)
-    if (succeeded(padAsFillAndCopy(rewriter, pad)))
-      ++numPads;
-  for (tensor::InsertSliceOp insert : inserts)
-    if (succeeded(insertIntoFillAsCopy(rewriter, insert)))
-      ++numPads;
+  // Forms that vectorize better: pads as copies, reductions over several
+  // dims accumulating vectors (VectorFriendlyForms.h).
+  numPads += kiln::cpu::rewritePadsAsCopies(rewriter, func);
+  numSplitReductions +=
+      kiln::cpu::splitMultiDimReductions(rewriter, func, minVectorSize);
 
   SmallVector<linalg::LinalgOp> candidates;
   func.walk([&](linalg::LinalgOp op) {

@@ -181,3 +181,30 @@ func.func @pad(%x: tensor<4x8x32xf32>, %g: tensor<4x8x32xf32>) -> (tensor<4x10x3
 // CHECK: %[[IN2:.*]] = tensor.extract_slice %{{.*}}[0, 2, 2] [4, 8, 32] [1, 1, 1]
 // CHECK: %[[C2:.*]] = scf.forall {{.*}} shared_outs(%{{.*}} = %[[IN2]]) -> (tensor<4x8x32xf32>)
 // CHECK: tensor.insert_slice %[[C2]] into %{{.*}}[0, 2, 2] [4, 8, 32] [1, 1, 1]
+
+// -----
+
+// A sum over (n, h, w) per channel (batch-norm statistics, bias
+// gradients): the rows are first summed as vectors into partial[c, w], then
+// each channel's 32 partial sums once, horizontally.
+func.func @channel_sum(%x: tensor<4x8x16x32xf32>) -> tensor<8xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<8xf32>) -> tensor<8xf32>
+  %r = linalg.reduce ins(%x : tensor<4x8x16x32xf32>) outs(%f : tensor<8xf32>) dimensions = [0, 2, 3]
+    (%in: f32, %init: f32) {
+      %s = arith.addf %in, %init : f32
+      linalg.yield %s : f32
+    }
+  return %r : tensor<8xf32>
+}
+// CHECK-LABEL: func.func @channel_sum
+// CHECK: %[[P0:.*]] = scf.forall {{.*}} -> (tensor<8x32xf32>)
+// CHECK: %[[P:.*]] = scf.forall {{.*}} shared_outs(%{{.*}} = %[[P0]]) -> (tensor<8x32xf32>)
+// CHECK:   %[[ROW:.*]] = vector.transfer_read {{.*}} vector<32xf32>
+// CHECK:   %[[ACC:.*]] = vector.transfer_read {{.*}} vector<32xf32>
+// CHECK:   arith.addf %[[ROW]], %[[ACC]] : vector<32xf32>
+// CHECK-NOT: vector.multi_reduction
+// CHECK: scf.forall {{.*}} -> (tensor<8xf32>)
+// CHECK:   tensor.extract_slice %[[P]]
+// CHECK:   vector.multi_reduction <add>, %{{.*}} [0] : vector<32xf32> to f32
