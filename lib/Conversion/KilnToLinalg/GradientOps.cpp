@@ -393,6 +393,27 @@ Value inHalfOpenRange(OpBuilder &b, Location l, Value v, int64_t lo,
   return arith::AndIOp::create(b, l, ge, lt);
 }
 
+/// One step of the argmax reduction of max_pool2d_backward: (value, tap)
+/// with the larger value, the smaller tap at a tie (a commutative
+/// lexicographic combiner: the first maximum in row-major tap order wins,
+/// as in PyTorch); a candidate that is not `real` (a padding tap) never
+/// wins.
+SmallVector<Value> argmaxStep(OpBuilder &b, Location l, Value v, Value tap,
+                              Value best, Value bestTap, Value real = {}) {
+  Value greater =
+      arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, best);
+  Value equal =
+      arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, v, best);
+  Value earlier =
+      arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, tap, bestTap);
+  Value wins = arith::OrIOp::create(
+      b, l, greater, arith::AndIOp::create(b, l, equal, earlier));
+  if (real)
+    wins = arith::AndIOp::create(b, l, real, wins);
+  return {arith::SelectOp::create(b, l, wins, v, best),
+          arith::SelectOp::create(b, l, wins, tap, bestTap)};
+}
+
 /// Whether max-pool windows tile the input exactly: stride = kernel, no
 /// padding or dilation, and the windows cover every row and column (the
 /// usual 2x2 / stride 2 pool). Each input element is then one tap of one
@@ -455,19 +476,7 @@ Value maxPoolBackwardOfTilingWindows(OpBuilder &b, Location loc, Value input,
           b, loc, ValueRange{x6}, ValueRange{maxInit, tapInit}, argmaxMaps,
           argmaxIters,
           [&](OpBuilder &nb, Location l, ValueRange a) {
-            Value v = a[0], best = a[1], bestTap = a[2];
-            Value tap = tapOf(nb, l, 4, 5);
-            Value greater = arith::CmpFOp::create(
-                nb, l, arith::CmpFPredicate::OGT, v, best);
-            Value equal = arith::CmpFOp::create(
-                nb, l, arith::CmpFPredicate::OEQ, v, best);
-            Value earlier = arith::CmpIOp::create(
-                nb, l, arith::CmpIPredicate::slt, tap, bestTap);
-            Value wins = arith::OrIOp::create(
-                nb, l, greater, arith::AndIOp::create(nb, l, equal, earlier));
-            return SmallVector<Value>{
-                arith::SelectOp::create(nb, l, wins, v, best),
-                arith::SelectOp::create(nb, l, wins, tap, bestTap)};
+            return argmaxStep(nb, l, a[0], tapOf(nb, l, 4, 5), a[1], a[2]);
           })[1];
 
   // 2. Loops (n, c, oh, kh, ow, kw), all parallel, in dx6's order.
@@ -590,20 +599,7 @@ struct MaxPool2dBackwardLowering : KilnLowering<MaxPool2dBackwardOp> {
                              linalg::IndexOp::create(b, l, 1), hc, wc});
               Value tap =
                   arith::IndexCastOp::create(b, l, tapType, flatTap(b, l));
-              Value greater = arith::CmpFOp::create(
-                  b, l, arith::CmpFPredicate::OGT, v, best);
-              Value equal = arith::CmpFOp::create(
-                  b, l, arith::CmpFPredicate::OEQ, v, best);
-              Value earlier = arith::CmpIOp::create(
-                  b, l, arith::CmpIPredicate::slt, tap, bestTap);
-              Value wins = arith::AndIOp::create(
-                  b, l, real,
-                  arith::OrIOp::create(
-                      b, l, greater,
-                      arith::AndIOp::create(b, l, equal, earlier)));
-              return SmallVector<Value>{
-                  arith::SelectOp::create(b, l, wins, v, best),
-                  arith::SelectOp::create(b, l, wins, tap, bestTap)};
+              return argmaxStep(b, l, v, tap, best, bestTap, real);
             })[1];
 
     // 2. One generic over the input positions (n, c, h, w) that sums, over
