@@ -206,6 +206,9 @@ def KilnCPUMatmulKernels
     - the right-hand side is packed into panels of `nr` columns,
       `B[K, N] -> Bp[N/nr, K, nr]` (a `linalg.transpose` of a free
       `tensor.expand_shape`), so that the micro-kernel reads it contiguously;
+      a B already laid out `[K, N]` and smaller than `pack-min-bytes` (an
+      image's im2col, which stays in cache) is read in place instead, as
+      `B[K, N/nr, nr]`, saving the copy;
       the result is computed in place through `C[M, N] -> C[M, N/nr, nr]`;
     - the computation is a `linalg.generic` over (batch, n1, m, k, n0), tiled
       into an `scf.forall` (one tile per thread: batch, then column panels,
@@ -235,6 +238,10 @@ def KilnCPUMatmulKernels
            "Depth of a cache block (reduction steps per pass over C)">,
     Option<"mc", "mc", "int64_t", "128",
            "Rows of a cache block (rounded to a divisor of the rows)">,
+    Option<"packMinBytes", "pack-min-bytes", "int64_t", "524288",
+           "A right-hand side already laid out [K, N] is read in place "
+           "when it has fewer bytes (per batch) than this, and packed into "
+           "panels otherwise (0: always pack)">,
     Option<"numThreads", "num-threads", "int64_t", "0",
            "Threads to split each kernel across (0: OMP_NUM_THREADS, else "
            "the host's cores; "
@@ -251,6 +258,8 @@ def KilnCPUMatmulKernels
     Statistic<"numKernels", "kernels", "Matmuls turned into GEMM kernels">,
     Statistic<"numPackedPanels", "packed-operands",
               "Right-hand sides packed into column panels">,
+    Statistic<"numInPlaceB", "in-place-operands",
+              "Right-hand sides read in place (small, already [K, N])">,
     Statistic<"numSplitRemainders", "split-remainders",
               "Row or column remainders split off a kernel">,
     Statistic<"numTransposed", "transposed",

@@ -19,8 +19,10 @@
 //         acc = transfer_read C[m:m+mr, n1, 0:nr]  (hoisted out of k)
 //         scf.for k: acc = vector.contract(A[m:m+mr, k], Bp[n1, k, :], acc)
 //         transfer_write acc
-// The packing transpose is tiled and vectorized the same way. Batch
-// matmuls carry a leading batch dimension through all of it.
+// The packing transpose is tiled and vectorized the same way. A B already
+// laid out [K, N] that stays in cache (below pack-min-bytes: an image's
+// im2col) is not packed: the generic reads %b3 = [K, N/nr, nr] in place.
+// Batch matmuls carry a leading batch dimension through all of it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -85,7 +87,7 @@ struct MatmulDims {
 };
 
 struct KernelConfig {
-  int64_t mr, nr, kc, mc, threads;
+  int64_t mr, nr, kc, mc, threads, packMinBytes;
 };
 
 /// Vector instructions per k step of a register-tiled M x N product whose
@@ -249,6 +251,16 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
   }
   Value b3 = tensor::ExpandShapeOp::create(
       rewriter, loc, RankedTensorType::get(b3Shape, f32), b, b3Re);
+  // Already [batch?, K, N] and small enough to stay in cache: the kernel
+  // reads B[k, n1, :] in place (each row of a panel is contiguous; only
+  // the stride between rows differs from a packed panel).
+  SmallVector<char> inPlaceKind;
+  if (dims.batch)
+    inPlaceKind.push_back('b');
+  inPlaceKind.append({'k', '1', '0'});
+  bool packB = !(b3Kind == inPlaceKind &&
+                 K * N * static_cast<int64_t>(sizeof(float)) <
+                     cfg.packMinBytes);
   SmallVector<char> bpKind;
   if (dims.batch)
     bpKind.push_back('b');
@@ -259,10 +271,16 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
     perm.push_back(src);
     bpShape.push_back(b3Shape[src]);
   }
-  Value bpInit = tensor::EmptyOp::create(rewriter, loc, bpShape, f32);
-  auto pack = linalg::TransposeOp::create(rewriter, loc, b3, bpInit, perm);
-  Value bp = pack->getResult(0);
-  ++numPackedPanels;
+  linalg::TransposeOp pack;
+  Value bp = b3;
+  if (packB) {
+    Value bpInit = tensor::EmptyOp::create(rewriter, loc, bpShape, f32);
+    pack = linalg::TransposeOp::create(rewriter, loc, b3, bpInit, perm);
+    bp = pack->getResult(0);
+    ++numPackedPanels;
+  } else {
+    ++numInPlaceB;
+  }
 
   // --- C viewed as [batch?, M, N1, nr]. ------------------------------------
   SmallVector<int64_t> c3Shape;
@@ -297,7 +315,10 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
     bExprs.push_back(dim(dB));
     cExprs.push_back(dim(dB));
   }
-  bExprs.append({dim(dN1), dim(dK), dim(dN0)});
+  if (packB)
+    bExprs.append({dim(dN1), dim(dK), dim(dN0)});
+  else
+    bExprs.append({dim(dK), dim(dN1), dim(dN0)});
   cExprs.append({dim(dM), dim(dN1), dim(dN0)});
   SmallVector<AffineMap> newMaps = {
       AffineMap::get(numDims, 0, aExprs, ctx),
@@ -434,7 +455,7 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
         rewriter, cast<LoopLikeOpInterface>(kLoop.getOperation()));
 
   // --- Pack: tile and vectorize the transpose too. ------------------------
-  {
+  if (packB) {
     unsigned rank = bpShape.size();
     SmallVector<int64_t> pSizes(rank, 0), vecSizes(rank, 1);
     // Threads over panels, then a block of k rows at a time.
@@ -464,7 +485,7 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
 void MatmulKernelsPass::runOnOperation() {
   func::FuncOp func = getOperation();
   KernelConfig cfg{mr, nr, kc, mc,
-                   kiln::cpu::resolveThreadCount(numThreads)};
+                   kiln::cpu::resolveThreadCount(numThreads), packMinBytes};
   if (cfg.mr < 1 || cfg.nr < 1 || cfg.kc < 1 || cfg.mc < 1) {
     func.emitError("kiln-cpu-matmul-kernels: mr, nr, kc and mc must be >= 1");
     return signalPassFailure();

@@ -3,10 +3,10 @@
 // and an 8 x 32 register tile whose accumulator is carried in registers
 // across the innermost k loop (a vector.contract per k step).
 // RUN: kiln-opt %s -split-input-file \
-// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-matmul-kernels{num-threads=2}))" \
+// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-matmul-kernels{num-threads=2 pack-min-bytes=0}))" \
 // RUN:   | FileCheck %s
 // RUN: kiln-opt %s -split-input-file \
-// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-matmul-kernels{num-threads=1 kc=64}))" \
+// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-matmul-kernels{num-threads=1 kc=64 pack-min-bytes=0}))" \
 // RUN:   | FileCheck %s --check-prefix=ONE
 
 func.func @matmul(%a: tensor<128x256xf32>, %b: tensor<256x64xf32>) -> tensor<128x64xf32> {
@@ -127,3 +127,25 @@ func.func @skipped(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>, %i: tensor<4x4xf32>
 // CHECK-NOT: scf.forall
 // CHECK-COUNT-3: linalg.matmul
 // CHECK-NOT: scf.forall
+
+// -----
+
+// With the default pack-min-bytes (512 KiB), a small B already laid out
+// [K, N] (here 256 x 64 f32, 64 KiB: an image's im2col) is read in place
+// through [K, N/32, 32]: no packing transpose.
+// RUN: kiln-opt %s -split-input-file \
+// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-matmul-kernels{num-threads=2}))" \
+// RUN:   | FileCheck %s --check-prefix=INPLACE
+func.func @in_place(%a: tensor<128x256xf32>, %b: tensor<256x64xf32>, %init: tensor<128x64xf32>) -> tensor<128x64xf32> {
+  %c = linalg.matmul ins(%a, %b : tensor<128x256xf32>, tensor<256x64xf32>)
+                     outs(%init : tensor<128x64xf32>) -> tensor<128x64xf32>
+  return %c : tensor<128x64xf32>
+}
+// CHECK-LABEL: func.func @in_place
+// ONE-LABEL: func.func @in_place
+// INPLACE-LABEL: func.func @in_place
+// INPLACE: %[[B3:.*]] = tensor.expand_shape %arg1 {{\[}}[0], [1, 2]] output_shape [256, 2, 32]
+// INPLACE-NOT: linalg.transpose
+// INPLACE: scf.forall (%[[T:.*]]) in (2)
+// INPLACE:   tensor.extract_slice %[[B3]][%{{.*}}, %[[T]], 0] [1, 1, 32] [1, 1, 1]
+// INPLACE:   arith.addf {{.*}} : vector<8x32xf32>
