@@ -155,6 +155,34 @@ def KilnCPUVectorize : Pass<"kiln-cpu-vectorize", "mlir::func::FuncOp"> {
   ];
 }
 
+def KilnCPUFuseElementwise
+    : Pass<"kiln-cpu-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Elementwise producer-consumer fusion that never makes the "
+                "program hold more bytes";
+  let description = [{
+    Upstream's elementwise fusion (the patterns of
+    `linalg-fuse-elementwise-ops`: a single-use producer `linalg.generic`
+    inlined into its consumer, reshapes folded by expansion, constant
+    folding) with a control function about memory. Fusing moves the
+    producer's computation to its consumer: the producer's result no
+    longer exists, but every producer input that would have died before
+    the consumer now lives until it. A fusion is refused when those inputs
+    hold more bytes than the result it removes; in a training step that
+    is a forward value read in the backward pass (a ReLU's `x > 0`: keeping
+    the f32 `x` alive instead of the byte mask undoes the memory schedule
+    and `kiln-remat`'s decisions). Inputs that are arguments, constants or
+    used at or after the consumer anyway cost nothing.
+  }];
+  let dependentDialects = [
+    "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
+    "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+  ];
+  let statistics = [
+    Statistic<"numRefused", "refused",
+              "Fusions refused because they would hold more bytes">,
+  ];
+}
+
 def KilnCPUByteMasks : Pass<"kiln-cpu-byte-masks", "mlir::func::FuncOp"> {
   let summary = "Stores boolean tensors passed between linalg ops as bytes";
   let description = [{

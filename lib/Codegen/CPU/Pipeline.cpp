@@ -72,7 +72,7 @@ void buildCPULoweringPipeline(OpPassManager &pm,
                               const CPUPipelineOptions &opts) {
   // --- 1. Tensor level. ---------------------------------------------------
   if (opts.fuseElementwise)
-    pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+    pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   // CSE merges equal tensor.empty destinations, which would make unrelated

@@ -1,0 +1,115 @@
+//===- FuseElementwise.cpp - Elementwise fusion that keeps the memory plan -===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// The kiln-cpu-fuse-elementwise pass (dialects/Conversion/Passes.td):
+// upstream's elementwise producer-consumer fusion (the patterns of
+// linalg-fuse-elementwise-ops), with a control function that refuses a
+// fusion which would make the program hold more bytes. Fusing moves the
+// producer's computation to its consumer: the producer's result no longer
+// exists, but each producer input that would have died before the consumer
+// now lives until it. In a training step the consumer is often far away (a
+// ReLU's `x > 0` computed in the forward pass, read in the backward), and
+// keeping the f32 `x` alive instead of a 1-byte mask undoes what the memory
+// schedule and kiln-remat decided.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Conversion/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNCPUFUSEELEMENTWISE
+#include "kiln/Dialect/Conversion/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+
+namespace {
+
+/// Bytes of a static tensor value (0 for anything else).
+int64_t tensorBytes(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || !type.hasStaticShape() || !type.getElementType().isIntOrFloat())
+    return 0;
+  return type.getNumElements() *
+         ((type.getElementType().getIntOrFloatBitWidth() + 7) / 8);
+}
+
+/// Whether `value` is used at or after `consumer` (in `consumer`'s block,
+/// uses nested in regions counted at their ancestor there).
+bool usedFrom(Value value, Operation *consumer) {
+  Block *block = consumer->getBlock();
+  for (Operation *user : value.getUsers()) {
+    Operation *ancestor = block->findAncestorOpInBlock(*user);
+    if (ancestor && !ancestor->isBeforeInBlock(consumer))
+      return true;
+  }
+  return false;
+}
+
+/// The control function: a single-use producer (as upstream) whose inputs
+/// that fusion keeps alive longer (computed by an op of the same block,
+/// otherwise dead before the consumer) hold no more bytes than the
+/// producer's result that fusion removes.
+bool fusionKeepsMemory(OpOperand *fusedOperand) {
+  Operation *producer = fusedOperand->get().getDefiningOp();
+  if (!producer || !producer->hasOneUse())
+    return false;
+  Operation *consumer = fusedOperand->getOwner();
+  if (producer->getBlock() != consumer->getBlock())
+    return true;
+  int64_t removed = tensorBytes(fusedOperand->get());
+  int64_t extended = 0;
+  for (Value input : producer->getOperands()) {
+    Operation *def = input.getDefiningOp();
+    if (!def || def->getBlock() != consumer->getBlock() ||
+        def->hasTrait<OpTrait::ConstantLike>() || usedFrom(input, consumer))
+      continue; // An argument, a constant, or alive at the consumer anyway.
+    extended += tensorBytes(input);
+  }
+  return extended <= removed;
+}
+
+class FuseElementwisePass
+    : public kiln::impl::KilnCPUFuseElementwiseBase<FuseElementwisePass> {
+public:
+  using KilnCPUFuseElementwiseBase::KilnCPUFuseElementwiseBase;
+
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    linalg::ControlFusionFn control = [this](OpOperand *operand) {
+      if (fusionKeepsMemory(operand))
+        return true;
+      ++numRefused;
+      return false;
+    };
+    // The pattern set of upstream's linalg-fuse-elementwise-ops.
+    linalg::populateElementwiseOpsFusionPatterns(patterns, control);
+    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, control);
+    tensor::populateBubbleUpExpandShapePatterns(patterns);
+    affine::AffineApplyOp::getCanonicalizationPatterns(patterns, context);
+    linalg::GenericOp::getCanonicalizationPatterns(patterns, context);
+    tensor::ExpandShapeOp::getCanonicalizationPatterns(patterns, context);
+    tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, context);
+    context->getLoadedDialect<linalg::LinalgDialect>()
+        ->getCanonicalizationPatterns(patterns);
+    linalg::populateConstantFoldLinalgOperations(patterns, control);
+    GreedyRewriteConfig config;
+    config.setUseTopDownTraversal(true);
+    (void)applyPatternsGreedily(getOperation(), std::move(patterns), config);
+  }
+};
+
+} // namespace
