@@ -34,6 +34,11 @@
 namespace kiln::solvers::detail {
 namespace {
 
+/// Largest model (columns) handed to CBC, about an 80-node training graph:
+/// CBC's time limit does not cover its root LP, which on a 120-node graph
+/// (about 60000 columns) ran for more than ten minutes.
+constexpr int64_t kMaxMILPColumns = 20000;
+
 /// Column indices of the model, by stage and position; -1 where none.
 struct Columns {
   std::vector<std::vector<int>> r, s, u;
@@ -180,6 +185,17 @@ solveMILP(const RematGraph &graph, uint64_t budgetBytes,
     for (int s : succs[order[k]])
       users[k].push_back(pos[s]);
   }
+  // CBC's time limit covers its branch and bound only: building a model of
+  // millions of columns, and its root LP, would run past any limit. Leave
+  // such graphs to the heuristic (its answer stands).
+  int64_t estimatedColumns = 0;
+  for (int t = 0; t < n; ++t) {
+    estimatedColumns += 3 * int64_t(t) + 2;
+    for (int k = 1; k <= t; ++k)
+      estimatedColumns += int64_t(inputs[k - 1].size()) + 1;
+    if (estimatedColumns > kMaxMILPColumns)
+      return std::nullopt;
+  }
   double g = static_cast<double>(bytesGcd(graph));
   std::vector<double> mem(n);
   for (int k = 0; k < n; ++k)
@@ -205,6 +221,10 @@ solveMILP(const RematGraph &graph, uint64_t budgetBytes,
   }
   RowBuilder row(model);
   for (int t = 0; t < n; ++t) {
+    if (deadline.remaining() <= 0.05) { // Building alone used up the time.
+      Cbc_deleteModel(model);
+      return std::nullopt;
+    }
     // Inputs are resident: R[t][k] <= R[t][i] + S[t][i].
     for (int k = 0; k <= t; ++k)
       for (int i : inputs[k])
