@@ -161,6 +161,21 @@ RematSchedule extractSchedule(const RematGraph &graph,
 
 bool haveMILP() { return true; }
 
+bool milpFits(const RematGraph &graph) {
+  // Columns: R, S and U per stage, and a free variable per (stage, op,
+  // freeable value); the inputs' count does not depend on the order.
+  int n = graph.size();
+  int64_t columns = 0;
+  for (int t = 0; t < n; ++t) {
+    columns += 3 * int64_t(t) + 2;
+    if (columns > kMaxMILPColumns)
+      return false;
+  }
+  for (int k = 0; k < n; ++k)
+    columns += int64_t(n - k) * (int64_t(graph.preds[k].size()) + 1);
+  return columns <= kMaxMILPColumns;
+}
+
 std::optional<RematSchedule>
 solveMILP(const RematGraph &graph, uint64_t budgetBytes,
           const std::optional<RematSchedule> &warmStart,
@@ -185,17 +200,8 @@ solveMILP(const RematGraph &graph, uint64_t budgetBytes,
     for (int s : succs[order[k]])
       users[k].push_back(pos[s]);
   }
-  // CBC's time limit covers its branch and bound only: building a model of
-  // millions of columns, and its root LP, would run past any limit. Leave
-  // such graphs to the heuristic (its answer stands).
-  int64_t estimatedColumns = 0;
-  for (int t = 0; t < n; ++t) {
-    estimatedColumns += 3 * int64_t(t) + 2;
-    for (int k = 1; k <= t; ++k)
-      estimatedColumns += int64_t(inputs[k - 1].size()) + 1;
-    if (estimatedColumns > kMaxMILPColumns)
-      return std::nullopt;
-  }
+  if (!milpFits(graph))
+    return std::nullopt;
   double g = static_cast<double>(bytesGcd(graph));
   std::vector<double> mem(n);
   for (int k = 0; k < n; ++k)

@@ -113,6 +113,9 @@ std::optional<RematSchedule> pebblingSearch(const RematGraph &graph,
 
 /// Whether this build has the MILP solver (CBC).
 bool haveMILP();
+/// Whether the MILP of `graph` is small enough for CBC to solve within a
+/// time limit (its limit does not cover the root LP of large models).
+bool milpFits(const RematGraph &graph);
 
 /// Checkmate-style MILP over the first-computation order of `warmStart`
 /// (or the min-id order without one), warm-started from it. Returns the

@@ -54,6 +54,10 @@ void keepIfBetter(const RematGraph &graph, uint64_t budget,
 RematResult solveGeneral(const RematGraph &graph, uint64_t budget,
                          RematMethod method, const detail::Deadline &deadline) {
   RematResult result;
+  // An explicit exact request on a graph whose MILP CBC cannot solve in a
+  // time limit: the heuristic gets the whole time, and says so.
+  if (method == RematMethod::Exact && !detail::milpFits(graph))
+    method = RematMethod::Heuristic;
   result.methodUsed = method;
   if (method == RematMethod::Heuristic) {
     keepIfBetter(graph, budget,
