@@ -10,7 +10,9 @@
 // — a convolution, its input or filter gradient (operands read through
 // taps), or a contraction with several M/N dims — is rewritten into
 //     A' = gather(A) laid out [batch, M..., K...]      (im2col; skipped when
-//     B' = gather(B) laid out [batch, K..., N...]       already in layout)
+//     B' = gather(B) laid out [batch, K..., N...]       already in layout;
+//                             or [batch, N..., K...]       B' may be read
+//                                                          transposed)
 //     C' = matmul(A', B') on the collapsed [M, K] x [K, N]
 //     out = copy of C' in out's order                  (when out's dim order
 //                                                      is not [M..., N...])

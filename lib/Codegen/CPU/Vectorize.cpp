@@ -14,7 +14,11 @@
 //      innermost to 1 and the innermost to a vector of up to `vector-size`
 //      elements (`scf.for`);
 //   3. vectorized (`linalg::vectorize`): one vector op per scalar op of the
-//      body, reductions along the innermost dim as vector reductions.
+//      body, reductions along the innermost dim as vector reductions; a
+//      copy through a window map (im2col), which linalg::vectorize rejects,
+//      as one contiguous transfer_read/transfer_write per tile.
+// Before that, pads become fills and copies and sums over several dims are
+// split (VectorFriendlyForms.h), so that they take the same path.
 // Math functions on vectors then get polynomial approximations (exp, log,
 // tanh, erf, ...), which vectorize where libm calls would not.
 //
