@@ -39,7 +39,7 @@ TensorOpKind classifyTensorOp(Operation *op) {
   return TensorOpKind::Node;
 }
 
-static uint64_t staticTensorBytes(Type type) {
+uint64_t staticTensorBytes(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor || !tensor.hasStaticShape() ||
       !tensor.getElementType().isIntOrIndexOrFloat())

@@ -52,6 +52,9 @@ enum class TensorOpKind {
 
 TensorOpKind classifyTensorOp(mlir::Operation *op);
 
+/// Bytes of a statically shaped tensor type (0 for anything else).
+uint64_t staticTensorBytes(mlir::Type type);
+
 /// Bytes of the op's statically shaped tensor results (0 for views and
 /// constants, which allocate nothing, and for the function's results, which
 /// bufferization writes into the caller's out-params).

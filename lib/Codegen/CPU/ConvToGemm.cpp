@@ -32,6 +32,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Codegen/CPU/GatherCopies.h"
 #include "kiln/Codegen/CPU/TileInPlace.h"
 #include "kiln/Conversion/Passes.h"
 
@@ -183,13 +184,10 @@ struct GemmPlan {
   int64_t gatherRunB(const Contraction &c) const {
     if (bInOrder(c))
       return std::numeric_limits<int64_t>::max();
-    SmallVector<unsigned> layout = layoutB();
     AffineMap map = c.maps[1 - lhs];
-    unsigned last = layout.back();
-    AffineExpr e = map.getResults().back();
-    AffineExpr rest = simplifyAffineExpr(
-        e - getAffineDimExpr(last, map.getContext()), map.getNumDims(), 0);
-    return e.isFunctionOfDim(last) && !rest.isFunctionOfDim(last)
+    unsigned last = layoutB().back();
+    return kiln::cpu::readsDimAtUnitStride(map.getResults().back(), last,
+                                           map.getNumDims())
                ? c.ranges[last]
                : 1;
   }
@@ -387,17 +385,8 @@ void ConvToGemmPass::rewrite(RewriterBase &rewriter, linalg::GenericOp op,
   // A copy of `source` into a new tensor of `shape`, element i read at
   // `read(i)`.
   auto copy = [&](Value source, AffineMap read, ArrayRef<int64_t> shape) {
-    Value empty = emptyOf(shape);
-    SmallVector<AffineMap> maps = {
-        read, AffineMap::getMultiDimIdentityMap(shape.size(), ctx)};
-    SmallVector<utils::IteratorType> iters(shape.size(),
-                                           utils::IteratorType::parallel);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{empty.getType()}, ValueRange{source},
-        ValueRange{empty}, maps, iters,
-        [](OpBuilder &b, Location l, ValueRange args) {
-          linalg::YieldOp::create(b, l, args[0]);
-        });
+    auto generic = kiln::cpu::buildGatherCopy(rewriter, loc, source, read,
+                                              emptyOf(shape));
     ++numGathers;
     return mark(generic)->getResult(0);
   };

@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Analysis/RematGraph.h"
 #include "kiln/Conversion/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -36,15 +37,6 @@ namespace kiln {
 using namespace mlir;
 
 namespace {
-
-/// Bytes of a static tensor value (0 for anything else).
-int64_t tensorBytes(Value value) {
-  auto type = dyn_cast<RankedTensorType>(value.getType());
-  if (!type || !type.hasStaticShape() || !type.getElementType().isIntOrFloat())
-    return 0;
-  return type.getNumElements() *
-         ((type.getElementType().getIntOrFloatBitWidth() + 7) / 8);
-}
 
 /// Whether `value` is used at or after `consumer` (in `consumer`'s block,
 /// uses nested in regions counted at their ancestor there).
@@ -69,14 +61,14 @@ bool fusionKeepsMemory(OpOperand *fusedOperand) {
   Operation *consumer = fusedOperand->getOwner();
   if (producer->getBlock() != consumer->getBlock())
     return true;
-  int64_t removed = tensorBytes(fusedOperand->get());
-  int64_t extended = 0;
+  uint64_t removed = kiln::staticTensorBytes(fusedOperand->get().getType());
+  uint64_t extended = 0;
   for (Value input : producer->getOperands()) {
     Operation *def = input.getDefiningOp();
     if (!def || def->getBlock() != consumer->getBlock() ||
         def->hasTrait<OpTrait::ConstantLike>() || usedFrom(input, consumer))
       continue; // An argument, a constant, or alive at the consumer anyway.
-    extended += tensorBytes(input);
+    extended += kiln::staticTensorBytes(input.getType());
   }
   return extended <= removed;
 }

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/VectorFriendlyForms.h"
+#include "kiln/Codegen/CPU/GatherCopies.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -32,21 +33,13 @@ Value copyIntoSlice(RewriterBase &rewriter, Location loc, Value source,
                     ArrayRef<OpFoldResult> sizes,
                     ArrayRef<OpFoldResult> strides) {
   auto sourceType = cast<RankedTensorType>(source.getType());
-  MLIRContext *ctx = rewriter.getContext();
   Value interior = tensor::ExtractSliceOp::create(rewriter, loc, sourceType,
                                                   dest, offsets, sizes,
                                                   strides);
-  AffineMap id = AffineMap::getMultiDimIdentityMap(sourceType.getRank(), ctx);
-  SmallVector<utils::IteratorType> iters(sourceType.getRank(),
-                                         utils::IteratorType::parallel);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(sourceType.getRank(),
+                                                   rewriter.getContext());
   Value copied =
-      linalg::GenericOp::create(
-          rewriter, loc, TypeRange{sourceType}, ValueRange{source},
-          ValueRange{interior}, ArrayRef<AffineMap>{id, id}, iters,
-          [](OpBuilder &b, Location l, ValueRange args) {
-            linalg::YieldOp::create(b, l, args[0]);
-          })
-          ->getResult(0);
+      buildGatherCopy(rewriter, loc, source, id, interior)->getResult(0);
   return tensor::InsertSliceOp::create(rewriter, loc, copied, dest, offsets,
                                        sizes, strides);
 }
@@ -86,7 +79,7 @@ LogicalResult insertIntoFillAsCopy(RewriterBase &rewriter,
                                    tensor::InsertSliceOp insert) {
   if (!insert.getDest().getDefiningOp<linalg::FillOp>() ||
       !insert.getSourceType().hasStaticShape() ||
-      !insert.hasUnitStride() && insert.getStaticStrides().back() != 1)
+      insert.getStaticStrides().back() != 1)
     return failure();
   if (ShapedType::isDynamicShape(insert.getStaticOffsets()) ||
       ShapedType::isDynamicShape(insert.getStaticStrides()) ||

@@ -24,6 +24,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Codegen/CPU/GatherCopies.h"
 #include "kiln/Codegen/CPU/ThreadCount.h"
 #include "kiln/Codegen/CPU/TileInPlace.h"
 #include "kiln/Codegen/CPU/VectorFriendlyForms.h"
@@ -53,37 +54,6 @@ namespace kiln {
 using namespace mlir;
 
 namespace {
-
-/// For a copy through a window map (im2col's gathers: a generic whose body
-/// yields its one input, whose output map is the identity, and whose input
-/// map reads the innermost loop dim at unit stride only in the input's last
-/// dim, as `ow + kw`): true. Tiled to 1 x ... x 1 x width, such a copy
-/// reads `width` contiguous elements, which linalg::vectorize does not see
-/// (its maps are not projected permutations).
-bool isWindowCopy(linalg::LinalgOp op) {
-  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-  if (!generic || generic.getNumDpsInputs() != 1 ||
-      generic.getNumDpsInits() != 1)
-    return false;
-  Block &body = generic.getRegion().front();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  if (body.getOperations().size() != 1 ||
-      yield.getOperand(0) != body.getArgument(0))
-    return false;
-  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
-  if (!maps[1].isIdentity() || maps[0].getNumResults() == 0)
-    return false;
-  unsigned inner = maps[0].getNumDims() - 1;
-  AffineExpr innerDim = getAffineDimExpr(inner, op.getContext());
-  ArrayRef<AffineExpr> results = maps[0].getResults();
-  for (AffineExpr e : results.drop_back())
-    if (!e.isPureAffine() || e.isFunctionOfDim(inner))
-      return false;
-  AffineExpr last = results.back();
-  return last.isPureAffine() &&
-         !simplifyAffineExpr(last - innerDim, maps[0].getNumDims(), 0)
-              .isFunctionOfDim(inner);
-}
 
 /// The tile of a window copy (every loop extent 1 but the innermost,
 /// `width`) as one contiguous vector read of its source slice and one
@@ -132,7 +102,7 @@ bool isCandidate(linalg::LinalgOp op) {
   // Windows and taps (a convolution's input map) tile into slices that
   // the unit-dim folding cannot express; copies through them (im2col) get
   // vector reads of their own.
-  if (isWindowCopy(op))
+  if (kiln::cpu::isWindowCopy(op))
     return true;
   for (AffineMap map : op.getIndexingMapsArray())
     if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
@@ -231,7 +201,7 @@ void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
     return kiln::cpu::tileInPlace(rewriter, target, sizes, forall);
   };
 
-  bool windowCopy = isWindowCopy(op);
+  bool windowCopy = kiln::cpu::isWindowCopy(op);
   if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
     op = readInPlaceInputsFromInit(rewriter, generic);
   TilingInterface current = cast<TilingInterface>(op.getOperation());
