@@ -28,7 +28,10 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SetVector.h"
+
+#include <map>
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNPLANMEMORY
@@ -56,6 +59,8 @@ struct KilnPlanMemoryPass
     options.minAllocaBytes = minAllocaBytes;
     Block &body = func.getBody().front();
     kiln::MemoryPlan plan = kiln::computeMemoryPlan(body, options);
+    if (explainPeak)
+      explain(func, plan);
     rewrite(func, body, plan);
 
     MLIRContext *context = func.getContext();
@@ -83,6 +88,47 @@ struct KilnPlanMemoryPass
         << plan.numUnplannedStatic() << " static ("
         << plan.unplannedStaticBytes() << " bytes), "
         << plan.numDynamicAllocs() << " dynamic";
+  }
+
+  /// Names the buffers live where the live bytes peak: one remark each, at
+  /// the first op that uses the buffer (the op that fills it, whose
+  /// location names the ONNX node), largest first.
+  void explain(func::FuncOp func, const kiln::MemoryPlan &plan) {
+    std::map<int64_t, int64_t> delta;
+    for (const kiln::PlannedBuffer &b : plan.buffers) {
+      delta[b.interval.start] += b.interval.bytes;
+      delta[b.interval.end + 1] -= b.interval.bytes;
+    }
+    int64_t live = 0, peak = -1, point = 0;
+    for (auto [at, change] : delta) {
+      live += change;
+      if (live > peak)
+        std::tie(peak, point) = std::make_pair(live, at);
+    }
+    std::vector<const kiln::PlannedBuffer *> atPeak;
+    for (const kiln::PlannedBuffer &b : plan.buffers)
+      if (b.interval.start <= point && point <= b.interval.end)
+        atPeak.push_back(&b);
+    llvm::stable_sort(atPeak, [](auto *a, auto *b) {
+      return a->interval.bytes > b->interval.bytes;
+    });
+    emitRemark(func.getLoc())
+        << "plan-memory: " << peak << " bytes live in " << atPeak.size()
+        << " buffers at op " << point;
+    for (const kiln::PlannedBuffer *b : atPeak) {
+      Operation *alloc = b->allocOp;
+      Operation *first = nullptr;
+      for (Operation *user : alloc->getResult(0).getUsers())
+        if (Operation *top = alloc->getBlock()->findAncestorOpInBlock(*user))
+          if (!first || top->isBeforeInBlock(first))
+            first = top;
+      Operation *at = first ? first : alloc;
+      emitRemark(at->getLoc())
+          << "plan-memory: live at the peak: " << b->interval.bytes
+          << " bytes, " << alloc->getResult(0).getType() << ", live ops "
+          << b->interval.start << ".." << b->interval.end << ", first used by "
+          << at->getName();
+    }
   }
 
   void rewrite(func::FuncOp func, Block &body, const kiln::MemoryPlan &plan) {

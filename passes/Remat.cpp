@@ -30,6 +30,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/JSON.h"
 
 #include <cmath>
 
@@ -50,6 +51,45 @@ std::optional<solvers::RematMethod> parseMethod(StringRef name) {
     if (name == solvers::methodName(m))
       return m;
   return std::nullopt;
+}
+
+/// Writes the solver's input as networkx node-link JSON with Checkmate's
+/// field names, so kiln-remat-solve (and check_schedule.py) can study it
+/// offline; results the program returns carry "keep_at_end".
+LogicalResult writeGraph(func::FuncOp func, const solvers::RematGraph &graph,
+                         StringRef path) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return func.emitError() << "kiln-remat: cannot write graph-out file '"
+                            << path << "': " << ec.message();
+  std::vector<char> keep(graph.size(), 0);
+  for (int v : graph.keepAtEnd)
+    keep[v] = 1;
+  llvm::json::OStream j(os);
+  j.object([&] {
+    j.attribute("directed", true);
+    j.attributeArray("nodes", [&] {
+      for (int v = 0; v < graph.size(); ++v)
+        j.object([&] {
+          j.attribute("id", v);
+          j.attribute("cost_cpu", graph.cost[v]);
+          j.attribute("cost_ram", graph.bytes[v]);
+          if (keep[v])
+            j.attribute("keep_at_end", true);
+        });
+    });
+    j.attributeArray("links", [&] {
+      for (int v = 0; v < graph.size(); ++v)
+        for (int p : graph.preds[v])
+          j.object([&] {
+            j.attribute("source", p);
+            j.attribute("target", v);
+          });
+    });
+  });
+  os << "\n";
+  return success();
 }
 
 /// The buffers that an op's lowering allocates besides its results: the op
@@ -173,6 +213,8 @@ struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
       func.emitError() << "kiln-remat: internal error: bad graph: " << bad;
       return signalPassFailure();
     }
+    if (!graphOut.empty() && failed(writeGraph(func, rg->graph, graphOut)))
+      return signalPassFailure();
     // The nodes are in program order, so the baseline is the current order.
     uint64_t before = solvers::baselineSchedule(rg->graph).peak;
     uint64_t budget =

@@ -156,6 +156,9 @@ def KilnPlanMemory : Pass<"kiln-plan-memory", "mlir::func::FuncOp"> {
     Option<"minAllocaBytes", "min-alloca-bytes", "int64_t", "4096",
            "memref.allocas of at least this many bytes move into the arena "
            "(negative: none)">,
+    Option<"explainPeak", "explain-peak", "bool", "false",
+           "Emit a remark for each buffer live at the point where the most "
+           "bytes are live, at the location of the op that first writes it">,
   ];
   let statistics = [
     Statistic<"numPlanned", "planned-buffers", "Buffers placed in an arena">,
@@ -292,6 +295,9 @@ def KilnRemat : Pass<"kiln-remat", "mlir::func::FuncOp"> {
            "Stop the solver's search after this many steps instead of at "
            "the time limit, so the same program always compiles to the "
            "same schedule (0: use the wall-clock time-limit)">,
+    Option<"graphOut", "graph-out", "std::string", "\"\"",
+           "Write the solver's graph (networkx node-link JSON, as "
+           "kiln-remat-solve reads it) to this file">,
     Option<"measureScratch", "measure-scratch", "bool", "true",
            "Count the buffers that each op's lowering allocates for itself "
            "(measured by lowering and bufferizing the op alone)">,

@@ -190,6 +190,21 @@ TEST(BufferPacking, RandomLayoutsAreValidAndBounded) {
   }
 }
 
+TEST(BufferPacking, SearchesPastTheSizeOrder) {
+  // Found by a random search: placed by decreasing size (and by decreasing
+  // lifetime) these need 10 units, but one order of the five reaches the
+  // live-bytes bound of 9 (checked over all 120 orders).
+  std::vector<BufferInterval> buffers = {{5, 5, 4 * 64, 64},
+                                         {2, 3, 1 * 64, 64},
+                                         {4, 4, 3 * 64, 64},
+                                         {2, 5, 3 * 64, 64},
+                                         {1, 4, 3 * 64, 64}};
+  ASSERT_EQ(kiln::liveBytesLowerBound(buffers), 9 * 64);
+  BufferLayout layout = kiln::packBuffers(buffers, 64);
+  ASSERT_TRUE(noBytesShared(buffers, layout));
+  EXPECT_EQ(layout.arenaBytes, 9 * 64);
+}
+
 TEST(BufferPacking, CloseToTheExactOptimumOnSmallCases) {
   std::mt19937 rng(7);
   int optimal = 0, trials = 200;
@@ -208,8 +223,8 @@ TEST(BufferPacking, CloseToTheExactOptimumOnSmallCases) {
   }
   // Measured with these seeds; a regression in the heuristic shows here.
   RecordProperty("optimal", optimal);
-  EXPECT_GE(optimal, trials * 9 / 10);
-  EXPECT_LE(greedyTotal, optimumTotal + optimumTotal / 50);
+  EXPECT_GE(optimal, trials * 99 / 100);
+  EXPECT_LE(greedyTotal, optimumTotal + optimumTotal / 200);
 }
 
 } // namespace

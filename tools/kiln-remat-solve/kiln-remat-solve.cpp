@@ -6,7 +6,9 @@
 //
 // Reads a compute graph in networkx node-link JSON (the Checkmate and the
 // random-layered flavours of bench/remat-graphs, read exactly as its
-// check_schedule.py reads them), solves rematerialization under a budget and
+// check_schedule.py reads them; nodes marked "keep_at_end", as kiln-remat's
+// graph-out writes them, must stay resident at the end), solves
+// rematerialization under a budget and
 // writes the schedule in the checker's format. Exit codes: 0 a schedule
 // within the budget, 2 bad usage or input (unreadable JSON, missing fields,
 // a cycle), 3 no schedule: status=infeasible with the bound that proves it
@@ -134,6 +136,9 @@ static ks::RematGraph loadGraph(StringRef path) {
                           Twine(i));
     graph.bytes.push_back(readEither(*node, "cost_ram", "out_cost", i));
     graph.cost.push_back(readEither(*node, "cost_cpu", "duration", i));
+    // kiln-remat's graph-out marks the program's results.
+    if (node->getBoolean("keep_at_end").value_or(false))
+      graph.keepAtEnd.push_back(i);
   }
   graph.preds.assign(n, {});
   std::set<std::pair<int, int>> seen;

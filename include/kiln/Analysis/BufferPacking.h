@@ -8,17 +8,23 @@
 // types), so it can be tested and reused apart from the IR. A buffer is live
 // over a closed interval [start, end] of program points; two buffers whose
 // intervals intersect must not share bytes. packBuffers gives every buffer an
-// offset in one arena with the greedy-by-size best-fit heuristic:
+// offset in one arena by best-fit placement:
 //
-//   buffers in order of decreasing size (ties: earlier start, then longer
-//   interval); each goes into the smallest gap, at its alignment, between the
-//   already placed buffers that are live at the same time, or above the
-//   highest of them when no gap fits.
+//   buffers one by one in some order; each goes into the smallest gap, at
+//   its alignment, between the already placed buffers that are live at the
+//   same time, or above the highest of them when no gap fits.
+//
+// The order decides the arena. packBuffers tries four (decreasing size, ties
+// earlier start then longer interval; busiest region first, i.e. the most
+// bytes live anywhere in the buffer's interval; most bytes x lifetime first;
+// longest lifetime first), keeps the smallest arena and, while that is above
+// the bound, searches for a better order by moving single buffers earlier
+// (a number of tries that shrinks with n^2, fixed seed: deterministic).
 //
 // The arena can never be smaller than liveBytesLowerBound (the most bytes
-// live at one point); the heuristic reaches that bound on interval sets that
-// admit it in common cases (equal sizes, where it is exact; disjoint
-// lifetimes) and stays close on others.
+// live at one point). Size order alone is exact for equal sizes and left
+// 2-4% above the bound on training steps (a 2-block transformer: 3245568
+// against 3180032 bytes), which the other orders and the search close.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,8 +58,8 @@ inline bool liveAtSameTime(const BufferInterval &a, const BufferInterval &b) {
   return a.start <= b.end && b.start <= a.end;
 }
 
-/// Assigns offsets with the greedy-by-size best-fit heuristic (see the file
-/// comment). `sizeAlignment` (a power of two) rounds the arena size up.
+/// Assigns offsets by best-fit placement in the best of several orders (see
+/// the file comment). `sizeAlignment` (a power of two) rounds the arena size up.
 BufferLayout packBuffers(const std::vector<BufferInterval> &buffers,
                          int64_t sizeAlignment = 1);
 
