@@ -26,12 +26,14 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/JSON.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace kiln {
@@ -55,9 +57,11 @@ std::optional<solvers::RematMethod> parseMethod(StringRef name) {
 
 /// Writes the solver's input as networkx node-link JSON with Checkmate's
 /// field names, so kiln-remat-solve (and check_schedule.py) can study it
-/// offline; results the program returns carry "keep_at_end".
-LogicalResult writeGraph(func::FuncOp func, const solvers::RematGraph &graph,
+/// offline; results the program returns carry "keep_at_end", and "op" names
+/// each node's op ("scratch" for a lowering's own buffers).
+LogicalResult writeGraph(func::FuncOp func, const kiln::FunctionRematGraph &rg,
                          StringRef path) {
+  const solvers::RematGraph &graph = rg.graph;
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec)
@@ -75,6 +79,9 @@ LogicalResult writeGraph(func::FuncOp func, const solvers::RematGraph &graph,
           j.attribute("id", v);
           j.attribute("cost_cpu", graph.cost[v]);
           j.attribute("cost_ram", graph.bytes[v]);
+          // What the node is, for a reader: the op's name, or "scratch".
+          Operation *op = rg.nodeOps[v];
+          j.attribute("op", op ? op->getName().getStringRef() : "scratch");
           if (keep[v])
             j.attribute("keep_at_end", true);
         });
@@ -168,8 +175,29 @@ private:
     });
     if (failed(pm.run(*module)))
       return 0;
+    // A result computed into a buffer of its own and copied into the
+    // out-param through a view (max_pool2d_backward writes a 6-d window
+    // view and collapses it) is the result's buffer in the real program,
+    // not scratch.
+    llvm::DenseSet<Operation *> resultBuffers;
+    module->walk([&](memref::CopyOp copy) {
+      if (!isa<BlockArgument>(copy.getTarget()))
+        return;
+      Value source = copy.getSource();
+      while (Operation *def = source.getDefiningOp()) {
+        if (isa<memref::AllocOp>(def)) {
+          resultBuffers.insert(def);
+          break;
+        }
+        if (!isa<ViewLikeOpInterface>(def))
+          break;
+        source = def->getOperand(0);
+      }
+    });
     uint64_t bytes = 0;
     module->walk([&](memref::AllocOp alloc) {
+      if (resultBuffers.contains(alloc))
+        return;
       MemRefType type = alloc.getType();
       if (type.hasStaticShape() && type.getElementType().isIntOrFloat())
         bytes += type.getNumElements() *
@@ -213,7 +241,7 @@ struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
       func.emitError() << "kiln-remat: internal error: bad graph: " << bad;
       return signalPassFailure();
     }
-    if (!graphOut.empty() && failed(writeGraph(func, rg->graph, graphOut)))
+    if (!graphOut.empty() && failed(writeGraph(func, *rg, graphOut)))
       return signalPassFailure();
     // The nodes are in program order, so the baseline is the current order.
     uint64_t before = solvers::baselineSchedule(rg->graph).peak;
@@ -238,7 +266,10 @@ struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
     solvers::RematOptions options;
     options.method = *solverMethod;
     options.timeLimitSeconds = timeLimit;
-    options.searchSteps = searchSteps;
+    // A small graph's simulation is cheap: give it more of them (up to 8x
+    // the work below 1000 nodes), still a pure function of the graph.
+    double scale = std::clamp(1000.0 / std::max(1, rg->graph.size()), 1.0, 8.0);
+    options.searchSteps = static_cast<uint64_t>(searchSteps * scale);
     solvers::RematResult result =
         solvers::solveRemat(rg->graph, budget, options);
     if (!result.schedule) {

@@ -291,9 +291,10 @@ def KilnRemat : Pass<"kiln-remat", "mlir::func::FuncOp"> {
            "limit) or heuristic">,
     Option<"timeLimit", "time-limit", "double", "2.0",
            "Wall-clock seconds the solver may take when search-steps is 0">,
-    Option<"searchSteps", "search-steps", "uint64_t", "4000",
-           "Stop the solver's search after this many steps instead of at "
-           "the time limit, so the same program always compiles to the "
+    Option<"searchSteps", "search-steps", "uint64_t", "10000",
+           "Stop the solver's search after this many steps (times "
+           "1000/nodes, at most 8, on graphs under 1000 nodes) instead of "
+           "at the time limit, so the same program always compiles to the "
            "same schedule (0: use the wall-clock time-limit)">,
     Option<"graphOut", "graph-out", "std::string", "\"\"",
            "Write the solver's graph (networkx node-link JSON, as "

@@ -26,6 +26,16 @@ using namespace mlir;
 
 namespace kiln {
 
+/// Whether every reader of `op`'s results takes elementwise producers into
+/// its own loops (FusibleOpInterface::fusesProducers), so `op` needs no
+/// buffer of its own once fused.
+static bool isFusedIntoEveryReader(Operation *op) {
+  return !op->use_empty() && llvm::all_of(op->getUsers(), [](Operation *user) {
+    auto fusible = dyn_cast<FusibleOpInterface>(user);
+    return fusible && user->getNumRegions() == 0 && fusible.fusesProducers();
+  });
+}
+
 TensorOpKind classifyTensorOp(Operation *op) {
   if (op->hasTrait<OpTrait::IsTerminator>() || !isMemoryEffectFree(op))
     return TensorOpKind::Barrier;
@@ -35,6 +45,12 @@ TensorOpKind classifyTensorOp(Operation *op) {
   // The ops that bufferize to an alias of their input (see the lowering in
   // lib/Conversion/KilnToLinalg/DataMovement.cpp and GradientOps.cpp).
   if (isa<ReshapeOp, SliceOp, StopGradientOp>(op))
+    return TensorOpKind::View;
+  // A broadcast that code generation fuses into every reader (each computes
+  // its elements from the broadcast's input; kiln-cpu-fuse-elementwise
+  // fuses element-moving producers into all consumers) never gets a
+  // buffer: its readers read its input.
+  if (isa<BroadcastOp>(op) && isFusedIntoEveryReader(op))
     return TensorOpKind::View;
   return TensorOpKind::Node;
 }

@@ -48,8 +48,9 @@ constexpr int kNever = std::numeric_limits<int>::max();
 /// when no starting point fits the budget; the rest goes to local search.
 constexpr double kPebblingShare = 0.15;
 
-/// Independent local searches, alternating between the two starting points;
-/// each gets an equal share of what is left. One long climb got stuck at
+/// Independent local searches, alternating between the two starting points,
+/// when one of them fits the budget; each gets an equal share of what is
+/// left. One long climb got stuck at
 /// 17% overhead on a deep CNN step for some seeds where others reached 12%.
 constexpr int kSearchChains = 4;
 
@@ -594,11 +595,14 @@ std::optional<RematSchedule> solveHeuristic(const RematGraph &graph,
   // Part 3: local search from each start. Equal moves are accepted so the
   // search can drift across plateaus; worse ones never are.
   std::mt19937_64 rng(0x6b696c6e);
-  for (int round = 0; round < kSearchChains && !solved(best); ++round) {
+  // Several chains when a start fits already (they improve its cost); when
+  // none fits, one long walk per start towards feasibility does better.
+  int chains = best.outcome.schedule ? kSearchChains : 2;
+  for (int round = 0; round < chains && !solved(best); ++round) {
     const Candidate &start = starts[round % 2];
     if (start.outcome.progress < 0)
       continue;
-    Deadline share = deadline.portion(1.0 / (kSearchChains - round));
+    Deadline share = deadline.portion(1.0 / (chains - round));
     double total = std::max(share.remaining(), 1e-9);
     Candidate current = start;
     while (!share.expired() && !deadline.expired() && !solved(best)) {

@@ -50,6 +50,54 @@ bool usedFrom(Value value, Operation *consumer) {
   return false;
 }
 
+/// Whether `op` only moves elements: an all-parallel generic whose body
+/// yields its inputs unchanged (a broadcast, a transpose).
+bool onlyMovesElements(Operation *op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || generic.getNumParallelLoops() != generic.getNumLoops() ||
+      generic.getNumDpsInits() != 1)
+    return false;
+  Block &body = generic.getRegion().front();
+  if (!llvm::hasSingleElement(body))
+    return false;
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  return llvm::all_of(yield.getValues(), [&](Value v) {
+    auto arg = dyn_cast<BlockArgument>(v);
+    return arg && arg.getOwner() == &body &&
+           arg.getArgNumber() < generic.getNumDpsInputs();
+  });
+}
+
+/// Gives each linalg.generic reader of an element-moving op with several
+/// readers its own copy of that op, right before it. Upstream's fusion
+/// fuses a producer with other uses by making the fused op write the
+/// producer's result too, so a broadcast read by two elementwise ops (a
+/// bias in the forward pass and in a recomputed copy) kept its full-size
+/// buffer; single-use copies fuse away and repeat no arithmetic. Readers
+/// that do not fuse (a matmul) keep sharing the original.
+void splitElementMovesPerReader(func::FuncOp func) {
+  SmallVector<linalg::GenericOp> moves;
+  func.walk([&](linalg::GenericOp op) {
+    if (onlyMovesElements(op) && !op->hasOneUse())
+      moves.push_back(op);
+  });
+  OpBuilder builder(func.getContext());
+  for (linalg::GenericOp move : moves) {
+    SmallVector<OpOperand *> readers;
+    for (OpOperand &use : move->getResult(0).getUses())
+      if (isa<linalg::GenericOp>(use.getOwner()))
+        readers.push_back(&use);
+    bool othersRemain = readers.size() < size_t(std::distance(
+                            move->getUses().begin(), move->getUses().end()));
+    // The original serves the other readers, or the first fusible one.
+    for (OpOperand *use : llvm::drop_begin(readers, othersRemain ? 0 : 1)) {
+      builder.setInsertionPoint(use->getOwner());
+      Operation *copy = builder.clone(*move);
+      use->set(copy->getResult(0));
+    }
+  }
+}
+
 /// The control function: a single-use producer (as upstream) whose inputs
 /// that fusion keeps alive longer (computed by an op of the same block,
 /// otherwise dead before the consumer) hold no more bytes than the
@@ -63,7 +111,14 @@ bool fusionKeepsMemory(OpOperand *fusedOperand) {
     return true;
   uint64_t removed = kiln::staticTensorBytes(fusedOperand->get().getType());
   uint64_t extended = 0;
-  for (Value input : producer->getOperands()) {
+  for (OpOperand &operand : producer->getOpOperands()) {
+    // An init the payload does not read (a tensor.empty destination) only
+    // gives the shape: nothing of it is kept alive.
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(producer);
+    if (linalgOp && linalgOp.isDpsInit(&operand) &&
+        !linalgOp.payloadUsesValueFromOperand(&operand))
+      continue;
+    Value input = operand.get();
     Operation *def = input.getDefiningOp();
     if (!def || def->getBlock() != consumer->getBlock() ||
         def->hasTrait<OpTrait::ConstantLike>() || usedFrom(input, consumer))
@@ -80,6 +135,7 @@ public:
 
   void runOnOperation() override {
     MLIRContext *context = &getContext();
+    splitElementMovesPerReader(getOperation());
     RewritePatternSet patterns(context);
     linalg::ControlFusionFn control = [this](OpOperand *operand) {
       if (fusionKeepsMemory(operand))

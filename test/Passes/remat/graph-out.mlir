@@ -8,10 +8,10 @@
 // Nodes in program order; cost = FLOPs + one per result element (64 + 64
 // for an exp of 64 elements); bytes 0 for the returned %g (an out-param).
 // CHECK: "nodes":[
-// CHECK-SAME: {"id":0,"cost_cpu":128,"cost_ram":256}
-// CHECK-SAME: {"id":1,"cost_cpu":128,"cost_ram":256}
-// CHECK-SAME: {"id":4,"cost_cpu":128,"cost_ram":256}
-// CHECK-SAME: {"id":6,"cost_cpu":128,"cost_ram":0,"keep_at_end":true}
+// CHECK-SAME: {"id":0,"cost_cpu":128,"cost_ram":256,"op":"kiln.exp"}
+// CHECK-SAME: {"id":1,"cost_cpu":128,"cost_ram":256,"op":"kiln.exp"}
+// CHECK-SAME: {"id":4,"cost_cpu":128,"cost_ram":256,"op":"kiln.mul"}
+// CHECK-SAME: {"id":6,"cost_cpu":128,"cost_ram":0,"op":"kiln.mul","keep_at_end":true}
 // CHECK-SAME: "links":[{"source":0,"target":1}
 // CHECK-SAME: {"source":3,"target":4},{"source":2,"target":4}
 
