@@ -88,9 +88,21 @@ bool isLastPlainReader(Value value, Operation *op) {
 /// first user to the last. Returns the number of copies made.
 unsigned splitSharedFill(linalg::FillOp fill) {
   Value filled = fill.getResult(0);
-  if (!fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>() ||
-      filled.hasOneUse())
+  // The destination: a tensor.empty, or a reshape of one (canonicalization
+  // moves a reshape of a fill onto its destination: a zero accumulator of
+  // a multi-head matmul fills a 4x32x2x32 view of a 4x32x64 empty).
+  SmallVector<Operation *> chain; // reshapes, then the empty
+  Value dest = fill.getOutputs()[0];
+  while (auto reshape = dest.getDefiningOp()) {
+    if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(reshape))
+      break;
+    chain.push_back(reshape);
+    dest = reshape->getOperand(0);
+  }
+  auto empty = dest.getDefiningOp<tensor::EmptyOp>();
+  if (!empty || filled.hasOneUse())
     return 0;
+  chain.push_back(empty);
   SmallVector<OpOperand *> inits;
   for (OpOperand &use : filled.getUses()) {
     auto dps = dyn_cast<DestinationStyleOpInterface>(use.getOwner());
@@ -103,14 +115,18 @@ unsigned splitSharedFill(linalg::FillOp fill) {
   // from all of them); readers keep the original, which goes when unused.
   for (OpOperand *init : inits) {
     builder.setInsertionPoint(init->getOwner());
-    Operation *empty = builder.clone(*fill.getOutputs()[0].getDefiningOp());
     IRMapping mapping;
-    mapping.map(fill.getOutputs()[0], empty->getResult(0));
+    for (Operation *op : llvm::reverse(chain))
+      builder.clone(*op, mapping);
     init->set(builder.clone(*fill, mapping)->getResult(0));
     ++copies;
   }
-  if (filled.use_empty())
+  if (filled.use_empty()) {
     fill->erase();
+    for (Operation *op : chain) // reshapes first, then the empty
+      if (op->use_empty())
+        op->erase();
+  }
   return copies;
 }
 

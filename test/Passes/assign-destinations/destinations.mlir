@@ -170,3 +170,48 @@ func.func @shared_fill(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>) -> (tensor<4x4x
   } -> tensor<4x4xf32>
   return %x, %acc : tensor<4x4xf32>, tensor<4x4xf32>
 }
+
+// -----
+
+// The same through a reshape (canonicalization moves a reshape of a fill
+// onto its destination): two batched matmuls accumulate into one zero fill
+// of a 2x4x2x2 view of a 2x4x4 empty. Each gets its own empty, reshape and
+// fill; bufferized, nothing is copied (a shared one was copied for every
+// matmul and stayed alive until the last).
+// CHECK-LABEL: func.func @shared_fill_of_reshape(
+// CHECK-NOT: linalg.fill
+// CHECK: %[[E1:.*]] = tensor.empty() : tensor<2x4x4xf32>
+// CHECK-NEXT: %[[R1:.*]] = tensor.expand_shape %[[E1]]
+// CHECK-NEXT: %[[F1:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[R1]] : tensor<2x4x2x2xf32>)
+// CHECK-NEXT: linalg.generic {{.*}} outs(%[[F1]] : tensor<2x4x2x2xf32>)
+// CHECK: %[[E2:.*]] = tensor.empty() : tensor<2x4x4xf32>
+// CHECK-NEXT: %[[R2:.*]] = tensor.expand_shape %[[E2]]
+// CHECK-NEXT: %[[F2:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[R2]] : tensor<2x4x2x2xf32>)
+// CHECK-NEXT: linalg.generic {{.*}} outs(%[[F2]] : tensor<2x4x2x2xf32>)
+// BUF-LABEL: func.func @shared_fill_of_reshape(
+// BUF-NOT: memref.copy
+// BUF: return
+#a = affine_map<(b, i, h, j, k) -> (b, i, h, k)>
+#w = affine_map<(b, i, h, j, k) -> (b, k, h, j)>
+#c = affine_map<(b, i, h, j, k) -> (b, i, h, j)>
+func.func @shared_fill_of_reshape(%x: tensor<2x4x2x2xf32>, %w1: tensor<2x2x2x2xf32>, %w2: tensor<2x2x2x2xf32>) -> (tensor<2x4x2x2xf32>, tensor<2x4x2x2xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4x4xf32>
+  %r = tensor.expand_shape %e [[0], [1], [2, 3]] output_shape [2, 4, 2, 2] : tensor<2x4x4xf32> into tensor<2x4x2x2xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%r : tensor<2x4x2x2xf32>) -> tensor<2x4x2x2xf32>
+  %p = linalg.generic {indexing_maps = [#a, #w, #c], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %w1 : tensor<2x4x2x2xf32>, tensor<2x2x2x2xf32>) outs(%z : tensor<2x4x2x2xf32>) {
+  ^bb0(%u: f32, %v: f32, %o: f32):
+    %m = arith.mulf %u, %v : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<2x4x2x2xf32>
+  %q = linalg.generic {indexing_maps = [#a, #w, #c], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%p, %w2 : tensor<2x4x2x2xf32>, tensor<2x2x2x2xf32>) outs(%z : tensor<2x4x2x2xf32>) {
+  ^bb0(%u: f32, %v: f32, %o: f32):
+    %m = arith.mulf %u, %v : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<2x4x2x2xf32>
+  return %p, %q : tensor<2x4x2x2xf32>, tensor<2x4x2x2xf32>
+}
