@@ -168,9 +168,24 @@ BufferLayout packBuffers(const std::vector<BufferInterval> &buffers,
                         : std::clamp<int64_t>(int64_t(4e8 / (double(n) * n)),
                                               0, 2000);
   std::mt19937_64 rng(0x61726e61);
+  // Half the moves take a buffer that reaches above the bound (one of
+  // those must move for the arena to shrink), half any buffer.
+  std::vector<size_t> positionOf(n);
   for (int64_t t = 0; t < tries && best->arenaBytes > bound; ++t) {
     std::vector<size_t> order = bestOrder;
-    size_t from = std::uniform_int_distribution<size_t>(1, n - 1)(rng);
+    std::vector<size_t> high;
+    if (t % 2 == 0) {
+      for (size_t k = 0; k < n; ++k)
+        positionOf[order[k]] = k;
+      for (size_t i = 0; i < n; ++i)
+        if (best->offsets[i] + buffers[i].bytes > bound && positionOf[i] > 0)
+          high.push_back(positionOf[i]);
+    }
+    size_t from =
+        high.empty()
+            ? std::uniform_int_distribution<size_t>(1, n - 1)(rng)
+            : high[std::uniform_int_distribution<size_t>(0, high.size() - 1)(
+                  rng)];
     size_t to = std::uniform_int_distribution<size_t>(0, from - 1)(rng);
     std::rotate(order.begin() + to, order.begin() + from,
                 order.begin() + from + 1);

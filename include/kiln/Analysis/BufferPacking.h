@@ -18,13 +18,16 @@
 // earlier start then longer interval; busiest region first, i.e. the most
 // bytes live anywhere in the buffer's interval; most bytes x lifetime first;
 // longest lifetime first), keeps the smallest arena and, while that is above
-// the bound, searches for a better order by moving single buffers earlier
-// (a number of tries that shrinks with n^2, fixed seed: deterministic).
+// the bound, searches for a better order by moving single buffers earlier,
+// every other move one that reaches above the bound (a number of tries
+// that shrinks with n^2, fixed seed: deterministic).
 //
 // The arena can never be smaller than liveBytesLowerBound (the most bytes
 // live at one point). Size order alone is exact for equal sizes and left
-// 2-4% above the bound on training steps (a 2-block transformer: 3245568
-// against 3180032 bytes), which the other orders and the search close.
+// 1-4% above the bound on training steps (a 2-block transformer: 3245568
+// against 3180032 bytes), which the other orders and the search close
+// (an 8-block transformer step with remat, 781 buffers: 5053952 -> the
+// bound 4988416 in 0.7 s).
 //
 //===----------------------------------------------------------------------===//
 
