@@ -29,6 +29,27 @@ FailureOr<Value> onnx_import::buildNumpyMatmul(NodeImporter &n, Value a, Value b
     aShape.insert(aShape.begin(), 1);
   if (bVector)
     bShape.push_back(1);
+  if (aShape.size() > 2 && bShape.size() == 2 &&
+      !ShapedType::isDynamicShape(aShape)) {
+    // A batch of rows times one matrix (a linear layer on [batch, seq,
+    // features]): one 2-D product over the flattened rows, not a batched
+    // product with the matrix broadcast to every batch (which costs a copy
+    // of the weight per batch element, and packing each).
+    int64_t rows = 1;
+    for (int64_t d : ArrayRef<int64_t>(aShape).drop_back())
+      rows *= d;
+    FailureOr<Value> flat = n.reshape(a, {rows, aShape.back()});
+    FailureOr<Value> b2 = n.reshape(b, bShape);
+    if (failed(flat) || failed(b2))
+      return failure();
+    FailureOr<Value> product = n.create<MatmulOp>(*flat, *b2);
+    if (failed(product))
+      return failure();
+    SmallVector<int64_t> outShape(ArrayRef<int64_t>(aShape).drop_back());
+    if (!bVector)
+      outShape.push_back(bShape.back());
+    return n.reshape(*product, outShape);
+  }
   std::optional<SmallVector<int64_t>> batch = broadcastShapes(
       ArrayRef<int64_t>(aShape).drop_back(2), ArrayRef<int64_t>(bShape).drop_back(2));
   if (!batch)

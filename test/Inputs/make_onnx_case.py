@@ -95,6 +95,13 @@ def matmul_1d_both(rng):
     return m, [a, b], [np.array(np.matmul(a.astype(np.float64), b))]
 
 
+def matmul_linear(rng):
+    a, b = rand(rng, 2, 3, 4), rand(rng, 4, 5)
+    m = model([helper.make_node("MatMul", ["a", "b"], ["y"], name="linear")],
+              [vinfo("a", a.shape), vinfo("b", b.shape)], [vinfo("y", [2, 3, 5])])
+    return m, [a, b], [np.matmul(a.astype(np.float64), b)]
+
+
 def matmul_batch_broadcast(rng):
     a, b = rand(rng, 2, 1, 3, 4), rand(rng, 5, 4, 6)
     m = model([helper.make_node("MatMul", ["a", "b"], ["y"], name="bmm")],
@@ -177,7 +184,8 @@ def bad_conv_groups(rng):
 
 
 CASES = {f.__name__: f for f in [
-    matmul_1d_lhs, matmul_1d_rhs, matmul_1d_both, matmul_batch_broadcast,
+    matmul_1d_lhs, matmul_1d_rhs, matmul_1d_both, matmul_linear,
+    matmul_batch_broadcast,
     softmax_opset11, logsoftmax_opset11_axis0, slice_negative_steps,
     conv_bias_same_lower, bad_matmul_shapes, unsupported_third_node,
     undefined_input, bad_conv_groups]}
