@@ -264,9 +264,13 @@ rebuildFromSchedule(func::FuncOp func, const FunctionRematGraph &rg,
   int n = rg.nodeOps.size();
 
   // Constants first, in their order: any op may now come before them.
+  // Each op's kind is taken once, before anything moves: whether a
+  // broadcast is a view depends on its readers, which the rebuild rewires.
   llvm::SmallVector<Operation *> constants, views;
+  llvm::DenseMap<Operation *, TensorOpKind> kindOf;
   for (Operation &op : body.without_terminator()) {
     TensorOpKind kind = classifyTensorOp(&op);
+    kindOf[&op] = kind;
     if (kind == TensorOpKind::Constant)
       constants.push_back(&op);
     else if (kind == TensorOpKind::View)
@@ -301,17 +305,19 @@ rebuildFromSchedule(func::FuncOp func, const FunctionRematGraph &rg,
     Operation *def = v.getDefiningOp();
     if (!def || def->getBlock() != &body)
       return v;
-    switch (classifyTensorOp(def)) {
+    auto kind = kindOf.find(def);
+    switch (kind == kindOf.end() ? classifyTensorOp(def) : kind->second) {
     case TensorOpKind::Constant:
     case TensorOpKind::Barrier:
       return v;
     case TensorOpKind::Node: {
-      int id = rg.nodeIds.lookup(def);
-      if (!resident[id]) {
+      auto it = rg.nodeIds.find(def);
+      if (it == rg.nodeIds.end() || !resident[it->second]) {
         broken = true;
         return v;
       }
-      return current[id]->getResult(cast<OpResult>(v).getResultNumber());
+      return current[it->second]->getResult(
+          cast<OpResult>(v).getResultNumber());
     }
     case TensorOpKind::View: {
       Value source = resolve(viewOperand.lookup(def));
