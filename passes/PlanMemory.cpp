@@ -31,8 +31,6 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SetVector.h"
 
-#include <map>
-
 namespace kiln {
 #define GEN_PASS_DEF_KILNPLANMEMORY
 #include "kiln/Dialect/Kiln/Passes.h.inc"
@@ -94,17 +92,14 @@ struct KilnPlanMemoryPass
   /// the first op that uses the buffer (the op that fills it, whose
   /// location names the ONNX node), largest first.
   void explain(func::FuncOp func, const kiln::MemoryPlan &plan) {
-    std::map<int64_t, int64_t> delta;
-    for (const kiln::PlannedBuffer &b : plan.buffers) {
-      delta[b.interval.start] += b.interval.bytes;
-      delta[b.interval.end + 1] -= b.interval.bytes;
-    }
-    int64_t live = 0, peak = -1, point = 0;
-    for (auto [at, change] : delta) {
-      live += change;
+    std::vector<kiln::BufferInterval> intervals;
+    for (const kiln::PlannedBuffer &b : plan.buffers)
+      intervals.push_back(b.interval);
+    kiln::LiveBytesProfile profile = kiln::liveBytesProfile(intervals);
+    int64_t peak = -1, point = 0;
+    for (auto [at, live] : llvm::zip(profile.points, profile.live))
       if (live > peak)
         std::tie(peak, point) = std::make_pair(live, at);
-    }
     std::vector<const kiln::PlannedBuffer *> atPeak;
     for (const kiln::PlannedBuffer &b : plan.buffers)
       if (b.interval.start <= point && point <= b.interval.end)

@@ -79,18 +79,7 @@ static BufferLayout placeInOrder(const std::vector<BufferInterval> &buffers,
 /// the arena, so placing them first leaves the gaps to the others.
 static std::vector<int64_t>
 breadthOf(const std::vector<BufferInterval> &buffers) {
-  std::map<int64_t, int64_t> delta;
-  for (const BufferInterval &b : buffers) {
-    delta[b.start] += b.bytes;
-    delta[b.end + 1] -= b.bytes;
-  }
-  std::vector<int64_t> points, live;
-  int64_t running = 0;
-  for (const auto &[point, change] : delta) {
-    running += change;
-    points.push_back(point);
-    live.push_back(running);
-  }
+  auto [points, live] = liveBytesProfile(buffers);
   std::vector<int64_t> breadth(buffers.size(), 0);
   for (size_t i = 0; i < buffers.size(); ++i) {
     auto first = std::upper_bound(points.begin(), points.end(),
@@ -198,19 +187,26 @@ BufferLayout packBuffers(const std::vector<BufferInterval> &buffers,
   return *best;
 }
 
-int64_t liveBytesLowerBound(const std::vector<BufferInterval> &buffers) {
+LiveBytesProfile liveBytesProfile(const std::vector<BufferInterval> &buffers) {
   // Sweep: +bytes at start, -bytes after end (closed intervals).
   std::map<int64_t, int64_t> delta;
   for (const BufferInterval &b : buffers) {
     delta[b.start] += b.bytes;
     delta[b.end + 1] -= b.bytes;
   }
-  int64_t live = 0, peak = 0;
+  LiveBytesProfile profile;
+  int64_t live = 0;
   for (const auto &[point, change] : delta) {
     live += change;
-    peak = std::max(peak, live);
+    profile.points.push_back(point);
+    profile.live.push_back(live);
   }
-  return peak;
+  return profile;
+}
+
+int64_t liveBytesLowerBound(const std::vector<BufferInterval> &buffers) {
+  std::vector<int64_t> live = liveBytesProfile(buffers).live;
+  return live.empty() ? 0 : std::max<int64_t>(0, *std::max_element(live.begin(), live.end()));
 }
 
 bool isValidLayout(const std::vector<BufferInterval> &buffers,

@@ -69,6 +69,14 @@ BufferLayout packBuffers(const std::vector<BufferInterval> &buffers,
 /// The most bytes live at any one program point: no layout is smaller.
 int64_t liveBytesLowerBound(const std::vector<BufferInterval> &buffers);
 
+/// Bytes live from each point on: live[i] holds over [points[i],
+/// points[i + 1]) (program points where the live set changes, ascending).
+struct LiveBytesProfile {
+  std::vector<int64_t> points;
+  std::vector<int64_t> live;
+};
+LiveBytesProfile liveBytesProfile(const std::vector<BufferInterval> &buffers);
+
 /// True when `layout` places every buffer at an aligned, non-negative offset
 /// inside the arena and no two buffers live at the same time share a byte.
 bool isValidLayout(const std::vector<BufferInterval> &buffers,
