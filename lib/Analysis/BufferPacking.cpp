@@ -205,8 +205,10 @@ LiveBytesProfile liveBytesProfile(const std::vector<BufferInterval> &buffers) {
 }
 
 int64_t liveBytesLowerBound(const std::vector<BufferInterval> &buffers) {
-  std::vector<int64_t> live = liveBytesProfile(buffers).live;
-  return live.empty() ? 0 : std::max<int64_t>(0, *std::max_element(live.begin(), live.end()));
+  int64_t peak = 0;
+  for (int64_t live : liveBytesProfile(buffers).live)
+    peak = std::max(peak, live);
+  return peak;
 }
 
 bool isValidLayout(const std::vector<BufferInterval> &buffers,

@@ -111,10 +111,10 @@ bool fusionKeepsMemory(OpOperand *fusedOperand) {
     return true;
   uint64_t removed = kiln::staticTensorBytes(fusedOperand->get().getType());
   uint64_t extended = 0;
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(producer);
   for (OpOperand &operand : producer->getOpOperands()) {
     // An init the payload does not read (a tensor.empty destination) only
     // gives the shape: nothing of it is kept alive.
-    auto linalgOp = dyn_cast<linalg::LinalgOp>(producer);
     if (linalgOp && linalgOp.isDpsInit(&operand) &&
         !linalgOp.payloadUsesValueFromOperand(&operand))
       continue;
