@@ -15,6 +15,7 @@
 #include "kiln/Analysis/RematGraph.h"
 #include "kiln/Solvers/Remat.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -24,6 +25,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -210,6 +212,51 @@ private:
   llvm::StringMap<uint64_t> cache;
 };
 
+/// Measures the arena that the CPU code generation plans for a function: a
+/// copy of it alone in a module, lowered with convert-kiln-to-linalg and
+/// the pipeline kiln-cpu-lower-to-memory-plan (registered by the tools that
+/// link the CPU code generation), whose kiln-plan-memory records the arena
+/// on the function. The tensor-level model of the remat graph does not see
+/// what code generation adds or removes (fused intermediates, copies,
+/// buffers shared in place), so budgets are checked against this.
+class ArenaMeter {
+public:
+  explicit ArenaMeter(MLIRContext *context) : context(context) {}
+
+  bool available() const {
+    return PassInfo::lookup("convert-kiln-to-linalg") &&
+           PassPipelineInfo::lookup("kiln-cpu-lower-to-memory-plan");
+  }
+
+  /// The planned arena plus the static buffers left outside it, in bytes;
+  /// nothing when the copy does not lower (e.g. it calls other functions).
+  std::optional<uint64_t> operator()(func::FuncOp func) {
+    OwningOpRef<ModuleOp> module = ModuleOp::create(func.getLoc());
+    auto copy = cast<func::FuncOp>(func->clone());
+    module->getBody()->push_back(copy);
+    PassManager pm(context, ModuleOp::getOperationName());
+    auto noError = [](const Twine &) { return failure(); };
+    if (failed(PassInfo::lookup("convert-kiln-to-linalg")
+                   ->addToPipeline(pm, "", noError)) ||
+        failed(PassPipelineInfo::lookup("kiln-cpu-lower-to-memory-plan")
+                   ->addToPipeline(pm, "", noError)))
+      return std::nullopt;
+    ScopedDiagnosticHandler quiet(context, [](Diagnostic &) {
+      return success();
+    });
+    if (failed(pm.run(*module)))
+      return std::nullopt;
+    auto arena = copy->getAttrOfType<IntegerAttr>("kiln.arena_bytes");
+    auto unplanned = copy->getAttrOfType<IntegerAttr>("kiln.unplanned_bytes");
+    if (!arena)
+      return std::nullopt;
+    return arena.getInt() + (unplanned ? unplanned.getInt() : 0);
+  }
+
+private:
+  MLIRContext *context;
+};
+
 struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
   using Base::Base;
 
@@ -245,18 +292,26 @@ struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
       return signalPassFailure();
     // The nodes are in program order, so the baseline is the current order.
     uint64_t before = solvers::baselineSchedule(rg->graph).peak;
-    uint64_t budget =
-        budgetBytes > 0
-            ? static_cast<uint64_t>(budgetBytes)
-            : static_cast<uint64_t>(std::floor(budgetFraction * before));
     numPeakBefore += before;
     if (before == 0) { // Nothing transient (e.g. an init function).
       markAllAnalysesPreserved();
       return;
     }
-    if (before <= budget) {
+    // With the CPU code generation at hand the budget is in planned arena
+    // bytes; otherwise in the model's tensor bytes.
+    ArenaMeter arenaMeter(&getContext());
+    std::optional<uint64_t> arenaBefore;
+    if (measureArena && arenaMeter.available())
+      arenaBefore = arenaMeter(func);
+    uint64_t current = arenaBefore.value_or(before);
+    uint64_t budget =
+        budgetBytes > 0
+            ? static_cast<uint64_t>(budgetBytes)
+            : static_cast<uint64_t>(std::floor(budgetFraction * current));
+    StringRef unit = arenaBefore ? "planned arena" : "tensor peak";
+    if (current <= budget) {
       numPeakAfter += before;
-      func.emitRemark() << "kiln-remat: tensor peak " << before
+      func.emitRemark() << "kiln-remat: " << unit << " " << current
                         << " bytes is within the budget of " << budget
                         << " bytes; nothing to do";
       markAllAnalysesPreserved();
@@ -270,27 +325,64 @@ struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
     // the work below 1000 nodes), still a pure function of the graph.
     double scale = std::clamp(1000.0 / std::max(1, rg->graph.size()), 1.0, 8.0);
     options.searchSteps = static_cast<uint64_t>(searchSteps * scale);
-    solvers::RematResult result =
-        solvers::solveRemat(rg->graph, budget, options);
-    if (!result.schedule) {
-      InFlightDiagnostic diag = func.emitError();
-      diag << "kiln-remat: cannot fit the tensor peak of " << before
-           << " bytes into the budget of " << budget
-           << " bytes: " << result.reason;
-      // A pebbling proof names its own (larger) bound; otherwise give the
-      // simple one, so the user knows how far a budget can go.
-      if (result.reason.find("pebbling") == std::string::npos)
-        diag << " (the lower bound is " << solvers::peakLowerBound(rg->graph)
-             << " bytes: the largest op with its inputs)";
-      return signalPassFailure();
+
+    // Solve for the budget; when the arena of the rebuilt copy is above it,
+    // lower the model's budget by the excess and solve again.
+    uint64_t modelBudget = budget;
+    std::optional<solvers::RematResult> chosen;
+    std::optional<uint64_t> chosenArena;
+    uint64_t chosenBudget = modelBudget;
+    int round = 0;
+    while (round < std::max<int64_t>(1, rounds)) {
+      ++round;
+      solvers::RematResult result =
+          solvers::solveRemat(rg->graph, modelBudget, options);
+      if (!result.schedule) {
+        if (chosen)
+          break; // Keep the best found so far.
+        InFlightDiagnostic diag = func.emitError();
+        diag << "kiln-remat: cannot fit the tensor peak of " << before
+             << " bytes into the budget of " << modelBudget
+             << " bytes: " << result.reason;
+        // A pebbling proof names its own (larger) bound; otherwise give the
+        // simple one, so the user knows how far a budget can go.
+        if (result.reason.find("pebbling") == std::string::npos)
+          diag << " (the lower bound is " << solvers::peakLowerBound(rg->graph)
+               << " bytes: the largest op with its inputs)";
+        return signalPassFailure();
+      }
+      std::optional<uint64_t> arena;
+      if (arenaBefore)
+        arena = measureRebuilt(func, scratch, *result.schedule, arenaMeter);
+      if (!chosen || !arena || !chosenArena || *arena < *chosenArena) {
+        chosen = std::move(result);
+        chosenArena = arena;
+        chosenBudget = modelBudget;
+      }
+      if (!arena || *arena <= budget)
+        break;
+      uint64_t excess = *arena - budget;
+      uint64_t next = modelBudget > excess ? modelBudget - excess : 0;
+      uint64_t lowest = solvers::peakLowerBound(rg->graph);
+      if (next < lowest) // Halfway to the bound instead of below it.
+        next = lowest + (modelBudget - lowest) / 2;
+      if (next >= modelBudget)
+        break;
+      modelBudget = next;
     }
 
-    uint64_t after = result.schedule->peak;
+    uint64_t after = chosen->schedule->peak;
     FailureOr<kiln::RebuildResult> rebuilt =
-        kiln::rebuildFromSchedule(func, *rg, *result.schedule);
+        kiln::rebuildFromSchedule(func, *rg, *chosen->schedule);
     if (failed(rebuilt))
       return signalPassFailure();
-
+    if (chosenArena && *chosenArena > budget)
+      func.emitWarning() << "kiln-remat: the planned arena is " << *chosenArena
+                         << " bytes, above the budget of " << budget
+                         << " bytes, after " << round
+                         << " rounds of solving for less (the least found; "
+                            "`rounds` allows more)";
+    solvers::RematResult &result = *chosen;
     numPeakAfter += after;
     numBytesSaved += before - after;
     numRecomputed += rebuilt->numClones;
@@ -300,15 +392,38 @@ struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
         rg->totalFlops ? (1000 * rebuilt->flopsAdded + rg->totalFlops / 2) /
                              rg->totalFlops
                        : 0;
-    func.emitRemark() << "kiln-remat: tensor peak " << before << " -> "
-                      << after << " bytes (budget " << budget << ", saved "
-                      << (before - after) << "), " << rebuilt->numClones
+    InFlightDiagnostic remark = func.emitRemark();
+    if (chosenArena)
+      remark << "kiln-remat: planned arena " << *arenaBefore << " -> "
+             << *chosenArena << " bytes (budget " << budget << ", " << round
+             << (round == 1 ? " round" : " rounds") << "), ";
+    else
+      remark << "kiln-remat: ";
+    remark << "tensor peak " << before << " -> " << after
+           << " bytes (budget " << chosenBudget << ", saved "
+           << (before - after) << "), " << rebuilt->numClones
                       << " ops recomputed, " << rebuilt->flopsAdded
                       << " FLOPs added (" << permille / 10 << "."
                       << permille % 10 << "% of "
                       << rg->totalFlops << "), method "
                       << solvers::methodName(result.methodUsed)
                       << (result.provenOptimal ? " (optimal)" : "");
+  }
+
+  /// The planned arena of `func` rebuilt in `schedule`'s order, measured on
+  /// a copy (the graph is rebuilt on the copy, with the same scratch
+  /// nodes: the same program gives the same graph).
+  std::optional<uint64_t> measureRebuilt(func::FuncOp func,
+                                         const kiln::ScratchBytesFn &scratch,
+                                         const solvers::RematSchedule &schedule,
+                                         ArenaMeter &meter) {
+    OwningOpRef<func::FuncOp> copy = cast<func::FuncOp>(func->clone());
+    FailureOr<kiln::FunctionRematGraph> rg =
+        kiln::buildRematGraph(*copy, scratch);
+    if (failed(rg) ||
+        failed(kiln::rebuildFromSchedule(*copy, *rg, schedule)))
+      return std::nullopt;
+    return meter(*copy);
   }
 };
 

@@ -172,6 +172,20 @@ def KilnCPUFuseElementwise
     the f32 `x` alive instead of the byte mask undoes the memory schedule
     and `kiln-remat`'s decisions). Inputs that are arguments, constants or
     used at or after the consumer anyway cost nothing.
+
+    A fusion is also refused when the consumer would compute some of the
+    producer's elements more than once: it reads the result through a map
+    that is not a permutation of its loops (a per-row statistic read along
+    a row, a matmul operand) and the producer does arithmetic (broadcasts
+    and transposes still fuse). Besides the repeated work, an
+    elementwise producer inlined into a contraction hides the contraction
+    from `kiln-cpu-matmul-kernels`, which then leaves it as plain loops
+    that sum in another order, so a value's bits would depend on which of
+    its readers was fused.
+
+    Element-moving generics (broadcasts, transposes) with several
+    `linalg.generic` readers are first copied per reader, so that each
+    copy fuses into its reader instead of being materialized for all.
   }];
   let dependentDialects = [
     "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
@@ -180,6 +194,9 @@ def KilnCPUFuseElementwise
   let statistics = [
     Statistic<"numRefused", "refused",
               "Fusions refused because they would hold more bytes">,
+    Statistic<"numRefusedRepeats", "refused-repeats",
+              "Fusions refused because they would compute a producer's "
+              "element more than once">,
   ];
 }
 

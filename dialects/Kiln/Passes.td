@@ -256,8 +256,19 @@ def KilnRemat : Pass<"kiln-remat", "mlir::func::FuncOp"> {
     graph of kiln/Solvers/Remat.h: one node per op with its result bytes
     and its FLOPs from `CostOpInterface`, edges from def-use (through
     views), returned values kept to the end, function arguments persistent.
-    The budget is `budget-bytes`, or `budget-fraction` times the tensor-level
-    peak of the current order. With `measure-scratch` (the default) each
+    The budget is `budget-bytes`, or `budget-fraction` times the current
+    peak. With `measure-arena` (the default) and the CPU code generation
+    linked into the tool (kiln-opt, kiln-run), the peak is the arena that
+    code generation plans for the function (`kiln-plan-memory`, what
+    `kiln-run --report memory` prints as `peak_bytes`), measured by lowering
+    a copy with `kiln-cpu-lower-to-memory-plan`; the tensor-level model
+    does not see what code generation adds or removes (fused
+    intermediates, copies, buffers shared in place). The pass then solves
+    for the budget, rebuilds a copy, measures its arena and, while that is
+    above the budget, lowers the model's budget by the excess and solves
+    again (at most `rounds` times); if no round fits, it keeps the least
+    arena found and warns. Without the CPU code generation, or with
+    `measure-arena=false`, budgets are in the model's tensor bytes. With `measure-scratch` (the default) each
     op's working set also counts the buffers that its lowering allocates
     for itself (e.g. the padded input of a convolution), measured once per
     op signature by lowering the op alone with `convert-kiln-to-linalg` and
@@ -269,8 +280,8 @@ def KilnRemat : Pass<"kiln-remat", "mlir::func::FuncOp"> {
     Outputs are bitwise identical: copies compute the same values from the
     same inputs.
 
-    A remark reports the peak before and after, the bytes saved and the
-    FLOPs added. A budget that no schedule meets (below the largest op with
+    A remark reports the planned arena and the tensor-level peak before
+    and after, the rounds, the bytes saved and the FLOPs added. A budget that no schedule meets (below the largest op with
     its inputs) is an error that says so.
   }];
   let dependentDialects = [
@@ -279,13 +290,23 @@ def KilnRemat : Pass<"kiln-remat", "mlir::func::FuncOp"> {
     "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",
     "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
     "mlir::tensor::TensorDialect",
+    // ... and what measuring the planned arena loads besides.
+    "mlir::affine::AffineDialect", "mlir::vector::VectorDialect",
   ];
   let options = [
     Option<"budgetFraction", "budget-fraction", "double", "0.0",
-           "Budget as a fraction of the current tensor-level peak (0: use "
+           "Budget as a fraction of the current peak: the planned arena "
+           "when it is measured, the tensor-level peak otherwise (0: use "
            "budget-bytes)">,
     Option<"budgetBytes", "budget-bytes", "int64_t", "0",
-           "Budget in bytes of live tensors (0: use budget-fraction)">,
+           "Budget in bytes: of the planned arena when it is measured, of "
+           "live tensors otherwise (0: use budget-fraction)">,
+    Option<"measureArena", "measure-arena", "bool", "true",
+           "Budget the arena that the CPU code generation plans (when the "
+           "tool links it), checked by lowering copies of the function">,
+    Option<"rounds", "rounds", "int64_t", "6",
+           "With measure-arena: how many times to solve for a lower model "
+           "budget while the measured arena is above the budget">,
     Option<"method", "method", "std::string", "\"auto\"",
            "Solver: auto, chain (chains only), exact (MILP with a time "
            "limit) or heuristic">,

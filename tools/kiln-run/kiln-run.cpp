@@ -1000,6 +1000,8 @@ int main(int argc, char **argv) {
   mlir::registerPassManagerCLOptions();
   kiln::registerKilnPasses();
   kiln::registerKilnConversionPasses();
+  // kiln-remat measures planned arenas with the CPU pipeline's first stages.
+  kiln::cpu::registerCPUPipelines();
   mlir::registerTransformsPasses(); // canonicalize, cse, ... for --pipeline
   cl::HideUnrelatedOptions({&category, &trainCategory});
   cl::ParseCommandLineOptions(

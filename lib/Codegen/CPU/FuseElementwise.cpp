@@ -78,7 +78,9 @@ bool onlyMovesElements(Operation *op) {
 void splitElementMovesPerReader(func::FuncOp func) {
   SmallVector<linalg::GenericOp> moves;
   func.walk([&](linalg::GenericOp op) {
-    if (onlyMovesElements(op) && !op->hasOneUse())
+    // Unused moves too are left alone (nothing to split, and no first
+    // reader to keep the original).
+    if (onlyMovesElements(op) && !op->use_empty() && !op->hasOneUse())
       moves.push_back(op);
   });
   OpBuilder builder(func.getContext());
@@ -90,6 +92,8 @@ void splitElementMovesPerReader(func::FuncOp func) {
     bool othersRemain = readers.size() < size_t(std::distance(
                             move->getUses().begin(), move->getUses().end()));
     // The original serves the other readers, or the first fusible one.
+    if (readers.empty())
+      continue;
     for (OpOperand *use : llvm::drop_begin(readers, othersRemain ? 0 : 1)) {
       builder.setInsertionPoint(use->getOwner());
       Operation *copy = builder.clone(*move);
@@ -128,6 +132,23 @@ bool fusionKeepsMemory(OpOperand *fusedOperand) {
   return extended <= removed;
 }
 
+/// Whether fusing would compute some of the producer's elements several
+/// times: the consumer reads the producer's result through a map that is
+/// not a permutation of its loops (a broadcast along a loop, or a loop the
+/// result does not vary with, like a matmul's other dims). Element moves
+/// repeat no arithmetic. Besides the repeated work (a LayerNorm's rsqrt per
+/// column instead of per row), a producer inlined into a contraction hides
+/// the contraction from the GEMM kernels, which then run it as plain
+/// loops, summing in another order: a value's bits would depend on which
+/// of its readers fusion picked (kiln-remat's recomputed copies have other
+/// readers than the originals).
+bool fusionRepeatsArithmetic(OpOperand *fusedOperand) {
+  auto consumer = dyn_cast<linalg::LinalgOp>(fusedOperand->getOwner());
+  if (!consumer || consumer.getMatchingIndexingMap(fusedOperand).isPermutation())
+    return false;
+  return !onlyMovesElements(fusedOperand->get().getDefiningOp());
+}
+
 class FuseElementwisePass
     : public kiln::impl::KilnCPUFuseElementwiseBase<FuseElementwisePass> {
 public:
@@ -138,10 +159,15 @@ public:
     splitElementMovesPerReader(getOperation());
     RewritePatternSet patterns(context);
     linalg::ControlFusionFn control = [this](OpOperand *operand) {
-      if (fusionKeepsMemory(operand))
-        return true;
-      ++numRefused;
-      return false;
+      if (!fusionKeepsMemory(operand)) {
+        ++numRefused;
+        return false;
+      }
+      if (fusionRepeatsArithmetic(operand)) {
+        ++numRefusedRepeats;
+        return false;
+      }
+      return true;
     };
     // The pattern set of upstream's linalg-fuse-elementwise-ops.
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);

@@ -68,8 +68,8 @@ using namespace mlir;
 namespace kiln {
 namespace cpu {
 
-void buildCPULoweringPipeline(OpPassManager &pm,
-                              const CPUPipelineOptions &opts) {
+void buildCPUPipelineThroughMemoryPlan(OpPassManager &pm,
+                                       const CPUPipelineOptions &opts) {
   // --- 1. Tensor level. ---------------------------------------------------
   if (opts.fuseElementwise)
     pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUFuseElementwise());
@@ -128,6 +128,11 @@ void buildCPULoweringPipeline(OpPassManager &pm,
         bufferization::createBufferLoopHoistingPass());
     pm.addNestedPass<func::FuncOp>(kiln::createKilnPlanMemory());
   }
+}
+
+void buildCPULoweringPipeline(OpPassManager &pm,
+                              const CPUPipelineOptions &opts) {
+  buildCPUPipelineThroughMemoryPlan(pm, opts);
 
   // Before any libm declaration exists: a C wrapper on an external function
   // would redirect its calls to a missing `_mlir_ciface_` symbol.
@@ -237,6 +242,18 @@ struct CPUPipelineCLOptions : public PassPipelineOptions<CPUPipelineCLOptions> {
       llvm::cl::desc("Smallest convolution or matmul (2 x its loop extents) "
                      "turned into a GEMM kernel"),
       llvm::cl::init(65536)};
+
+  CPUPipelineOptions options() const {
+    CPUPipelineOptions opts;
+    opts.fuseElementwise = fuseElementwise;
+    opts.emitCInterface = emitCInterface;
+    opts.planMemory = planMemory;
+    opts.matmulKernels = matmulKernels;
+    opts.numThreads = numThreads;
+    opts.kernelMinFlops = kernelMinFlops;
+    opts.vectorize = vectorize;
+    return opts;
+  }
 };
 } // namespace
 
@@ -248,15 +265,17 @@ void registerCPUPipelines() {
         "Lower linalg/tensor/arith/math on tensors to the LLVM dialect "
         "(bufferize, results to out-params, deallocate, loops, LLVM)",
         [](OpPassManager &pm, const CPUPipelineCLOptions &cl) {
-          CPUPipelineOptions opts;
-          opts.fuseElementwise = cl.fuseElementwise;
-          opts.emitCInterface = cl.emitCInterface;
-          opts.planMemory = cl.planMemory;
-          opts.matmulKernels = cl.matmulKernels;
-          opts.numThreads = cl.numThreads;
-          opts.kernelMinFlops = cl.kernelMinFlops;
-          opts.vectorize = cl.vectorize;
-          buildCPULoweringPipeline(pm, opts);
+          buildCPULoweringPipeline(pm, cl.options());
+        });
+    // What kiln-remat lowers a copy of a function with to measure its
+    // planned arena.
+    PassPipelineRegistration<CPUPipelineCLOptions>(
+        "kiln-cpu-lower-to-memory-plan",
+        "The first stages of kiln-cpu-lower-to-llvm: tensor-level code "
+        "generation, bufferization and kiln-plan-memory (functions then "
+        "carry kiln.arena_bytes)",
+        [](OpPassManager &pm, const CPUPipelineCLOptions &cl) {
+          buildCPUPipelineThroughMemoryPlan(pm, cl.options());
         });
     return true;
   }();

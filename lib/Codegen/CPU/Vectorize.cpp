@@ -314,15 +314,18 @@ void VectorizePass::runOnOperation() {
 
   // Vector math without libm, whose calls would scalarize every vector:
   // polynomial approximations (f32) of the functions training steps use.
-  // Scalars keep their libm calls.
-  SmallVector<Operation *> vectorMath;
+  // Scalar f32 math (remainder loops, ops left unvectorized) gets the same
+  // approximations: an element's value must not depend on whether its loop
+  // was vectorized, or a fusion decision, a split remainder or a
+  // recomputed copy (kiln-remat) would change results in the last bits.
+  SmallVector<Operation *> f32Math;
   func.walk([&](Operation *op) {
     if (isa<math::ExpOp, math::ExpM1Op, math::LogOp, math::Log1pOp,
             math::Log2Op, math::TanhOp, math::ErfOp>(op) &&
-        isa<VectorType>(op->getResult(0).getType()))
-      vectorMath.push_back(op);
+        getElementTypeOrSelf(op->getResult(0).getType()).isF32())
+      f32Math.push_back(op);
   });
-  if (vectorMath.empty())
+  if (f32Math.empty())
     return;
   RewritePatternSet patterns(&getContext());
   populateMathPolynomialApproximationPatterns(
@@ -333,7 +336,7 @@ void VectorizePass::runOnOperation() {
       });
   GreedyRewriteConfig config;
   config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
-  (void)applyOpPatternsGreedily(vectorMath, std::move(patterns), config);
+  (void)applyOpPatternsGreedily(f32Math, std::move(patterns), config);
 }
 
 } // namespace

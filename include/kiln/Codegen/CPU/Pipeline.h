@@ -76,6 +76,12 @@ struct CPUPipelineOptions {
 void buildCPULoweringPipeline(mlir::OpPassManager &pm,
                               const CPUPipelineOptions &opts = {});
 
+/// Appends the first stages of buildCPULoweringPipeline: tensor-level code
+/// generation, bufferization and, with `opts.planMemory`, kiln-plan-memory,
+/// which records each function's planned arena (`kiln.arena_bytes`).
+void buildCPUPipelineThroughMemoryPlan(mlir::OpPassManager &pm,
+                                       const CPUPipelineOptions &opts = {});
+
 /// Adds to `registry` the dialects and external interface models that the
 /// pipeline needs (bufferization and deallocation models of arith, linalg,
 /// tensor, scf, cf, func and memref) and the LLVM IR translations of the
@@ -83,10 +89,11 @@ void buildCPULoweringPipeline(mlir::OpPassManager &pm,
 /// pipeline or translating its output.
 void registerCPUPipelineDependencies(mlir::DialectRegistry &registry);
 
-/// Registers the named pipeline `kiln-cpu-lower-to-llvm` (options
-/// `fuse-elementwise`, `emit-c-interface`, `plan-memory`, `matmul-kernels`,
-/// `num-threads`, `kernel-min-flops`, `vectorize`) for `kiln-opt`.
-/// Idempotent.
+/// Registers the named pipelines `kiln-cpu-lower-to-llvm` and
+/// `kiln-cpu-lower-to-memory-plan` (its first stages; kiln-remat measures
+/// planned arenas with it), both with the options `fuse-elementwise`,
+/// `emit-c-interface`, `plan-memory`, `matmul-kernels`, `num-threads`,
+/// `kernel-min-flops`, `vectorize`. Idempotent.
 void registerCPUPipelines();
 
 } // namespace cpu
