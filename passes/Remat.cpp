@@ -326,9 +326,14 @@ struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
     double scale = std::clamp(1000.0 / std::max(1, rg->graph.size()), 1.0, 8.0);
     options.searchSteps = static_cast<uint64_t>(searchSteps * scale);
 
-    // Solve for the budget; when the arena of the rebuilt copy is above it,
-    // lower the model's budget by the excess and solve again.
-    uint64_t modelBudget = budget;
+    // Solve for the budget, first scaled by the model's peak over the
+    // arena (the model counts intermediates that fusion removes); when the
+    // arena of the rebuilt copy is above the budget, lower the model's
+    // budget by the excess and solve again.
+    uint64_t modelBudget =
+        arenaBefore ? static_cast<uint64_t>(std::floor(
+                          static_cast<double>(budget) * before / *arenaBefore))
+                    : budget;
     std::optional<solvers::RematResult> chosen;
     std::optional<uint64_t> chosenArena;
     uint64_t chosenBudget = modelBudget;
