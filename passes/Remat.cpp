@@ -37,6 +37,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNREMAT
@@ -327,16 +328,22 @@ struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
     options.searchSteps = static_cast<uint64_t>(searchSteps * scale);
 
     // Solve for the budget, first scaled by the model's peak over the
-    // arena (the model counts intermediates that fusion removes); when the
-    // arena of the rebuilt copy is above the budget, lower the model's
-    // budget by the excess and solve again.
+    // arena (the model counts intermediates that fusion removes). With a
+    // measured arena, each round rebuilds a copy and measures it: above the
+    // budget, the model's budget drops by the excess; below it with room to
+    // spare, it rises by the room (a larger budget recomputes less); once
+    // both a fitting and a missing budget are known, it bisects. The
+    // cheapest schedule that fits wins; if none fits, the least arena.
     uint64_t modelBudget =
         arenaBefore ? static_cast<uint64_t>(std::floor(
                           static_cast<double>(budget) * before / *arenaBefore))
                     : budget;
+    uint64_t baseCost = solvers::baselineSchedule(rg->graph).cost;
+    uint64_t lowest = solvers::peakLowerBound(rg->graph);
     std::optional<solvers::RematResult> chosen;
     std::optional<uint64_t> chosenArena;
-    uint64_t chosenBudget = modelBudget;
+    uint64_t chosenBudget = modelBudget, chosenFlops = 0;
+    std::optional<uint64_t> fits, misses; // Model budgets known to do so.
     int round = 0;
     while (round < std::max<int64_t>(1, rounds)) {
       ++round;
@@ -352,26 +359,57 @@ struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
         // A pebbling proof names its own (larger) bound; otherwise give the
         // simple one, so the user knows how far a budget can go.
         if (result.reason.find("pebbling") == std::string::npos)
-          diag << " (the lower bound is " << solvers::peakLowerBound(rg->graph)
+          diag << " (the lower bound is " << lowest
                << " bytes: the largest op with its inputs)";
         return signalPassFailure();
       }
       std::optional<uint64_t> arena;
-      if (arenaBefore)
-        arena = measureRebuilt(func, scratch, *result.schedule, arenaMeter);
-      if (!chosen || !arena || !chosenArena || *arena < *chosenArena) {
+      uint64_t flops = 0;
+      if (arenaBefore) {
+        if (auto measured = measureRebuilt(func, scratch, *result.schedule,
+                                           arenaMeter))
+          std::tie(arena, flops) = *measured;
+      }
+      bool fit = arena && *arena <= budget;
+      bool chosenFits = chosenArena && *chosenArena <= budget;
+      // Among fitting schedules the fewest added FLOPs (what the remark
+      // reports; the solver's cost also counts writes), else the least
+      // arena.
+      bool better = !chosen || !arena ||
+                    (fit ? !chosenFits || flops < chosenFlops
+                         : !chosenFits && *arena < *chosenArena);
+      uint64_t cost = result.schedule->cost;
+      if (better) {
         chosen = std::move(result);
         chosenArena = arena;
         chosenBudget = modelBudget;
+        chosenFlops = flops;
       }
-      if (!arena || *arena <= budget)
-        break;
-      uint64_t excess = *arena - budget;
-      uint64_t next = modelBudget > excess ? modelBudget - excess : 0;
-      uint64_t lowest = solvers::peakLowerBound(rg->graph);
-      if (next < lowest) // Halfway to the bound instead of below it.
-        next = lowest + (modelBudget - lowest) / 2;
-      if (next >= modelBudget)
+      if (!arena)
+        break; // Nothing to check against: the model's answer stands.
+      uint64_t next;
+      if (fit) {
+        fits = std::max(fits.value_or(0), modelBudget);
+        // Little to gain: under 1% recomputed, or under 0.25% of room.
+        if (flops < rg->totalFlops / 100 || cost < baseCost + baseCost / 100 ||
+            budget - *arena < budget / 400)
+          break;
+        next = misses ? *fits + (*misses - *fits) / 2
+                      : modelBudget + (budget - *arena);
+      } else {
+        misses = std::min(misses.value_or(UINT64_MAX), modelBudget);
+        uint64_t excess = *arena - budget;
+        if (fits)
+          next = *fits + (*misses - *fits) / 2;
+        else if (modelBudget > lowest + excess)
+          next = modelBudget - excess;
+        else // Halfway to the bound instead of below it.
+          next = lowest + (modelBudget - lowest) / 2;
+      }
+      // Stop when the next budget is one already tried or no real step.
+      if ((fits && next <= *fits) || (misses && next >= *misses) ||
+          (next > modelBudget ? next - modelBudget : modelBudget - next) <
+              budget / 4000)
         break;
       modelBudget = next;
     }
@@ -418,17 +456,23 @@ struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
   /// The planned arena of `func` rebuilt in `schedule`'s order, measured on
   /// a copy (the graph is rebuilt on the copy, with the same scratch
   /// nodes: the same program gives the same graph).
-  std::optional<uint64_t> measureRebuilt(func::FuncOp func,
-                                         const kiln::ScratchBytesFn &scratch,
-                                         const solvers::RematSchedule &schedule,
-                                         ArenaMeter &meter) {
+  /// Also gives the FLOPs that the rebuild adds.
+  std::optional<std::pair<uint64_t, uint64_t>>
+  measureRebuilt(func::FuncOp func, const kiln::ScratchBytesFn &scratch,
+                 const solvers::RematSchedule &schedule, ArenaMeter &meter) {
     OwningOpRef<func::FuncOp> copy = cast<func::FuncOp>(func->clone());
     FailureOr<kiln::FunctionRematGraph> rg =
         kiln::buildRematGraph(*copy, scratch);
-    if (failed(rg) ||
-        failed(kiln::rebuildFromSchedule(*copy, *rg, schedule)))
+    if (failed(rg))
       return std::nullopt;
-    return meter(*copy);
+    FailureOr<kiln::RebuildResult> rebuilt =
+        kiln::rebuildFromSchedule(*copy, *rg, schedule);
+    if (failed(rebuilt))
+      return std::nullopt;
+    std::optional<uint64_t> arena = meter(*copy);
+    if (!arena)
+      return std::nullopt;
+    return std::make_pair(*arena, rebuilt->flopsAdded);
   }
 };
 

@@ -10,7 +10,8 @@
 # The acceptance runs of kiln-remat: for each model of
 # test/Inputs/make_remat_models.py (transformer with $BLOCKS blocks,
 # default 8; cnn; cnn-deep, the cnn with 6 more full-resolution conv
-# layers) and cnn-bench (bench/cpu's CNN step, SGD with momentum), one
+# layers), cnn-bench and transformer-bench (bench/cpu's CNN step, SGD
+# with momentum, and transformer block step, Adam), one
 # training step built by `kiln-run --make-train-step`, run once as built,
 # then with `--pipeline "func.func(kiln-remat{budget-fraction=FRACTION})"`
 # as a user would. The target is FRACTION (default 0.5) x the plain step's
@@ -31,7 +32,7 @@ BUILD=${1:?usage: training_steps.sh BUILD_DIR [FRACTION] [MODEL...]}
 FRACTION=${2:-0.5}
 shift $(( $# >= 2 ? 2 : 1 ))
 MODELS=("$@")
-[ ${#MODELS[@]} -eq 0 ] && MODELS=(transformer cnn cnn-deep cnn-bench)
+[ ${#MODELS[@]} -eq 0 ] && MODELS=(transformer cnn cnn-deep cnn-bench transformer-bench)
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 RUN=${KILN_RUN:-$BUILD/bin/kiln-run}
 PY=/usr/bin/python3
@@ -46,10 +47,13 @@ for model in "${MODELS[@]}"; do
                STEP="loss=cross-entropy optimizer=sgd" ;;
   cnn-deep)    $PY "$SRC/test/Inputs/make_remat_models.py" cnn "$WORK/$model" --depth 6
                STEP="loss=cross-entropy optimizer=sgd" ;;
-  cnn-bench)   # The CNN step of bench/cpu (issue 6): batch 32, 3x32x32.
-               $PY -c "import sys; sys.path.insert(0, '$SRC/bench/cpu'); import models; models.cnn().write('$WORK/$model')"
+  cnn-bench|transformer-bench)
+               # bench/cpu's steps (issue 6): the CNN (batch 32, 3x32x32,
+               # momentum) and the transformer block (Adam, LayerNorm).
+               kind=${model%-bench}
+               $PY -c "import sys; sys.path.insert(0, '$SRC/bench/cpu'); import models; models.$kind().write('$WORK/$model')"
                ln -s data "$WORK/$model/test_data_set_0"
-               STEP=$($PY -c "import sys; sys.path.insert(0, '$SRC/bench/cpu'); import models; print(models.cnn().kiln_options())") ;;
+               STEP=$($PY -c "import sys; sys.path.insert(0, '$SRC/bench/cpu'); import models; print(models.$kind().kiln_options())") ;;
   *) echo "unknown model $model" >&2; exit 2 ;;
   esac
   DIR="$WORK/$model"

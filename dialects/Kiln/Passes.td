@@ -264,10 +264,13 @@ def KilnRemat : Pass<"kiln-remat", "mlir::func::FuncOp"> {
     a copy with `kiln-cpu-lower-to-memory-plan`; the tensor-level model
     does not see what code generation adds or removes (fused
     intermediates, copies, buffers shared in place). The pass then solves
-    for the budget, rebuilds a copy, measures its arena and, while that is
-    above the budget, lowers the model's budget by the excess and solves
-    again (at most `rounds` times); if no round fits, it keeps the least
-    arena found and warns. Without the CPU code generation, or with
+    for the budget (scaled by the model's peak over the arena), rebuilds a
+    copy and measures its arena; above the budget it lowers the model's
+    budget by the excess, below it with room to spare it raises it by the
+    room (a larger budget recomputes less), and once a fitting and a
+    missing budget are known it bisects (at most `rounds` solves). The
+    fitting schedule with the fewest added FLOPs wins; if none fits, the
+    pass keeps the least arena found and warns. Without the CPU code generation, or with
     `measure-arena=false`, budgets are in the model's tensor bytes. With `measure-scratch` (the default) each
     op's working set also counts the buffers that its lowering allocates
     for itself (e.g. the padded input of a convolution), measured once per
@@ -305,8 +308,8 @@ def KilnRemat : Pass<"kiln-remat", "mlir::func::FuncOp"> {
            "Budget the arena that the CPU code generation plans (when the "
            "tool links it), checked by lowering copies of the function">,
     Option<"rounds", "rounds", "int64_t", "6",
-           "With measure-arena: how many times to solve for a lower model "
-           "budget while the measured arena is above the budget">,
+           "With measure-arena: at most this many solves, each checked "
+           "against the measured arena of a rebuilt copy">,
     Option<"method", "method", "std::string", "\"auto\"",
            "Solver: auto, chain (chains only), exact (MILP with a time "
            "limit) or heuristic">,
