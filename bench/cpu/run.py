@@ -26,9 +26,14 @@
 #     alone (compilation excluded) after the two warm-up steps.
 #
 # This machine's timings drift by tens of percent from one run to the next
-# (a shared VM), so every measurement is repeated R times (--repeat,
-# default 3), PyTorch and the Kiln variants interleaved, and the table shows
-# each side's best median over the repeats: the same estimator for both.
+# (a shared VM): a two-thread process runs in a fast or a slow mode for its
+# whole life (the MLP step with kiln-fuse at 4.2-4.6 or 5.7-6.0 ms; one
+# thread a steady 7.5 ms; with ASLR off or without mmap'd blocks too, so
+# not the buffers' addresses). Every measurement is therefore repeated R
+# times (--repeat, default 6), PyTorch and the Kiln variants interleaved,
+# and the table shows each side's best median over the repeats: the same
+# estimator for both, and with 6 processes a slow mode on all of them is
+# unlikely.
 #
 # Both sides start from the same weights and data. Before any number is
 # trusted, the losses of the first two steps (the forward pass, then the
@@ -150,9 +155,9 @@ def main():
     ap.add_argument("build", help="Kiln build folder (with bin/kiln-run)")
     ap.add_argument("--runs", type=int, default=20,
                     help="timed steps per measurement (default 20)")
-    ap.add_argument("--repeat", type=int, default=3,
+    ap.add_argument("--repeat", type=int, default=6,
                     help="measurements per side, interleaved; the best "
-                    "median is reported (default 3)")
+                    "median is reported (default 6)")
     ap.add_argument("--warmup", type=int, default=3,
                     help="PyTorch warm-up steps (default 3; Kiln: 2)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(),

@@ -144,7 +144,8 @@ bool fusionKeepsMemory(OpOperand *fusedOperand) {
 /// readers than the originals).
 bool fusionRepeatsArithmetic(OpOperand *fusedOperand) {
   auto consumer = dyn_cast<linalg::LinalgOp>(fusedOperand->getOwner());
-  if (!consumer || consumer.getMatchingIndexingMap(fusedOperand).isPermutation())
+  if (!consumer ||
+      consumer.getMatchingIndexingMap(fusedOperand).isPermutation())
     return false;
   return !onlyMovesElements(fusedOperand->get().getDefiningOp());
 }
