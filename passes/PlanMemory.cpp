@@ -26,10 +26,14 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SetVector.h"
+
+#include <algorithm>
+#include <thread>
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNPLANMEMORY
@@ -55,6 +59,10 @@ struct KilnPlanMemoryPass
     kiln::MemoryPlanOptions options;
     options.alignment = alignment;
     options.minAllocaBytes = minAllocaBytes;
+    options.parallelInstances =
+        numThreads > 0
+            ? numThreads
+            : std::max<int64_t>(1, std::thread::hardware_concurrency());
     Block &body = func.getBody().front();
     kiln::MemoryPlan plan = kiln::computeMemoryPlan(body, options);
     if (explainPeak)
@@ -146,6 +154,23 @@ struct KilnPlanMemoryPass
       builder.setInsertionPoint(allocOp);
       Value offset = arith::ConstantIndexOp::create(builder, allocOp->getLoc(),
                                                     buffer.offset);
+      if (buffer.slots > 1) {
+        // This iteration's slot: offset + (iv - lb) / step * slot bytes.
+        auto forall = cast<scf::ForallOp>(allocOp->getParentOp());
+        Location l = allocOp->getLoc();
+        Value iv = forall.getInductionVar(0);
+        Value lb = arith::ConstantIndexOp::create(
+            builder, l, forall.getStaticLowerBound()[0]);
+        Value step = arith::ConstantIndexOp::create(
+            builder, l, forall.getStaticStep()[0]);
+        Value index = arith::DivUIOp::create(
+            builder, l, arith::SubIOp::create(builder, l, iv, lb), step);
+        Value slotBytes =
+            arith::ConstantIndexOp::create(builder, l, buffer.slotBytes);
+        offset = arith::AddIOp::create(
+            builder, l, offset,
+            arith::MulIOp::create(builder, l, index, slotBytes));
+      }
       auto type = cast<MemRefType>(allocOp->getResult(0).getType());
       Value view = memref::ViewOp::create(builder, allocOp->getLoc(), type,
                                           arena, offset, ValueRange());

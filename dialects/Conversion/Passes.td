@@ -67,11 +67,27 @@ def KilnCPUConvToGemm : Pass<"kiln-cpu-conv-to-gemm", "mlir::func::FuncOp"> {
     largest tensor (or 16 Ki elements), so im2col (9x the input of a 3x3
     convolution) never multiplies a layer's memory; a reduction dim is
     tiled only when the accumulator is used in place.
+
+    With `parallel-tiles` (the default) tiles along a parallel dim (the
+    images of a convolution or of its input gradient) are shared out in
+    equal runs: an `scf.forall` with one iteration per thread around the
+    loop over the tiles, so each thread takes whole images with its own
+    im2col buffer (a slot per iteration in `kiln-plan-memory`'s arena)
+    instead of every image's GEMM and copies being split across the
+    threads (a fork/join per image and op). Tiles along a reduction dim
+    (the images of a filter gradient, which all add into one result), or
+    a tile count that the threads do not divide, stay one sequential loop.
   }];
   let options = [
     Option<"minFlops", "min-flops", "int64_t", "65536",
            "Smallest contraction (2 x the product of its loop extents) that "
            "is rewritten">,
+    Option<"parallelTiles", "parallel-tiles", "bool", "true",
+           "Tiles along a parallel dim are shared out in equal runs, an "
+           "scf.forall of one iteration per thread around the tile loop">,
+    Option<"numThreads", "num-threads", "int64_t", "0",
+           "Threads to share the tiles among (0: the host's cores, or "
+           "OMP_NUM_THREADS)">,
   ];
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",

@@ -12,6 +12,7 @@
 #include "kiln/Analysis/MemoryPlan.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Block.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
@@ -153,6 +154,40 @@ static UseScan scanUses(Operation *allocOp, Block &body,
   return scan;
 }
 
+/// Iterations of a forall with static bounds, or -1.
+static int64_t forallTripCount(scf::ForallOp forall) {
+  int64_t trip = 1;
+  for (auto [lb, ub, step] :
+       llvm::zip(forall.getStaticLowerBound(), forall.getStaticUpperBound(),
+                 forall.getStaticStep())) {
+    if (ShapedType::isDynamic(lb) || ShapedType::isDynamic(ub) ||
+        ShapedType::isDynamic(step) || step <= 0)
+      return -1;
+    trip *= std::max<int64_t>(0, llvm::divideCeil(ub - lb, step));
+  }
+  return trip;
+}
+
+/// How many instances of `op` (nested in `body`) may be live at once: the
+/// product, over the scf.foralls around it, of their trip count capped by
+/// `parallelInstances` (their iterations run on that many threads).
+static int64_t concurrentInstances(Operation *op, Block &body,
+                                   int64_t parallelInstances) {
+  int64_t instances = 1;
+  for (Operation *parent = op->getParentOp();
+       parent && parent->getBlock() && parent != body.getParentOp();
+       parent = parent->getParentOp()) {
+    auto forall = dyn_cast<scf::ForallOp>(parent);
+    if (!forall)
+      continue;
+    int64_t trip = forallTripCount(forall);
+    if (trip < 0)
+      trip = parallelInstances;
+    instances *= std::max<int64_t>(1, std::min(trip, parallelInstances));
+  }
+  return instances;
+}
+
 MemoryPlan computeMemoryPlan(Block &body, const MemoryPlanOptions &options) {
   MemoryPlan plan;
   int64_t baseAlignment = std::max<int64_t>(1, options.alignment);
@@ -171,11 +206,24 @@ MemoryPlan computeMemoryPlan(Block &body, const MemoryPlanOptions &options) {
     std::optional<int64_t> bytes = staticMemRefBytes(type, op);
     auto leave = [&](UnplannedReason reason) {
       if (!isAlloca) // Stack allocations cost no heap.
-        plan.unplanned.push_back({op, reason, bytes.value_or(0)});
+        plan.unplanned.push_back(
+            {op, reason,
+             bytes.value_or(0) *
+                 concurrentInstances(op, body, options.parallelInstances)});
     };
     if (!type.hasStaticShape())
       return leave(UnplannedReason::DynamicShape);
-    if (!singleBlock || op->getBlock() != &body)
+    // Directly in the body of a one-dimensional scf.forall of the block
+    // with no more iterations than threads: a slot per iteration.
+    auto forall = dyn_cast_or_null<scf::ForallOp>(op->getParentOp());
+    int64_t slots = 1;
+    if (forall && singleBlock && forall->getBlock() == &body &&
+        forall.getRank() == 1) {
+      int64_t trip = forallTripCount(forall);
+      if (trip > 0 && trip <= options.parallelInstances)
+        slots = trip;
+    }
+    if (!singleBlock || (op->getBlock() != &body && slots == 1))
       return leave(UnplannedReason::NestedRegion);
     if (!bytes || !type.getLayout().isIdentity() || type.getMemorySpace())
       return leave(UnplannedReason::UnsupportedType);
@@ -195,15 +243,18 @@ MemoryPlan computeMemoryPlan(Block &body, const MemoryPlanOptions &options) {
       alignment =
           std::max<int64_t>(alignment, alloca.getAlignment().value_or(1));
     BufferInterval interval;
-    interval.start = position.lookup(op);
-    interval.end = scan.end;
-    interval.bytes = static_cast<int64_t>(llvm::alignTo(*bytes, alignment));
+    int64_t slotBytes = static_cast<int64_t>(llvm::alignTo(*bytes, alignment));
+    interval.start = position.lookup(slots > 1 ? forall.getOperation() : op);
+    interval.end = std::max(scan.end, interval.start);
+    interval.bytes = slots * slotBytes;
     interval.alignment = alignment;
     plan.arenaAlignment = std::max(plan.arenaAlignment, alignment);
     intervals.push_back(interval);
     PlannedBuffer buffer;
     buffer.allocOp = op;
     buffer.interval = interval;
+    buffer.slots = slots;
+    buffer.slotBytes = slotBytes;
     buffer.deallocs = std::move(scan.deallocs);
     plan.buffers.push_back(std::move(buffer));
   };

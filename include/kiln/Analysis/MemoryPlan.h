@@ -58,6 +58,12 @@ struct MemoryPlanOptions {
   /// `memref.alloca`s of at least this many bytes move into the arena;
   /// smaller ones stay on the stack. Negative: no alloca moves.
   int64_t minAllocaBytes = 4096;
+  /// Iterations of a parallel loop (`scf.forall`) that may run at once.
+  /// A static allocation in the body of a one-dimensional forall of the
+  /// body block with at most this many iterations gets an arena slot per
+  /// iteration; one left out of the arena counts this many times (at most
+  /// the loop's trip count).
+  int64_t parallelInstances = 1;
 };
 
 /// One buffer placed in the arena.
@@ -67,6 +73,11 @@ struct PlannedBuffer {
   /// Its interval (body-block op indices), size rounded up to its alignment.
   BufferInterval interval;
   int64_t offset = 0;
+  /// A buffer allocated in the body of a one-dimensional `scf.forall` of
+  /// the body block gets one slot per iteration (`slots` of `slotBytes`
+  /// each, from `offset`); its interval is the loop's.
+  int64_t slots = 1;
+  int64_t slotBytes = 0;
   /// `memref.dealloc`s of the buffer (or an alias) in the body block.
   llvm::SmallVector<mlir::Operation *, 1> deallocs;
 };
@@ -82,7 +93,9 @@ enum class UnplannedReason {
 struct UnplannedAlloc {
   mlir::Operation *allocOp = nullptr;
   UnplannedReason reason;
-  /// Bytes of one instance when the shape is static (0 for dynamic shapes).
+  /// Bytes of the instances that may be live at once when the shape is
+  /// static (one, or one per concurrent iteration of the parallel loops
+  /// around it); 0 for dynamic shapes.
   int64_t bytes = 0;
 };
 

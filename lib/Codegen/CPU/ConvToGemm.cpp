@@ -33,6 +33,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/GatherCopies.h"
+#include "kiln/Codegen/CPU/ThreadCount.h"
 #include "kiln/Codegen/CPU/TileInPlace.h"
 #include "kiln/Conversion/Passes.h"
 
@@ -602,20 +603,44 @@ void ConvToGemmPass::runOnOperation() {
     }
     SmallVector<int64_t> sizes(c->ranges.size(), 0);
     sizes[*choice->dim] = choice->chunk;
-    FailureOr<scf::SCFTilingResult> tiled = kiln::cpu::tileInPlace(
-        rewriter, cast<TilingInterface>(op.getOperation()), sizes,
-        /*forall=*/false);
+    // Independent tiles (along a parallel dim) go to the threads in equal
+    // runs: an scf.forall with one iteration per thread around the loop
+    // over the tiles, so each thread needs one copy buffer (which
+    // kiln-plan-memory gives a slot per iteration). The GEMM kernels'
+    // own thread tiles inside run on the thread that took the run (OpenMP
+    // does not nest by default).
+    int64_t numTiles = c->ranges[*choice->dim] / choice->chunk;
+    int64_t threads = kiln::cpu::resolveThreadCount(numThreads);
+    TilingInterface target = cast<TilingInterface>(op.getOperation());
+    SmallVector<LoopLikeOpInterface> loops;
+    if (parallelTiles && threads > 1 && numTiles >= threads &&
+        numTiles % threads == 0 &&
+        c->iters[*choice->dim] == utils::IteratorType::parallel) {
+      SmallVector<int64_t> runSizes(c->ranges.size(), 0);
+      runSizes[*choice->dim] = choice->chunk * (numTiles / threads);
+      FailureOr<scf::SCFTilingResult> runs =
+          kiln::cpu::tileInPlace(rewriter, target, runSizes, /*forall=*/true);
+      if (failed(runs)) {
+        ++numSkipped;
+        continue;
+      }
+      target = cast<TilingInterface>(runs->tiledOps.front());
+      llvm::append_range(loops, runs->loops);
+    }
+    FailureOr<scf::SCFTilingResult> tiled =
+        kiln::cpu::tileInPlace(rewriter, target, sizes, /*forall=*/false);
     if (failed(tiled)) {
       ++numSkipped;
       continue;
     }
+    llvm::append_range(loops, tiled->loops);
     auto tile = cast<linalg::GenericOp>(tiled->tiledOps.front());
     Contraction tileContraction = *c;
     tileContraction.ranges = tile.getStaticLoopRanges();
     rewrite(rewriter, tile, tileContraction, choice->plan);
     ++numTiled;
     // Copies of what the tile loop does not slice (a filter) happen once.
-    for (LoopLikeOpInterface loop : tiled->loops)
+    for (LoopLikeOpInterface loop : llvm::reverse(loops))
       moveLoopInvariantCode(loop);
   }
 }

@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/Pipeline.h"
+#include "kiln/Codegen/CPU/ThreadCount.h"
 
 #include "kiln/Conversion/Passes.h"
 #include "kiln/Passes/Passes.h"
@@ -83,6 +84,7 @@ void buildCPUPipelineThroughMemoryPlan(OpPassManager &pm,
     // Convolutions and their gradients become GEMMs first (im2col).
     kiln::KilnCPUConvToGemmOptions convOpts;
     convOpts.minFlops = opts.kernelMinFlops;
+    convOpts.numThreads = opts.numThreads;
     pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUConvToGemm(convOpts));
     kiln::KilnCPUMatmulKernelsOptions kernelOpts;
     kernelOpts.numThreads = opts.numThreads;
@@ -126,7 +128,9 @@ void buildCPUPipelineThroughMemoryPlan(OpPassManager &pm,
   if (opts.planMemory) {
     pm.addNestedPass<func::FuncOp>(
         bufferization::createBufferLoopHoistingPass());
-    pm.addNestedPass<func::FuncOp>(kiln::createKilnPlanMemory());
+    kiln::KilnPlanMemoryOptions planOpts;
+    planOpts.numThreads = kiln::cpu::resolveThreadCount(opts.numThreads);
+    pm.addNestedPass<func::FuncOp>(kiln::createKilnPlanMemory(planOpts));
   }
 }
 

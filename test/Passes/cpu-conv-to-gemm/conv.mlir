@@ -1,7 +1,7 @@
 // kiln-cpu-conv-to-gemm: convolution-like contractions become GEMMs on an
 // im2col copy; the cheapest form here is one GEMM per image.
 // RUN: kiln-opt %s -split-input-file \
-// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-conv-to-gemm))" \
+// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-conv-to-gemm{num-threads=1}))" \
 // RUN:   | FileCheck %s
 
 // A forward convolution becomes one GEMM per image: the filter is A as it
