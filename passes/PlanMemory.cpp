@@ -22,6 +22,7 @@
 #include "kiln/Passes/Passes.h"
 
 #include "kiln/Analysis/MemoryPlan.h"
+#include "kiln/Support/ThreadCount.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,9 +32,6 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SetVector.h"
-
-#include <algorithm>
-#include <thread>
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNPLANMEMORY
@@ -59,10 +57,7 @@ struct KilnPlanMemoryPass
     kiln::MemoryPlanOptions options;
     options.alignment = alignment;
     options.minAllocaBytes = minAllocaBytes;
-    options.parallelInstances =
-        numThreads > 0
-            ? numThreads
-            : std::max<int64_t>(1, std::thread::hardware_concurrency());
+    options.parallelInstances = kiln::resolveThreadCount(numThreads);
     Block &body = func.getBody().front();
     kiln::MemoryPlan plan = kiln::computeMemoryPlan(body, options);
     if (explainPeak)

@@ -159,7 +159,7 @@ def KilnPlanMemory : Pass<"kiln-plan-memory", "mlir::func::FuncOp"> {
     Option<"numThreads", "num-threads", "int64_t", "0",
            "Threads that run the iterations of an scf.forall: an "
            "allocation in its body counts once per concurrent iteration "
-           "(0: the host's cores)">,
+           "(0: OMP_NUM_THREADS, else the host's cores)">,
     Option<"explainPeak", "explain-peak", "bool", "false",
            "Emit a remark for each buffer live at the point where the most "
            "bytes are live, at the location of the op that first writes it">,

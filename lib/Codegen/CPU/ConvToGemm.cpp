@@ -33,7 +33,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/GatherCopies.h"
-#include "kiln/Codegen/CPU/ThreadCount.h"
+#include "kiln/Support/ThreadCount.h"
 #include "kiln/Codegen/CPU/TileInPlace.h"
 #include "kiln/Conversion/Passes.h"
 
@@ -610,7 +610,7 @@ void ConvToGemmPass::runOnOperation() {
     // own thread tiles inside run on the thread that took the run (OpenMP
     // does not nest by default).
     int64_t numTiles = c->ranges[*choice->dim] / choice->chunk;
-    int64_t threads = kiln::cpu::resolveThreadCount(numThreads);
+    int64_t threads = kiln::resolveThreadCount(numThreads);
     TilingInterface target = cast<TilingInterface>(op.getOperation());
     SmallVector<LoopLikeOpInterface> loops;
     if (parallelTiles && threads > 1 && numTiles >= threads &&

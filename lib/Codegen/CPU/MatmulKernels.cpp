@@ -26,7 +26,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kiln/Codegen/CPU/ThreadCount.h"
+#include "kiln/Support/ThreadCount.h"
 #include "kiln/Codegen/CPU/TileInPlace.h"
 #include "kiln/Conversion/Passes.h"
 
@@ -485,7 +485,7 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
 void MatmulKernelsPass::runOnOperation() {
   func::FuncOp func = getOperation();
   KernelConfig cfg{mr, nr, kc, mc,
-                   kiln::cpu::resolveThreadCount(numThreads), packMinBytes};
+                   kiln::resolveThreadCount(numThreads), packMinBytes};
   if (cfg.mr < 1 || cfg.nr < 1 || cfg.kc < 1 || cfg.mc < 1) {
     func.emitError("kiln-cpu-matmul-kernels: mr, nr, kc and mc must be >= 1");
     return signalPassFailure();

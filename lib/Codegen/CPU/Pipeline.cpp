@@ -23,7 +23,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/Pipeline.h"
-#include "kiln/Codegen/CPU/ThreadCount.h"
 
 #include "kiln/Conversion/Passes.h"
 #include "kiln/Passes/Passes.h"
@@ -129,7 +128,7 @@ void buildCPUPipelineThroughMemoryPlan(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(
         bufferization::createBufferLoopHoistingPass());
     kiln::KilnPlanMemoryOptions planOpts;
-    planOpts.numThreads = kiln::cpu::resolveThreadCount(opts.numThreads);
+    planOpts.numThreads = opts.numThreads;
     pm.addNestedPass<func::FuncOp>(kiln::createKilnPlanMemory(planOpts));
   }
 }

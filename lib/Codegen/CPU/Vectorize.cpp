@@ -25,7 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/GatherCopies.h"
-#include "kiln/Codegen/CPU/ThreadCount.h"
+#include "kiln/Support/ThreadCount.h"
 #include "kiln/Codegen/CPU/TileInPlace.h"
 #include "kiln/Codegen/CPU/VectorFriendlyForms.h"
 #include "kiln/Conversion/Passes.h"
@@ -267,7 +267,7 @@ void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
 
 void VectorizePass::runOnOperation() {
   func::FuncOp func = getOperation();
-  int64_t threads = kiln::cpu::resolveThreadCount(numThreads);
+  int64_t threads = kiln::resolveThreadCount(numThreads);
   if (vectorSize < 1 || minVectorSize < 1) {
     func.emitError("kiln-cpu-vectorize: vector sizes must be >= 1");
     return signalPassFailure();

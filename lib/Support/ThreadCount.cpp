@@ -1,17 +1,16 @@
-//===- ThreadCount.cpp - Threads the CPU kernels are split across ---------===//
+//===- ThreadCount.cpp - Threads the CPU code is split across -------------===//
 //
 // Part of the Kiln project: an MLIR compiler for training programs.
 //
 //===----------------------------------------------------------------------===//
 
-#include "kiln/Codegen/CPU/ThreadCount.h"
+#include "kiln/Support/ThreadCount.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <thread>
 
 namespace kiln {
-namespace cpu {
 
 int64_t resolveThreadCount(int64_t requested) {
   if (requested > 0)
@@ -22,5 +21,4 @@ int64_t resolveThreadCount(int64_t requested) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-} // namespace cpu
 } // namespace kiln
