@@ -552,6 +552,105 @@ void ConvToGemmPass::rewrite(RewriterBase &rewriter, linalg::GenericOp op,
   ++numRewritten;
 }
 
+/// A multiply-accumulate split along reduction dim `dim` into `threads`
+/// equal runs: each forall iteration accumulates its run into its own zeroed
+/// partial result, laid out [thread, result...] so that each partial is
+/// contiguous, and a linalg.reduce adds the partials into the original
+/// accumulator (in thread order, so a fixed thread count gives fixed bits).
+struct PartialSums {
+  scf::ForallOp loop;
+  Operation *tiledOp;
+};
+
+FailureOr<PartialSums> splitAcrossThreads(RewriterBase &rewriter,
+                                          linalg::GenericOp op, unsigned dim,
+                                          int64_t threads) {
+  Location loc = op.getLoc();
+  Attribute recomputed = op->getAttr(kRecomputedAttr);
+  auto mark = [&](Operation *created) {
+    if (recomputed)
+      created->setAttr(kRecomputedAttr, recomputed);
+    return created;
+  };
+  Value init = op.getDpsInitOperand(0)->get();
+  auto resultType = cast<RankedTensorType>(init.getType());
+  Type element = resultType.getElementType();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t run = ranges[dim] / threads;
+
+  rewriter.setInsertionPoint(op);
+  SmallVector<int64_t> partialShape{threads};
+  llvm::append_range(partialShape, resultType.getShape());
+  Value empty =
+      mark(tensor::EmptyOp::create(rewriter, loc, partialShape, element))
+          ->getResult(0);
+  Value zero = arith::ConstantOp::create(rewriter, loc,
+                                         rewriter.getZeroAttr(element));
+  Value partials =
+      mark(linalg::FillOp::create(rewriter, loc, zero, empty))->getResult(0);
+  auto forall = scf::ForallOp::create(
+      rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(threads)},
+      ValueRange{partials}, std::nullopt);
+  mark(forall);
+
+  // This thread's partial result: [t, 0...] of [1, result...], rank-reduced.
+  rewriter.setInsertionPoint(forall.getTerminator());
+  Value thread = forall.getInductionVars().front();
+  Value shared = forall.getRegionIterArgs().front();
+  SmallVector<OpFoldResult> sliceOffsets(partialShape.size(),
+                                         rewriter.getIndexAttr(0));
+  sliceOffsets[0] = thread;
+  SmallVector<OpFoldResult> sliceSizes{rewriter.getIndexAttr(1)};
+  for (int64_t extent : resultType.getShape())
+    sliceSizes.push_back(rewriter.getIndexAttr(extent));
+  SmallVector<OpFoldResult> sliceStrides(partialShape.size(),
+                                         rewriter.getIndexAttr(1));
+  Value mine = mark(tensor::ExtractSliceOp::create(
+                        rewriter, loc, resultType, shared, sliceOffsets,
+                        sliceSizes, sliceStrides))
+                   ->getResult(0);
+
+  // The op on this thread's run of the reduction dim.
+  Value start = arith::MulIOp::create(
+      rewriter, loc, thread,
+      arith::ConstantIndexOp::create(rewriter, loc, run));
+  SmallVector<OpFoldResult> offsets(ranges.size(), rewriter.getIndexAttr(0));
+  offsets[dim] = start;
+  SmallVector<OpFoldResult> sizes;
+  for (auto [d, extent] : llvm::enumerate(ranges))
+    sizes.push_back(rewriter.getIndexAttr(d == dim ? run : extent));
+  FailureOr<TilingResult> tiled =
+      cast<TilingInterface>(op.getOperation())
+          .getTiledImplementation(rewriter, offsets, sizes);
+  if (failed(tiled) || tiled->tiledOps.size() != 1 ||
+      tiled->tiledValues.front().getType() != resultType) {
+    rewriter.eraseOp(forall);
+    return failure();
+  }
+  auto tiledOp = cast<linalg::GenericOp>(tiled->tiledOps.front());
+  OpOperand *tiledInit = tiledOp.getDpsInitOperand(0);
+  Operation *originalSlice = tiledInit->get().getDefiningOp();
+  tiledInit->set(mine);
+  if (originalSlice && originalSlice->use_empty())
+    rewriter.eraseOp(originalSlice);
+
+  rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(rewriter, loc, tiledOp->getResult(0),
+                                        shared, sliceOffsets, sliceSizes,
+                                        sliceStrides);
+
+  rewriter.setInsertionPointAfter(forall);
+  auto reduce = linalg::ReduceOp::create(
+      rewriter, loc, ValueRange{forall.getResult(0)}, ValueRange{init},
+      ArrayRef<int64_t>{0}, [](OpBuilder &b, Location loc, ValueRange args) {
+        Value sum = arith::AddFOp::create(b, loc, args[0], args[1]);
+        linalg::YieldOp::create(b, loc, sum);
+      });
+  mark(reduce);
+  rewriter.replaceOp(op, reduce->getResults());
+  return PartialSums{forall, tiledOp};
+}
+
 void ConvToGemmPass::runOnOperation() {
   func::FuncOp func = getOperation();
   IRRewriter rewriter(&getContext());
@@ -626,6 +725,20 @@ void ConvToGemmPass::runOnOperation() {
       }
       target = cast<TilingInterface>(runs->tiledOps.front());
       llvm::append_range(loops, runs->loops);
+    } else if (parallelTiles && threads > 1 && numTiles >= threads &&
+               numTiles % threads == 0 &&
+               c->iters[*choice->dim] == utils::IteratorType::reduction) {
+      // Tiles along a reduction dim (a filter gradient's images) all add
+      // into one result: each thread sums its run into its own partial
+      // result, and the partials are added to the accumulator afterwards.
+      FailureOr<PartialSums> runs =
+          splitAcrossThreads(rewriter, op, *choice->dim, threads);
+      if (failed(runs)) {
+        ++numSkipped;
+        continue;
+      }
+      target = cast<TilingInterface>(runs->tiledOp);
+      loops.push_back(runs->loop);
     }
     FailureOr<scf::SCFTilingResult> tiled =
         kiln::cpu::tileInPlace(rewriter, target, sizes, /*forall=*/false);
