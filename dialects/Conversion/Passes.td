@@ -127,6 +127,9 @@ def KilnCPUVectorize : Pass<"kiln-cpu-vectorize", "mlir::func::FuncOp"> {
       tiled the same way when its innermost dim reads the source's last dim
       at unit stride; each tile is one contiguous `vector.transfer_read`
       and one `vector.transfer_write`;
+    - an op read through a window that is not such a copy (a max-pool's
+      `x[n, c, 2 oh + kh, 2 ow + kw]`, a strided im2col) is only split
+      across threads; its tile stays a scalar loop nest;
     - a static `tensor.pad` of a constant (a convolution's padded input),
       and a `tensor.insert_slice` into a `linalg.fill` (a gradient spread
       into zeros), are first rewritten as a fill and a copy generic into

@@ -11,7 +11,9 @@
 // kiln-cpu-vectorize must leave every op touching it as scalar loops. Here
 // such a mask becomes a tensor of i8: its producer yields `extui`, each
 // consumer reads `trunci` of the byte; both then vectorize (byte loads and
-// stores, compares on lanes).
+// stores, compares on lanes). Readers may see the mask through reshapes
+// (a max-pool gradient reads a ReLU mask as [n, c, oh, 2, ow, 2]); those
+// take the byte type too.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,10 +40,33 @@ bool isBoolTensor(Type type) {
          tensor.getElementType().isInteger(1);
 }
 
+/// The generic inputs that read `value`, directly or through reshapes
+/// (expand_shape/collapse_shape, which do not care about the element
+/// type), and those reshapes; failure when anything else reads it.
+LogicalResult collectReaders(Value value, SmallVectorImpl<OpOperand *> &reads,
+                             SmallVectorImpl<Operation *> &reshapes) {
+  for (OpOperand &use : value.getUses()) {
+    Operation *user = use.getOwner();
+    if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(user)) {
+      reshapes.push_back(user);
+      if (failed(collectReaders(user->getResult(0), reads, reshapes)))
+        return failure();
+      continue;
+    }
+    auto consumer = dyn_cast<linalg::GenericOp>(user);
+    if (!consumer || !consumer.isDpsInput(&use))
+      return failure();
+    reads.push_back(&use);
+  }
+  return success();
+}
+
 /// Whether result `index` of `producer` can be stored as bytes: its init is
-/// a tensor.empty whose value the body never reads, and every user is a
-/// linalg.generic reading it as an input.
-bool canStoreAsBytes(linalg::GenericOp producer, unsigned index) {
+/// a tensor.empty whose value the body never reads, and every reader is a
+/// linalg.generic reading it as an input (through reshapes or not).
+bool canStoreAsBytes(linalg::GenericOp producer, unsigned index,
+                     SmallVectorImpl<OpOperand *> &reads,
+                     SmallVectorImpl<Operation *> &reshapes) {
   Value result = producer->getResult(index);
   if (!isBoolTensor(result.getType()) || result.use_empty())
     return false;
@@ -49,13 +74,17 @@ bool canStoreAsBytes(linalg::GenericOp producer, unsigned index) {
   if (!init->get().getDefiningOp<tensor::EmptyOp>() ||
       !producer.getMatchingBlockArgument(init).use_empty())
     return false;
-  for (OpOperand &use : result.getUses()) {
-    auto consumer = dyn_cast<linalg::GenericOp>(use.getOwner());
-    if (!consumer || !consumer.isDpsInput(&use))
-      return false;
-  }
-  return true;
+  return succeeded(collectReaders(result, reads, reshapes));
 }
+
+/// A mask to store as bytes: its producer, the result's index, its readers
+/// and the reshapes between.
+struct Mask {
+  linalg::GenericOp producer;
+  unsigned index;
+  SmallVector<OpOperand *> reads;
+  SmallVector<Operation *> reshapes;
+};
 
 class ByteMasksPass
     : public kiln::impl::KilnCPUByteMasksBase<ByteMasksPass> {
@@ -63,27 +92,35 @@ public:
   using KilnCPUByteMasksBase::KilnCPUByteMasksBase;
 
   void runOnOperation() override {
-    SmallVector<std::pair<linalg::GenericOp, unsigned>> masks;
+    SmallVector<Mask> masks;
     getOperation().walk([&](linalg::GenericOp op) {
-      for (unsigned i = 0; i < op.getNumDpsInits(); ++i)
-        if (canStoreAsBytes(op, i))
-          masks.emplace_back(op, i);
+      for (unsigned i = 0; i < op.getNumDpsInits(); ++i) {
+        Mask mask{op, i, {}, {}};
+        if (canStoreAsBytes(op, i, mask.reads, mask.reshapes))
+          masks.push_back(std::move(mask));
+      }
     });
     IRRewriter rewriter(&getContext());
     Type i8 = rewriter.getI8Type();
-    for (auto [producer, index] : masks) {
+    for (Mask &mask : masks) {
+      linalg::GenericOp producer = mask.producer;
+      unsigned index = mask.index;
       Value result = producer->getResult(index);
       auto byteType = cast<RankedTensorType>(result.getType()).clone(i8);
       // Consumers: the input's block argument becomes a byte, truncated
       // back to the i1 its body computes with.
-      for (OpOperand &use : llvm::make_early_inc_range(result.getUses())) {
-        auto consumer = cast<linalg::GenericOp>(use.getOwner());
-        BlockArgument arg = consumer.getMatchingBlockArgument(&use);
+      for (OpOperand *use : mask.reads) {
+        auto consumer = cast<linalg::GenericOp>(use->getOwner());
+        BlockArgument arg = consumer.getMatchingBlockArgument(use);
         arg.setType(i8);
         rewriter.setInsertionPointToStart(arg.getOwner());
         auto bit = arith::TruncIOp::create(rewriter, consumer.getLoc(),
                                            rewriter.getI1Type(), arg);
         rewriter.replaceAllUsesExcept(arg, bit.getResult(), bit);
+      }
+      for (Operation *reshape : mask.reshapes) {
+        Value reshaped = reshape->getResult(0);
+        reshaped.setType(cast<RankedTensorType>(reshaped.getType()).clone(i8));
       }
       // Producer: a byte init and result, the body yields the widened bit.
       OpOperand *init = producer.getDpsInitOperand(index);

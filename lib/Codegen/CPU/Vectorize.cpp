@@ -84,38 +84,48 @@ LogicalResult vectorizeWindowCopyTile(RewriterBase &rewriter,
   return success();
 }
 
+/// What this pass does with an op.
+enum class Treatment {
+  Leave,      ///< Not its business (see `treatmentOf`).
+  ThreadOnly, ///< Split across threads, its tile left as scalar loops.
+  Vectorize,  ///< Split across threads, tiled and vectorized.
+};
+
 /// Ops this pass leaves alone: named matmuls and convolutions (the GEMM
 /// passes' business, or too irregular), dynamic or non-tensor ones, ops on
 /// types wider than 32 bits (their vectors would be half as wide) and ops
-/// on sub-byte types.
-bool isCandidate(linalg::LinalgOp op) {
+/// on sub-byte types. Ops read through windows that are not plain copies
+/// (a max-pool's `x[n, c, 2 oh + kh, 2 ow + kw]`) are only threaded:
+/// linalg's vectorizer rejects their maps, but their slices along a
+/// parallel dim are independent.
+Treatment treatmentOf(linalg::LinalgOp op) {
   if (!op.hasPureTensorSemantics() || op.hasDynamicShape() ||
       op.getNumLoops() == 0)
-    return false;
+    return Treatment::Leave;
   // Matmuls are the GEMM kernels' (a generic contraction left here has no
   // GEMM form: a row-wise dot product, vectorized as a reduction).
   if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op.getOperation()) ||
       isa<linalg::ConvolutionOpInterface>(op.getOperation()))
-    return false;
+    return Treatment::Leave;
   if (op->getParentOfType<scf::ForallOp>())
-    return false; // Already inside a kernel's thread tile.
-  // Windows and taps (a convolution's input map) tile into slices that
-  // the unit-dim folding cannot express; copies through them (im2col) get
-  // vector reads of their own.
-  if (kiln::cpu::isWindowCopy(op))
-    return true;
-  for (AffineMap map : op.getIndexingMapsArray())
-    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
-      return false;
+    return Treatment::Leave; // Already inside a kernel's thread tile.
   for (Value v : op->getOperands()) {
     Type elt = getElementTypeOrSelf(v.getType());
     // i1 vectors are bit-packed in LLVM while i1 memrefs hold a byte per
     // element: a vector store of a mask would write bits.
     if (!elt.isIntOrFloat() || elt.getIntOrFloatBitWidth() > 32 ||
         elt.getIntOrFloatBitWidth() < 8)
-      return false;
+      return Treatment::Leave;
   }
-  return true;
+  // Windows and taps (a convolution's input map) tile into slices that
+  // the unit-dim folding cannot express; copies through them (im2col) get
+  // vector reads of their own.
+  if (kiln::cpu::isWindowCopy(op))
+    return Treatment::Vectorize;
+  for (AffineMap map : op.getIndexingMapsArray())
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
+      return Treatment::ThreadOnly;
+  return Treatment::Vectorize;
 }
 
 /// The largest divisor of `n` that is a multiple of `step` and at most
@@ -181,18 +191,18 @@ private:
   /// Tiles and vectorizes one op whose innermost extent the vector tile
   /// divides (or that is narrower than one vector).
   void vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
-                   int64_t threads);
+                   int64_t threads, bool threadOnly);
 };
 
 void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
-                                int64_t threads) {
+                                int64_t threads, bool threadOnly) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   unsigned numLoops = ranges.size();
   unsigned inner = numLoops - 1;
   int64_t width = ranges[inner] <= vectorSize
                       ? ranges[inner]
                       : vectorTile(ranges[inner], minVectorSize, vectorSize);
-  if (width == 0)
+  if (width == 0 && !threadOnly)
     return;
   SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
 
@@ -224,6 +234,8 @@ void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
       break;
     }
   }
+  if (threadOnly)
+    return;
   // Vector tiles: 1 x ... x 1 x width.
   SmallVector<int64_t> sizes(numLoops, 1);
   sizes[inner] = width == ranges[inner] ? 0 : width;
@@ -280,11 +292,21 @@ void VectorizePass::runOnOperation() {
   numSplitReductions +=
       kiln::cpu::splitMultiDimReductions(rewriter, func, minVectorSize);
 
-  SmallVector<linalg::LinalgOp> candidates;
+  SmallVector<linalg::LinalgOp> candidates, threadOnly;
   func.walk([&](linalg::LinalgOp op) {
-    if (isCandidate(op))
+    switch (treatmentOf(op)) {
+    case Treatment::Vectorize:
       candidates.push_back(op);
+      break;
+    case Treatment::ThreadOnly:
+      threadOnly.push_back(op);
+      break;
+    case Treatment::Leave:
+      break;
+    }
   });
+  for (linalg::LinalgOp op : threadOnly)
+    vectorizeOp(rewriter, op, threads, /*threadOnly=*/true);
   for (linalg::LinalgOp op : candidates) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     unsigned inner = ranges.size() - 1;
@@ -309,7 +331,7 @@ void VectorizePass::runOnOperation() {
       op = cast<linalg::LinalgOp>(first.getOperation());
       ++numSplit;
     }
-    vectorizeOp(rewriter, op, threads);
+    vectorizeOp(rewriter, op, threads, /*threadOnly=*/false);
   }
 
   // Vector math without libm, whose calls would scalarize every vector:

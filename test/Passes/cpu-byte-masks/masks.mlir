@@ -57,3 +57,35 @@ func.func @returned(%x: tensor<64xf32>) -> tensor<64xi1> {
 // CHECK-LABEL: func.func @returned
 // CHECK-NOT: i8
 // CHECK: return %{{.*}} : tensor<64xi1>
+
+// -----
+
+// A max-pool gradient reads the ReLU mask through an expand_shape (as
+// [i, 2, j, 2]): the reshape takes the byte type too.
+#id2 = affine_map<(i, j) -> (i, j)>
+#win = affine_map<(i, a, j, b) -> (i, a, j, b)>
+#pooled = affine_map<(i, a, j, b) -> (i, j)>
+func.func @through_reshape(%x: tensor<8x8xf32>, %g: tensor<4x4xf32>) -> tensor<4x2x4x2xf32> {
+  %z = arith.constant 0.0 : f32
+  %em = tensor.empty() : tensor<8x8xi1>
+  %m = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<8x8xf32>) outs(%em : tensor<8x8xi1>) {
+  ^bb0(%a: f32, %om: i1):
+    %c = arith.cmpf ogt, %a, %z : f32
+    linalg.yield %c : i1
+  } -> tensor<8x8xi1>
+  %w = tensor.expand_shape %m [[0, 1], [2, 3]] output_shape [4, 2, 4, 2] : tensor<8x8xi1> into tensor<4x2x4x2xi1>
+  %e = tensor.empty() : tensor<4x2x4x2xf32>
+  %dx = linalg.generic {indexing_maps = [#win, #pooled, #win], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%w, %g : tensor<4x2x4x2xi1>, tensor<4x4xf32>) outs(%e : tensor<4x2x4x2xf32>) {
+  ^bb0(%b: i1, %v: f32, %o: f32):
+    %s = arith.select %b, %v, %z : f32
+    linalg.yield %s : f32
+  } -> tensor<4x2x4x2xf32>
+  return %dx : tensor<4x2x4x2xf32>
+}
+// CHECK-LABEL: func.func @through_reshape
+// CHECK: %[[M:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<8x8xi8>)
+// CHECK: %[[W:.*]] = tensor.expand_shape %[[M]] {{.*}} : tensor<8x8xi8> into tensor<4x2x4x2xi8>
+// CHECK: linalg.generic {{.*}} ins(%[[W]], %arg1 : tensor<4x2x4x2xi8>, tensor<4x4xf32>)
+// CHECK:   arith.trunci %{{.*}} : i8 to i1

@@ -125,7 +125,7 @@ func.func @remainder(%a: tensor<70xf32>, %m: tensor<64xf32>, %d: tensor<64xf64>)
 // An im2col gather, [c, kh, kw, oh, ow] <- x[c, oh + kh, ow + kw]: its map
 // is not a projected permutation, but along ow it reads a contiguous row,
 // so each 1 x ... x 1 x 32 tile is one vector read and one vector write.
-// A gather whose innermost dim is strided (2 * ow + kw) stays a loop.
+// A gather whose innermost dim is strided (2 * ow + kw) is only threaded.
 func.func @im2col(%x: tensor<4x34x34xf32>, %y: tensor<4x33x33xf32>) -> (tensor<4x3x3x32x32xf32>, tensor<4x3x3x16x16xf32>) {
   %e = tensor.empty() : tensor<4x3x3x32x32xf32>
   %col = linalg.generic {indexing_maps = [affine_map<(c, kh, kw, oh, ow) -> (c, oh + kh, ow + kw)>,
@@ -151,7 +151,10 @@ func.func @im2col(%x: tensor<4x34x34xf32>, %y: tensor<4x33x33xf32>) -> (tensor<4
 // CHECK:     %[[ROW:.*]] = tensor.extract_slice %{{.*}} [1, 1, 32] [1, 1, 1] : tensor<2x34x34xf32> to tensor<1x1x32xf32>
 // CHECK:     %[[V:.*]] = vector.transfer_read %[[ROW]]{{.*}} {in_bounds = [true]} : tensor<1x1x32xf32>, vector<32xf32>
 // CHECK:     vector.transfer_write %[[V]], %{{.*}} {in_bounds = [true]} : vector<32xf32>, tensor<1x1x1x1x32xf32>
-// CHECK: linalg.generic {{.*}} ins(%arg1 : tensor<4x33x33xf32>)
+// The stride-2 copy is only threaded: its tile stays a scalar loop nest.
+// CHECK: scf.forall (%[[T2:.*]]) = (0) to (4) step (2)
+// CHECK:   %[[SRC2:.*]] = tensor.extract_slice %arg1[%[[T2]], 0, 0] [2, 33, 33]
+// CHECK:   linalg.generic {{.*}} ins(%[[SRC2]] : tensor<2x33x33xf32>)
 // CHECK-NOT: vector.transfer_read
 // CHECK: return
 
