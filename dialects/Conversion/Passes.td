@@ -135,6 +135,10 @@ def KilnCPUVectorize : Pass<"kiln-cpu-vectorize", "mlir::func::FuncOp"> {
       into zeros), are first rewritten as a fill and a copy generic into
       the slice, vectorized like the rest (bufferized as it was, it
       would be a strided `memref.copy`, copied an element at a time);
+    - a 0-d input (an optimizer's step counter or bias correction) is read
+      once before the op (`tensor.extract`) and used in the body as a
+      value from above, so that the vectorizer broadcasts it and an i64
+      counter does not keep an f32 loop scalar;
     - a sum over several dims that reduces the innermost one (per-channel
       statistics) is split into vector additions into `partial[..., w]`
       and one horizontal sum per output (reassociated, as any vector sum).
@@ -166,6 +170,8 @@ def KilnCPUVectorize : Pass<"kiln-cpu-vectorize", "mlir::func::FuncOp"> {
     Statistic<"numSplitReductions", "split-reductions",
               "Sums over several dims split into vector accumulation and "
               "a short horizontal sum">,
+    Statistic<"numScalarInputs", "scalar-inputs",
+              "Ops whose 0-d inputs are read once before the loop">,
     Statistic<"numPads", "pads",
               "Pads and insertions into fills rewritten as vectorized "
               "copies">,

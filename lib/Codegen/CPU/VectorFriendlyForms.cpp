@@ -182,6 +182,46 @@ void splitSum(RewriterBase &rewriter, linalg::GenericOp op) {
   rewriter.replaceOp(op, sum->getResults());
 }
 
+/// Whether input `operand` of `op` is a 0-d tensor: one scalar read by
+/// every iteration.
+bool isScalarInput(linalg::GenericOp op, OpOperand &operand) {
+  auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+  return op.isDpsInput(&operand) && type && type.getRank() == 0;
+}
+
+/// `op` with its 0-d inputs read once before it (tensor.extract) and used
+/// in the body as values from above.
+void readScalarInputsOutside(RewriterBase &rewriter, linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  SmallVector<unsigned> dropped;
+  rewriter.setInsertionPoint(op);
+  for (OpOperand *operand : op.getDpsInputOperands()) {
+    if (!isScalarInput(op, *operand)) {
+      inputs.push_back(operand->get());
+      maps.push_back(op.getMatchingIndexingMap(operand));
+      continue;
+    }
+    Value scalar = tensor::ExtractOp::create(rewriter, op.getLoc(),
+                                             operand->get(), ValueRange{});
+    BlockArgument arg = op.getMatchingBlockArgument(operand);
+    rewriter.replaceAllUsesWith(arg, scalar);
+    dropped.push_back(arg.getArgNumber());
+  }
+  for (OpOperand &init : op.getDpsInitsMutable())
+    maps.push_back(op.getMatchingIndexingMap(&init));
+  auto replacement = linalg::GenericOp::create(
+      rewriter, op.getLoc(), op->getResultTypes(), inputs, op.getDpsInits(),
+      maps, op.getIteratorTypesArray());
+  replacement->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+  rewriter.inlineRegionBefore(op.getRegion(), replacement.getRegion(),
+                              replacement.getRegion().end());
+  for (unsigned index : llvm::reverse(dropped))
+    body.eraseArgument(index);
+  rewriter.replaceOp(op, replacement->getResults());
+}
+
 } // namespace
 
 unsigned rewritePadsAsCopies(RewriterBase &rewriter, func::FuncOp func) {
@@ -225,6 +265,20 @@ unsigned splitMultiDimReductions(RewriterBase &rewriter, func::FuncOp func,
     ++count;
   }
   return count;
+}
+
+unsigned readScalarInputsOutside(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<linalg::GenericOp> ops;
+  func.walk([&](linalg::GenericOp op) {
+    if (op.hasPureTensorSemantics() && op.getNumLoops() > 0 &&
+        llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *operand) {
+          return isScalarInput(op, *operand);
+        }))
+      ops.push_back(op);
+  });
+  for (linalg::GenericOp op : ops)
+    readScalarInputsOutside(rewriter, op);
+  return ops.size();
 }
 
 } // namespace cpu

@@ -291,6 +291,7 @@ void VectorizePass::runOnOperation() {
   numPads += kiln::cpu::rewritePadsAsCopies(rewriter, func);
   numSplitReductions +=
       kiln::cpu::splitMultiDimReductions(rewriter, func, minVectorSize);
+  numScalarInputs += kiln::cpu::readScalarInputsOutside(rewriter, func);
 
   SmallVector<linalg::LinalgOp> candidates, threadOnly;
   func.walk([&](linalg::LinalgOp op) {

@@ -8,7 +8,8 @@
 // better vector code than the originals: padding as a fill and a copy
 // generic (instead of a strided memref.copy), and a sum over several dims
 // whose innermost dim is reduced as a vector accumulation followed by one
-// short horizontal sum (instead of a horizontal sum per row).
+// short horizontal sum (instead of a horizontal sum per row); scalars read
+// once before a loop instead of as 0-d inputs of every iteration.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +43,15 @@ unsigned rewritePadsAsCopies(mlir::RewriterBase &rewriter,
 /// the count.
 unsigned splitMultiDimReductions(mlir::RewriterBase &rewriter,
                                  mlir::func::FuncOp func, int64_t minWidth);
+
+/// Rewrites every `linalg.generic` with loops that reads a 0-d tensor (a
+/// step counter, a bias-correction factor, a learning rate) to read it once
+/// before the op (`tensor.extract`) and use the scalar in its body: the
+/// vectorizer broadcasts it, LLVM hoists what the body computes from it
+/// alone, and an i64 scalar no longer keeps an f32 loop from vectorizing.
+/// Returns the count.
+unsigned readScalarInputsOutside(mlir::RewriterBase &rewriter,
+                                 mlir::func::FuncOp func);
 
 } // namespace cpu
 } // namespace kiln
