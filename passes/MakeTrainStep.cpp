@@ -466,6 +466,9 @@ LogicalResult MakeTrainStepPass::rewrite(func::FuncOp func, LossKind lossKind,
   for (Operation *op : llvm::reverse(ops))
     if (op->use_empty() && isPure(op))
       op->erase();
+  // kiln-quantize rewrites the step before it differentiates it.
+  if (!quantize.empty())
+    return success();
   return runAutodiff(func);
 }
 
@@ -488,6 +491,14 @@ void MakeTrainStepPass::runOnOperation() {
   }
   if (failed(rewrite(func, lossKind, optKind)))
     return signalPassFailure();
+  if (!quantize.empty()) {
+    OpPassManager pm(ModuleOp::getOperationName());
+    KilnQuantizeOptions options;
+    options.mode = quantize;
+    pm.addPass(createKilnQuantize(options));
+    if (failed(runPipeline(pm, getOperation())))
+      return signalPassFailure();
+  }
 }
 
 } // namespace

@@ -64,9 +64,70 @@ def KilnMakeTrainStep : Pass<"kiln-make-train-step", "mlir::ModuleOp"> {
     ListOption<"trainable", "trainable", "std::string",
                "ONNX names of trainable weights (default: every float "
                "initializer)">,
+    Option<"quantize", "quantize", "std::string", "\"\"",
+           "Train in low precision: run kiln-quantize with this mode "
+           "(bf16, f16) in place of kiln-autodiff">,
   ];
   let statistics = [
     Statistic<"numTrainable", "trainable-weights", "Weights made trainable">,
+  ];
+}
+
+def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
+  let summary = "Low-precision training: bf16/f16 mixed precision with loss scaling";
+  let description = [{
+    Rewrites every training step of the module (a function with
+    `kiln.update_binding` that still holds its `kiln.gradient` request) to
+    train in a lower precision, then expands the request (it runs
+    kiln-autodiff, as kiln-make-train-step does; make-train-step's
+    `quantize=` option runs this pass in its place).
+
+    `mode=bf16` / `mode=f16` (mixed precision): every forward op of an
+    allowed kind computes on operands rounded to the low type and its
+    results are rounded to it (`kiln.cast` to the low type and back), so a
+    matmul or convolution multiplies low-precision numbers and accumulates
+    in f32. Reductions, softmax, exp/log and the loss stay f32; the weights
+    stay f32 arguments (master weights) and the optimizer update is f32.
+    Autodiff's cast rule rounds the gradients at the same points. After
+    autodiff every reader of a rounded value gets its own widening cast, so
+    that what the backward pass keeps from the forward pass is the
+    low-precision tensor. With f16, dynamic loss scaling: the request
+    differentiates `loss * S`, the gradients are divided by S, and a step
+    whose gradients hold an inf or a NaN keeps every state value (weights,
+    optimizer state, step count); S halves on such a step and doubles after
+    `growth-interval` clean ones. S and the clean-step count are new state
+    (initialized in the init function); the step returns `skipped` and
+    `loss_scale_used`, which kiln-run prints each step.
+
+    The modes `fp8`, `qat-int8` and `adam-8bit` are not implemented yet and
+    are refused with an error.
+
+    A remark per step reports the ops rounded and the bytes of weights,
+    activations (the tensors the forward pass computes, at their storage
+    type, before and after) and optimizer state.
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", "\"\"",
+           "bf16 or f16 (fp8, qat-int8 and adam-8bit: not implemented yet)">,
+    ListOption<"allow", "allow", "std::string",
+               "kiln op kinds computed in the low type (default: matmul, "
+               "conv2d, elementwise arithmetic and data movement)">,
+    ListOption<"deny", "deny", "std::string",
+               "kiln op kinds kept in f32 (removed from the allowed ones)">,
+    Option<"lossScale", "loss-scale", "double", "-1.0",
+           "Initial loss scale S (negative: 65536 for f16, none for bf16; "
+           "0: no loss scaling)">,
+    Option<"dynamicLossScale", "dynamic-loss-scale", "bool", "true",
+           "Halve S on an overflowing step, double it after growth-interval "
+           "clean steps (false: S stays, overflowing steps are still "
+           "skipped)">,
+    Option<"growthInterval", "growth-interval", "int64_t", "2000",
+           "Clean steps before S doubles">,
+  ];
+  let statistics = [
+    Statistic<"numRoundedOps", "rounded-ops", "Ops computed in the low type">,
+    Statistic<"numUpcastCopies", "upcast-copies",
+              "Widening casts copied so that each reader has its own">,
   ];
 }
 

@@ -1,0 +1,384 @@
+//===- MixedPrecision.cpp - bf16/f16 training with f32 master weights -----===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// The rewrite behind kiln-quantize's bf16 and f16 modes (see the header):
+// rounding points around the allowed forward ops, loss scaling with step
+// skipping as extra state of the training step, and, after autodiff, one
+// widening cast per reader.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Training/MixedPrecision.h"
+
+#include "kiln/Analysis/RematGraph.h"
+#include "kiln/Dialect/Kiln/KilnBuilder.h"
+#include "kiln/Dialect/Kiln/KilnOps.h"
+#include "kiln/Import/ONNXImporter.h"
+#include "kiln/Training/TrainStep.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
+
+using namespace mlir;
+
+namespace kiln {
+namespace training {
+
+std::vector<std::string> defaultLowPrecisionOps() {
+  // Products and sums (accumulated in f32), elementwise arithmetic that
+  // keeps the range of its inputs, and data movement. Not: reductions,
+  // softmax, exp/log/pow/sqrt, normalization statistics and losses, which
+  // keep f32 as AMP autocast does.
+  return {"matmul",    "conv2d",  "add",       "sub",        "mul",
+          "neg",       "relu",    "max",       "min",        "abs",
+          "select",    "tanh",    "sigmoid",   "erf",        "transpose",
+          "reshape",   "broadcast", "slice",   "concat",     "pad",
+          "gather",    "max_pool2d", "avg_pool2d"};
+}
+
+namespace {
+
+RankedTensorType f32TensorType(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return type && type.getElementType().isF32() ? type : RankedTensorType();
+}
+
+int64_t bytesOf(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.hasStaticShape() ||
+      !tensor.getElementType().isIntOrFloat())
+    return 0;
+  return tensor.getNumElements() *
+         ((tensor.getElementType().getIntOrFloatBitWidth() + 7) / 8);
+}
+
+/// `cast(cast(v : f32 to low) : low to f32)`.
+Value roundTrip(OpBuilder &b, Location loc, Value v, FloatType low) {
+  auto type = cast<RankedTensorType>(v.getType());
+  Value down = CastOp::create(b, loc, type.clone(low), v);
+  return CastOp::create(b, loc, type, down);
+}
+
+std::string nameOf(func::FuncOp func, unsigned result) {
+  auto name = func.getResultAttrOfType<StringAttr>(result, kOnnxNameAttr);
+  return name ? name.str() : std::string();
+}
+
+/// `base`, or `base_K` for the first K that names no argument or result.
+std::string freshName(func::FuncOp func, StringRef base) {
+  llvm::StringSet<> taken;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (auto n = func.getArgAttrOfType<StringAttr>(i, kOnnxNameAttr))
+      taken.insert(n.getValue());
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    taken.insert(nameOf(func, i));
+  std::string name = base.str();
+  for (int k = 1; taken.contains(name); ++k)
+    name = (base + "_" + Twine(k)).str();
+  return name;
+}
+
+/// `value` broadcast to `type`'s shape (no op when it already has it).
+Value broadcastTo(OpBuilder &b, Location loc, Value value,
+                  RankedTensorType type) {
+  auto from = cast<RankedTensorType>(value.getType());
+  if (from.getShape() == type.getShape())
+    return value;
+  return BroadcastOp::create(b, loc, type.clone(from.getElementType()), value);
+}
+
+/// The loss-scaling part: `request` differentiates loss * S; its gradients
+/// are divided by S; a step with a non-finite gradient keeps the old state.
+LogicalResult addLossScaling(func::FuncOp step, func::FuncOp init,
+                             GradientOp request,
+                             const MixedPrecisionOptions &options) {
+  MLIRContext *context = step.getContext();
+  OpBuilder b(context);
+  Location loc = request.getLoc();
+  auto f32 = Float32Type::get(context);
+  auto scalar = RankedTensorType::get({}, f32);
+  Block &body = step.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+
+  // New state: S and the clean steps since it last changed.
+  std::string scaleName = freshName(step, "loss_scale");
+  std::string goodName = freshName(step, "loss_scale_good_steps");
+  unsigned n = step.getNumArguments();
+  auto named = [&](StringRef name) {
+    return b.getDictionaryAttr(
+        b.getNamedAttr(kOnnxNameAttr, b.getStringAttr(name)));
+  };
+  if (failed(step.insertArgument(n, scalar, named(scaleName), loc)) ||
+      failed(step.insertArgument(n + 1, scalar, named(goodName), loc)))
+    return step.emitError("kiln-quantize: cannot add the loss-scale state");
+  Value scale = step.getArgument(n), good = step.getArgument(n + 1);
+
+  // loss * S is differentiated; each gradient is divided by S again.
+  b.setInsertionPoint(request);
+  Value loss = request.getOf();
+  auto lossType = cast<RankedTensorType>(loss.getType());
+  if (!lossType.getElementType().isF32())
+    return step.emitError("kiln-quantize: loss scaling needs an f32 loss");
+  Value scaledLoss =
+      MulOp::create(b, loc, loss, broadcastTo(b, loc, scale, lossType));
+  request->setOperand(0, scaledLoss);
+
+  b.setInsertionPointAfter(request);
+  Value one = createSplat(b, loc, scalar, 1.0);
+  Value zero = createSplat(b, loc, scalar, 0.0);
+  Value inverse = DivOp::create(b, loc, one, scale);
+  // g - g is 0 for a finite g and NaN for inf or NaN; sums keep the NaN.
+  Value nonFinite = zero;
+  for (Value g : request.getGradients()) {
+    auto type = cast<RankedTensorType>(g.getType());
+    Value unscaled =
+        MulOp::create(b, loc, g, broadcastTo(b, loc, inverse, type));
+    g.replaceAllUsesExcept(unscaled, unscaled.getDefiningOp());
+    Value diff = SubOp::create(b, loc, g, g);
+    auto axes = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+    Value sum = type.getRank() == 0
+                    ? diff
+                    : Value(ReduceSumOp::create(b, loc, diff, axes,
+                                                /*keep_dims=*/false));
+    nonFinite = AddOp::create(b, loc, nonFinite, sum);
+  }
+  Value finite = CompareOp::create(b, loc, ComparePredicate::eq, nonFinite,
+                                   zero); // false for NaN
+
+  // Every state value keeps its old value on a skipped step.
+  auto binding = step->getAttrOfType<DictionaryAttr>(kUpdateBindingAttr);
+  b.setInsertionPoint(ret);
+  SmallVector<Value> results(ret.getOperands());
+  for (NamedAttribute entry : binding) {
+    auto resultName = dyn_cast<StringAttr>(entry.getValue());
+    std::optional<unsigned> arg, result;
+    for (unsigned i = 0; i < step.getNumArguments(); ++i)
+      if (auto an = step.getArgAttrOfType<StringAttr>(i, kOnnxNameAttr))
+        if (an.getValue() == entry.getName().getValue())
+          arg = i;
+    for (unsigned i = 0; i < step.getNumResults(); ++i)
+      if (resultName && nameOf(step, i) == resultName.getValue())
+        result = i;
+    if (!arg || !result)
+      return step.emitError("kiln-quantize: the update binding of '")
+             << entry.getName().getValue()
+             << "' names no argument or no result";
+    auto type = cast<RankedTensorType>(results[*result].getType());
+    results[*result] =
+        SelectOp::create(b, loc, broadcastTo(b, loc, finite, type),
+                         results[*result], step.getArgument(*arg));
+  }
+
+  // S halves on overflow; after growthInterval clean steps it doubles.
+  Value newScale = scale, newGood = good;
+  if (options.dynamicLossScale) {
+    Value half = MulOp::create(b, loc, scale, createSplat(b, loc, scalar, 0.5));
+    Value twice = MulOp::create(b, loc, scale, createSplat(b, loc, scalar, 2.0));
+    Value goodPlus = AddOp::create(b, loc, good, one);
+    Value grow = CompareOp::create(
+        b, loc, ComparePredicate::ge, goodPlus,
+        createSplat(b, loc, scalar, double(options.growthInterval)));
+    Value cleanScale = SelectOp::create(b, loc, grow, twice, scale);
+    Value cleanGood = SelectOp::create(b, loc, grow, zero, goodPlus);
+    newScale = SelectOp::create(b, loc, finite, cleanScale, half);
+    newGood = SelectOp::create(b, loc, finite, cleanGood, zero);
+  }
+  Value skipped = SelectOp::create(b, loc, finite, zero, one);
+
+  std::string scaleNew = freshName(step, scaleName + "_new");
+  std::string goodNew = freshName(step, goodName + "_new");
+  std::string skippedName = freshName(step, "skipped");
+  std::string usedName = freshName(step, "loss_scale_used");
+  SmallVector<std::pair<Value, std::string>> added = {
+      {newScale, scaleNew}, {newGood, goodNew}, {skipped, skippedName},
+      {scale, usedName}};
+  SmallVector<DictionaryAttr> resultAttrs;
+  for (unsigned i = 0; i < step.getNumResults(); ++i)
+    resultAttrs.push_back(step.getResultAttrDict(i));
+  for (auto &[value, name] : added) {
+    results.push_back(value);
+    resultAttrs.push_back(named(name));
+  }
+  ret->setOperands(results);
+  step.setType(FunctionType::get(context, step.getArgumentTypes(),
+                                 ValueRange(results).getTypes()));
+  step.setAllResultAttrs(resultAttrs);
+  SmallVector<NamedAttribute> newBinding(binding.begin(), binding.end());
+  newBinding.push_back(b.getNamedAttr(scaleName, b.getStringAttr(scaleNew)));
+  newBinding.push_back(b.getNamedAttr(goodName, b.getStringAttr(goodNew)));
+  step->setAttr(kUpdateBindingAttr, b.getDictionaryAttr(newBinding));
+
+  // Their initial values: S0 and no clean step yet.
+  auto initRet = cast<func::ReturnOp>(init.getBody().front().getTerminator());
+  b.setInsertionPoint(initRet);
+  SmallVector<Value> initResults(initRet.getOperands());
+  initResults.push_back(createSplat(b, loc, scalar, options.lossScale));
+  initResults.push_back(createSplat(b, loc, scalar, 0.0));
+  SmallVector<DictionaryAttr> initAttrs;
+  for (unsigned i = 0; i < init.getNumResults(); ++i)
+    initAttrs.push_back(init.getResultAttrDict(i));
+  initAttrs.push_back(named(scaleName));
+  initAttrs.push_back(named(goodName));
+  initRet->setOperands(initResults);
+  init.setType(FunctionType::get(context, {},
+                                 ValueRange(initResults).getTypes()));
+  init.setAllResultAttrs(initAttrs);
+  return success();
+}
+
+} // namespace
+
+FailureOr<MixedPrecisionReport>
+roundToLowPrecision(ModuleOp module, func::FuncOp step,
+                    const MixedPrecisionOptions &options) {
+  auto fail = [&](const Twine &message) {
+    step.emitError() << "kiln-quantize: @" << step.getSymName() << ": "
+                     << message;
+    return failure();
+  };
+  if (!step.getBody().hasOneBlock())
+    return fail("the training step must have a single block");
+  Block &body = step.getBody().front();
+  SmallVector<GradientOp> requests(body.getOps<GradientOp>());
+  if (requests.size() != 1)
+    return fail(requests.empty()
+                    ? "no kiln.gradient request (run kiln-quantize before "
+                      "kiln-autodiff; kiln-make-train-step's quantize= "
+                      "option does)"
+                    : "more than one kiln.gradient request");
+  GradientOp request = requests.front();
+  auto binding = step->getAttrOfType<DictionaryAttr>(kUpdateBindingAttr);
+  auto initRef = step->getAttrOfType<FlatSymbolRefAttr>(kInitFunctionAttr);
+  func::FuncOp init =
+      initRef ? module.lookupSymbol<func::FuncOp>(initRef.getValue())
+              : func::FuncOp();
+  if (!binding || !init)
+    return fail("not a training step (no kiln.update_binding or no init "
+                "function)");
+
+  MixedPrecisionReport report;
+  // Weights (the request's wrt values) and the rest of the state.
+  llvm::DenseSet<Value> weights(request.getWrt().begin(),
+                                request.getWrt().end());
+  for (Value w : weights)
+    report.weightBytes += bytesOf(w.getType());
+  for (BlockArgument arg : step.getArguments()) {
+    auto name = step.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                  kOnnxNameAttr);
+    if (name && binding.contains(name.getValue()) && !weights.contains(arg))
+      report.optimizerStateBytes += bytesOf(arg.getType());
+  }
+
+  std::vector<std::string> kinds =
+      options.allow.empty() ? defaultLowPrecisionOps() : options.allow;
+  llvm::StringSet<> allowed;
+  for (const std::string &k : kinds)
+    allowed.insert(k);
+  for (const std::string &k : options.deny)
+    allowed.erase(k);
+  auto isAllowed = [&](Operation &op) {
+    return op.getDialect() == request->getDialect() &&
+           allowed.contains(op.getName().stripDialect());
+  };
+
+  // The forward ops: everything before the request.
+  SmallVector<Operation *> forward;
+  for (Operation &op : body) {
+    if (&op == request.getOperation())
+      break;
+    forward.push_back(&op);
+  }
+  llvm::DenseSet<Value> lowValues; // values holding low-type numbers
+  llvm::DenseMap<Value, Value> roundedCopy;
+  OpBuilder b(step.getContext());
+  FloatType low = options.lowType;
+  for (Operation *op : forward) {
+    bool computes = !isa<ConstantOp>(op) && op->getNumOperands() > 0;
+    for (Value r : op->getResults())
+      if (computes)
+        report.activationBytesBefore += bytesOf(r.getType());
+    bool allF32 = op->getNumResults() > 0 &&
+                  llvm::all_of(op->getResults(),
+                               [](Value r) { return bool(f32TensorType(r)); });
+    if (!computes || !isAllowed(*op) || !allF32 ||
+        !llvm::any_of(op->getOperands(),
+                      [](Value v) { return bool(f32TensorType(v)); })) {
+      for (Value r : op->getResults())
+        if (computes)
+          report.activationBytesAfter += bytesOf(r.getType());
+      continue;
+    }
+    ++report.roundedOps;
+    // Operands: rounded once per value, before their first allowed reader.
+    for (OpOperand &use : op->getOpOperands()) {
+      Value v = use.get();
+      if (!f32TensorType(v) || lowValues.contains(v))
+        continue;
+      auto it = roundedCopy.find(v);
+      if (it == roundedCopy.end()) {
+        b.setInsertionPoint(op);
+        Value r = roundTrip(b, op->getLoc(), v, low);
+        lowValues.insert(r);
+        it = roundedCopy.try_emplace(v, r).first;
+      }
+      use.set(it->second);
+      ++report.roundedOperands;
+    }
+    // Results: stored in the low type, read back widened.
+    b.setInsertionPointAfter(op);
+    for (Value r : op->getResults()) {
+      auto type = cast<RankedTensorType>(r.getType());
+      auto down = CastOp::create(b, op->getLoc(), type.clone(low), r);
+      Value up = CastOp::create(b, op->getLoc(), type, down);
+      r.replaceAllUsesExcept(up, down);
+      lowValues.insert(up);
+      report.activationBytesAfter += bytesOf(down.getType());
+    }
+  }
+
+  if (options.lossScale > 0) {
+    if (failed(addLossScaling(step, init, request, options)))
+      return failure();
+    report.lossScaled = true;
+  }
+  return report;
+}
+
+unsigned giveEachReaderItsOwnUpcast(func::FuncOp func) {
+  SmallVector<CastOp> upcasts;
+  func.walk([&](CastOp cast) {
+    auto from = dyn_cast<FloatType>(
+        cast.getInput().getType().getElementType());
+    auto to = dyn_cast<FloatType>(cast.getResult().getType().getElementType());
+    if (from && to && to.getWidth() > from.getWidth() &&
+        !cast.getResult().hasOneUse() && !cast.getResult().use_empty())
+      upcasts.push_back(cast);
+  });
+  unsigned copies = 0;
+  OpBuilder b(func.getContext());
+  for (CastOp cast : upcasts) {
+    SmallVector<OpOperand *> uses;
+    for (OpOperand &use : cast.getResult().getUses())
+      uses.push_back(&use);
+    // The first reader in block order keeps the original.
+    llvm::sort(uses, [](OpOperand *a, OpOperand *b) {
+      return a->getOwner()->isBeforeInBlock(b->getOwner());
+    });
+    for (OpOperand *use : llvm::drop_begin(uses)) {
+      if (use->getOwner()->getBlock() != cast->getBlock())
+        continue;
+      b.setInsertionPoint(use->getOwner());
+      Operation *copy = b.clone(*cast);
+      copy->setAttr(kRecomputedAttr, b.getI64IntegerAttr(++copies));
+      use->set(copy->getResult(0));
+    }
+  }
+  return copies;
+}
+
+} // namespace training
+} // namespace kiln
