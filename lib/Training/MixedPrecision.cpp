@@ -280,8 +280,14 @@ roundToLowPrecision(ModuleOp module, func::FuncOp step,
     allowed.insert(k);
   for (const std::string &k : options.deny)
     allowed.erase(k);
+  // make-train-step names its loss ops' location "loss"; the loss stays f32
+  // (its label is not rounded either), as AMP computes losses in f32.
+  auto isLoss = [](Operation &op) {
+    auto name = dyn_cast<NameLoc>(op.getLoc());
+    return name && name.getName() == "loss";
+  };
   auto isAllowed = [&](Operation &op) {
-    return op.getDialect() == request->getDialect() &&
+    return op.getDialect() == request->getDialect() && !isLoss(op) &&
            allowed.contains(op.getName().stripDialect());
   };
 

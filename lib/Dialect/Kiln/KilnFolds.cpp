@@ -191,6 +191,18 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
 OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getResult().getType())
     return getInput();
+  // Narrowing a float back to the type it was widened from gives the value
+  // that was widened (widening a float is exact): the pair a rounding to
+  // bf16 or f16 leaves when it is rounded again.
+  if (auto widened = getInput().getDefiningOp<CastOp>()) {
+    auto from = dyn_cast<FloatType>(
+        widened.getInput().getType().getElementType());
+    auto mid = dyn_cast<FloatType>(getInput().getType().getElementType());
+    if (from && mid && widened.getInput().getType() == getResult().getType() &&
+        mid.getWidth() > from.getWidth() &&
+        mid.getFPMantissaWidth() >= from.getFPMantissaWidth())
+      return widened.getInput();
+  }
   // Integer to integer: sources extend by signedness (i1 is 0 or 1, ui<N>
   // zero-extends); to i1: != 0.
   auto to = dyn_cast<IntegerType>(getResult().getType().getElementType());

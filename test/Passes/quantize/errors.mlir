@@ -1,0 +1,30 @@
+// kiln-quantize refuses what it cannot do, naming the reason (exit code of
+// kiln-opt: 1 for a failed pass; kiln-run turns a failed pipeline into 2).
+// RUN: not kiln-opt %s --split-input-file --kiln-quantize="mode=fp8" 2>&1 | FileCheck %s --check-prefix=FP8
+// RUN: not kiln-opt %s --split-input-file --kiln-quantize="mode=int4" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// RUN: not kiln-opt %s --split-input-file --kiln-quantize="mode=bf16" 2>&1 | FileCheck %s
+// RUN: not kiln-opt %s --split-input-file --kiln-quantize="mode=f16 growth-interval=0" 2>&1 | FileCheck %s --check-prefix=GROWTH
+
+// FP8: error: kiln-quantize: mode 'fp8' is not implemented yet (available: bf16, f16)
+// UNKNOWN: error: kiln-quantize: unknown mode 'int4' (bf16 or f16)
+// GROWTH: error: kiln-quantize: growth-interval must be at least 1
+
+// A function that is not a training step.
+// CHECK: error: kiln-quantize: no training step (a function with kiln.update_binding, e.g. from kiln-make-train-step)
+func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %y = kiln.relu %x : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// A training step already differentiated (no request left).
+// CHECK: error: kiln-quantize: @step: no kiln.gradient request (run kiln-quantize before kiln-autodiff; kiln-make-train-step's quantize= option does)
+func.func @step(%w: tensor<4xf32> {kiln.onnx_name = "w"}) -> (tensor<4xf32> {kiln.onnx_name = "w_new"}) attributes {kiln.init_function = @init, kiln.update_binding = {w = "w_new"}} {
+  %y = kiln.relu %w : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+func.func @init() -> (tensor<4xf32> {kiln.onnx_name = "w"}) {
+  %0 = kiln.constant dense<1.0> : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
