@@ -495,6 +495,8 @@ void MakeTrainStepPass::runOnOperation() {
     OpPassManager pm(ModuleOp::getOperationName());
     KilnQuantizeOptions options;
     options.mode = quantize;
+    options.lossScale = lossScale;
+    options.growthInterval = lossScaleGrowthInterval;
     pm.addPass(createKilnQuantize(options));
     if (failed(runPipeline(pm, getOperation())))
       return signalPassFailure();

@@ -67,6 +67,12 @@ def KilnMakeTrainStep : Pass<"kiln-make-train-step", "mlir::ModuleOp"> {
     Option<"quantize", "quantize", "std::string", "\"\"",
            "Train in low precision: run kiln-quantize with this mode "
            "(bf16, f16) in place of kiln-autodiff">,
+    Option<"lossScale", "loss-scale", "double", "-1.0",
+           "With quantize: kiln-quantize's loss-scale (negative: the mode's "
+           "default)">,
+    Option<"lossScaleGrowthInterval", "loss-scale-growth-interval",
+           "int64_t", "2000",
+           "With quantize: kiln-quantize's growth-interval">,
   ];
   let statistics = [
     Statistic<"numTrainable", "trainable-weights", "Weights made trainable">,
