@@ -14,6 +14,7 @@
 
 #include "kiln/Passes/Passes.h"
 
+#include "kiln/Training/BlockQuantizedState.h"
 #include "kiln/Training/MixedPrecision.h"
 #include "kiln/Training/TrainStep.h"
 
@@ -39,24 +40,43 @@ public:
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *context = &getContext();
+    // Modes combine: at most one of bf16/f16, plus adam-8bit.
     kiln::training::MixedPrecisionOptions options;
-    if (mode == "bf16") {
-      options.lowType = BFloat16Type::get(context);
-    } else if (mode == "f16") {
-      options.lowType = Float16Type::get(context);
-    } else if (mode == "fp8" || mode == "qat-int8" || mode == "adam-8bit") {
-      module.emitError() << "kiln-quantize: mode '" << mode
-                         << "' is not implemented yet (available: bf16, f16)";
+    bool eightBitState = false;
+    SmallVector<StringRef> modes;
+    StringRef(mode).split(modes, ',', -1, /*KeepEmpty=*/false);
+    if (modes.empty()) {
+      module.emitError("kiln-quantize: no mode (mode=bf16, f16, adam-8bit, "
+                       "or bf16,adam-8bit)");
       return signalPassFailure();
-    } else {
-      module.emitError() << "kiln-quantize: unknown mode '" << mode
-                         << "' (bf16 or f16)";
-      return signalPassFailure();
+    }
+    for (StringRef m : modes) {
+      m = m.trim();
+      if ((m == "bf16" || m == "f16") && options.lowType) {
+        module.emitError("kiln-quantize: at most one of bf16 and f16");
+        return signalPassFailure();
+      }
+      if (m == "bf16") {
+        options.lowType = BFloat16Type::get(context);
+      } else if (m == "f16") {
+        options.lowType = Float16Type::get(context);
+      } else if (m == "adam-8bit") {
+        eightBitState = true;
+      } else if (m == "fp8" || m == "qat-int8") {
+        module.emitError() << "kiln-quantize: mode '" << m
+                           << "' is not implemented yet (available: bf16, "
+                              "f16, adam-8bit)";
+        return signalPassFailure();
+      } else {
+        module.emitError() << "kiln-quantize: unknown mode '" << m
+                           << "' (bf16, f16, adam-8bit)";
+        return signalPassFailure();
+      }
     }
     options.allow.assign(allow.begin(), allow.end());
     options.deny.assign(deny.begin(), deny.end());
-    options.lossScale =
-        lossScale >= 0 ? lossScale : (mode == "f16" ? 65536.0 : 0.0);
+    bool f16 = options.lowType && options.lowType.isF16();
+    options.lossScale = lossScale >= 0 ? lossScale : (f16 ? 65536.0 : 0.0);
     options.dynamicLossScale = dynamicLossScale;
     if (growthInterval < 1) {
       module.emitError("kiln-quantize: growth-interval must be at least 1");
@@ -73,32 +93,67 @@ public:
                        "kiln.update_binding, e.g. from kiln-make-train-step)");
       return signalPassFailure();
     }
+    kiln::training::BlockQuantizedStateOptions stateOptions;
+    stateOptions.blockSize = blockSize;
+    stateOptions.minElements = min8BitElements;
     for (func::FuncOp step : steps) {
-      FailureOr<kiln::training::MixedPrecisionReport> report =
-          kiln::training::roundToLowPrecision(module, step, options);
-      if (failed(report))
-        return signalPassFailure();
+      // Rounding first: the dequantization of 8-bit state is f32 work.
+      std::optional<kiln::training::MixedPrecisionReport> report;
+      if (options.lowType) {
+        auto r = kiln::training::roundToLowPrecision(module, step, options);
+        if (failed(r))
+          return signalPassFailure();
+        report = *r;
+      }
+      std::optional<kiln::training::BlockQuantizedStateReport> stateReport;
+      if (eightBitState) {
+        auto r = kiln::training::quantizeOptimizerState(module, step,
+                                                        stateOptions);
+        if (failed(r))
+          return signalPassFailure();
+        stateReport = *r;
+      }
       OpPassManager pm(func::FuncOp::getOperationName());
       pm.addPass(kiln::createKilnAutodiff());
       if (failed(runPipeline(pm, step)))
         return signalPassFailure();
       unsigned copies = kiln::training::giveEachReaderItsOwnUpcast(step);
-      numRoundedOps += report->roundedOps;
       numUpcastCopies += copies;
-      emitReport(step, *report, copies);
+      if (report) {
+        numRoundedOps += report->roundedOps;
+        emitReport(step, *report, copies,
+                   options.lowType.isF16() ? "f16" : "bf16");
+      }
+      if (stateReport) {
+        numStateTensors += stateReport->quantizedTensors;
+        emitStateReport(step, *stateReport);
+      }
     }
   }
 
 private:
+  void emitStateReport(func::FuncOp step,
+                       const kiln::training::BlockQuantizedStateReport &r) {
+    double share = r.stateBytesBefore ? 100.0 * double(r.stateBytesAfter) /
+                                            double(r.stateBytesBefore)
+                                      : 100.0;
+    mlir::emitRemark(step.getLoc())
+        << "kiln-quantize: mode=adam-8bit quantized_tensors="
+        << r.quantizedTensors << " f32_tensors=" << r.keptTensors
+        << " optimizer_state_bytes=" << r.stateBytesBefore << "->"
+        << r.stateBytesAfter << " ("
+        << llvm::formatv("{0:F1}%", share).str() << " of f32)";
+  }
+
   void emitReport(func::FuncOp step,
                   const kiln::training::MixedPrecisionReport &r,
-                  unsigned copies) {
+                  unsigned copies, StringRef lowName) {
     double cut = r.activationBytesBefore
                      ? 100.0 * (1.0 - double(r.activationBytesAfter) /
                                           double(r.activationBytesBefore))
                      : 0.0;
     InFlightDiagnostic remark = mlir::emitRemark(step.getLoc());
-    remark << "kiln-quantize: mode=" << mode << " rounded_ops="
+    remark << "kiln-quantize: mode=" << lowName << " rounded_ops="
            << r.roundedOps << " rounded_operands=" << r.roundedOperands
            << " upcast_copies=" << copies
            << " weight_bytes=" << r.weightBytes

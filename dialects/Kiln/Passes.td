@@ -105,8 +105,16 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
     (initialized in the init function); the step returns `skipped` and
     `loss_scale_used`, which kiln-run prints each step.
 
-    The modes `fp8`, `qat-int8` and `adam-8bit` are not implemented yet and
-    are refused with an error.
+    `mode=adam-8bit` (alone or with a precision: `mode=bf16,adam-8bit`):
+    optimizer state tensors (bound state arguments that are not weights)
+    of at least `min-8bit-elements` elements are stored block-wise in 8
+    bits: blocks of `block-size` elements, each an f32 absmax and i8 codes
+    `round(127 (|x|/absmax)^(1/4)) sign(x)`, dequantized at the start of
+    the step and quantized again before it returns (the init function
+    quantizes the initial state). Smaller state stays f32.
+
+    The modes `fp8` and `qat-int8` are not implemented yet and are refused
+    with an error.
 
     A remark per step reports the ops rounded and the bytes of weights,
     activations (the tensors the forward pass computes, at their storage
@@ -114,7 +122,8 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"mode", "mode", "std::string", "\"\"",
-           "bf16 or f16 (fp8, qat-int8 and adam-8bit: not implemented yet)">,
+           "bf16, f16, adam-8bit, or a precision and adam-8bit "
+           "(bf16,adam-8bit); fp8 and qat-int8: not implemented yet">,
     ListOption<"allow", "allow", "std::string",
                "kiln op kinds computed in the low type (default: matmul, "
                "conv2d, elementwise arithmetic and data movement)">,
@@ -129,11 +138,17 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
            "skipped)">,
     Option<"growthInterval", "growth-interval", "int64_t", "2000",
            "Clean steps before S doubles">,
+    Option<"blockSize", "block-size", "int64_t", "2048",
+           "adam-8bit: elements per quantization block">,
+    Option<"min8BitElements", "min-8bit-elements", "int64_t", "4096",
+           "adam-8bit: state tensors with fewer elements stay f32">,
   ];
   let statistics = [
     Statistic<"numRoundedOps", "rounded-ops", "Ops computed in the low type">,
     Statistic<"numUpcastCopies", "upcast-copies",
               "Widening casts copied so that each reader has its own">,
+    Statistic<"numStateTensors", "state-tensors-8bit",
+              "Optimizer state tensors stored in 8-bit blocks">,
   ];
 }
 

@@ -18,6 +18,7 @@
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Import/ONNXImporter.h"
 #include "kiln/Training/TrainStep.h"
+#include "kiln/Training/TrainStepAccess.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
@@ -63,25 +64,6 @@ Value roundTrip(OpBuilder &b, Location loc, Value v, FloatType low) {
   return CastOp::create(b, loc, type, down);
 }
 
-std::string nameOf(func::FuncOp func, unsigned result) {
-  auto name = func.getResultAttrOfType<StringAttr>(result, kOnnxNameAttr);
-  return name ? name.str() : std::string();
-}
-
-/// `base`, or `base_K` for the first K that names no argument or result.
-std::string freshName(func::FuncOp func, StringRef base) {
-  llvm::StringSet<> taken;
-  for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    if (auto n = func.getArgAttrOfType<StringAttr>(i, kOnnxNameAttr))
-      taken.insert(n.getValue());
-  for (unsigned i = 0; i < func.getNumResults(); ++i)
-    taken.insert(nameOf(func, i));
-  std::string name = base.str();
-  for (int k = 1; taken.contains(name); ++k)
-    name = (base + "_" + Twine(k)).str();
-  return name;
-}
-
 /// `value` broadcast to `type`'s shape (no op when it already has it).
 Value broadcastTo(OpBuilder &b, Location loc, Value value,
                   RankedTensorType type) {
@@ -106,16 +88,9 @@ LogicalResult addLossScaling(func::FuncOp step, func::FuncOp init,
 
   // New state: S and the clean steps since it last changed.
   std::string scaleName = freshName(step, "loss_scale");
+  Value scale = addStateArgument(step, scaleName, scalar);
   std::string goodName = freshName(step, "loss_scale_good_steps");
-  unsigned n = step.getNumArguments();
-  auto named = [&](StringRef name) {
-    return b.getDictionaryAttr(
-        b.getNamedAttr(kOnnxNameAttr, b.getStringAttr(name)));
-  };
-  if (failed(step.insertArgument(n, scalar, named(scaleName), loc)) ||
-      failed(step.insertArgument(n + 1, scalar, named(goodName), loc)))
-    return step.emitError("kiln-quantize: cannot add the loss-scale state");
-  Value scale = step.getArgument(n), good = step.getArgument(n + 1);
+  Value good = addStateArgument(step, goodName, scalar);
 
   // loss * S is differentiated; each gradient is divided by S again.
   b.setInsertionPoint(request);
@@ -155,14 +130,9 @@ LogicalResult addLossScaling(func::FuncOp step, func::FuncOp init,
   SmallVector<Value> results(ret.getOperands());
   for (NamedAttribute entry : binding) {
     auto resultName = dyn_cast<StringAttr>(entry.getValue());
-    std::optional<unsigned> arg, result;
-    for (unsigned i = 0; i < step.getNumArguments(); ++i)
-      if (auto an = step.getArgAttrOfType<StringAttr>(i, kOnnxNameAttr))
-        if (an.getValue() == entry.getName().getValue())
-          arg = i;
-    for (unsigned i = 0; i < step.getNumResults(); ++i)
-      if (resultName && nameOf(step, i) == resultName.getValue())
-        result = i;
+    std::optional<unsigned> arg = findArgument(step, entry.getName());
+    std::optional<unsigned> result =
+        resultName ? findResult(step, resultName.getValue()) : std::nullopt;
     if (!arg || !result)
       return step.emitError("kiln-quantize: the update binding of '")
              << entry.getName().getValue()
@@ -172,6 +142,7 @@ LogicalResult addLossScaling(func::FuncOp step, func::FuncOp init,
         SelectOp::create(b, loc, broadcastTo(b, loc, finite, type),
                          results[*result], step.getArgument(*arg));
   }
+  ret->setOperands(results);
 
   // S halves on overflow; after growthInterval clean steps it doubles.
   Value newScale = scale, newGood = good;
@@ -189,44 +160,14 @@ LogicalResult addLossScaling(func::FuncOp step, func::FuncOp init,
   }
   Value skipped = SelectOp::create(b, loc, finite, zero, one);
 
-  std::string scaleNew = freshName(step, scaleName + "_new");
-  std::string goodNew = freshName(step, goodName + "_new");
-  std::string skippedName = freshName(step, "skipped");
-  std::string usedName = freshName(step, "loss_scale_used");
-  SmallVector<std::pair<Value, std::string>> added = {
-      {newScale, scaleNew}, {newGood, goodNew}, {skipped, skippedName},
-      {scale, usedName}};
-  SmallVector<DictionaryAttr> resultAttrs;
-  for (unsigned i = 0; i < step.getNumResults(); ++i)
-    resultAttrs.push_back(step.getResultAttrDict(i));
-  for (auto &[value, name] : added) {
-    results.push_back(value);
-    resultAttrs.push_back(named(name));
-  }
-  ret->setOperands(results);
-  step.setType(FunctionType::get(context, step.getArgumentTypes(),
-                                 ValueRange(results).getTypes()));
-  step.setAllResultAttrs(resultAttrs);
-  SmallVector<NamedAttribute> newBinding(binding.begin(), binding.end());
-  newBinding.push_back(b.getNamedAttr(scaleName, b.getStringAttr(scaleNew)));
-  newBinding.push_back(b.getNamedAttr(goodName, b.getStringAttr(goodNew)));
-  step->setAttr(kUpdateBindingAttr, b.getDictionaryAttr(newBinding));
-
-  // Their initial values: S0 and no clean step yet.
-  auto initRet = cast<func::ReturnOp>(init.getBody().front().getTerminator());
-  b.setInsertionPoint(initRet);
-  SmallVector<Value> initResults(initRet.getOperands());
-  initResults.push_back(createSplat(b, loc, scalar, options.lossScale));
-  initResults.push_back(createSplat(b, loc, scalar, 0.0));
-  SmallVector<DictionaryAttr> initAttrs;
-  for (unsigned i = 0; i < init.getNumResults(); ++i)
-    initAttrs.push_back(init.getResultAttrDict(i));
-  initAttrs.push_back(named(scaleName));
-  initAttrs.push_back(named(goodName));
-  initRet->setOperands(initResults);
-  init.setType(FunctionType::get(context, {},
-                                 ValueRange(initResults).getTypes()));
-  init.setAllResultAttrs(initAttrs);
+  bindState(step, init, scaleName, newScale, [&](OpBuilder &ib) {
+    return createSplat(ib, loc, scalar, options.lossScale);
+  });
+  bindState(step, init, goodName, newGood, [&](OpBuilder &ib) {
+    return createSplat(ib, loc, scalar, 0.0);
+  });
+  appendResult(step, skipped, freshName(step, "skipped"));
+  appendResult(step, scale, freshName(step, "loss_scale_used"));
   return success();
 }
 
@@ -252,10 +193,7 @@ roundToLowPrecision(ModuleOp module, func::FuncOp step,
                     : "more than one kiln.gradient request");
   GradientOp request = requests.front();
   auto binding = step->getAttrOfType<DictionaryAttr>(kUpdateBindingAttr);
-  auto initRef = step->getAttrOfType<FlatSymbolRefAttr>(kInitFunctionAttr);
-  func::FuncOp init =
-      initRef ? module.lookupSymbol<func::FuncOp>(initRef.getValue())
-              : func::FuncOp();
+  func::FuncOp init = initFunction(module, step);
   if (!binding || !init)
     return fail("not a training step (no kiln.update_binding or no init "
                 "function)");

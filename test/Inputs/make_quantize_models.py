@@ -5,7 +5,7 @@
 #
 # ===-----------------------------------------------------------------------===#
 #
-#   make_quantize_models.py regression|classification|overflow DIR
+#   make_quantize_models.py regression|regression-wide|classification|overflow DIR
 #
 # Synthetic training tasks (fixed seeds) on which kiln-quantize's modes are
 # judged against f32 training of the same model:
@@ -15,6 +15,9 @@
 #                   loss=mse. The noise keeps the loss above a floor, so
 #                   "final loss within 2%" compares fits, not rounding noise
 #                   of a loss near zero.
+#   regression-wide the same data, MLP 16 -> 128 -> ReLU -> 128 -> ReLU -> 1:
+#                   its 128x128 weight's Adam moments (16384 elements) are
+#                   large enough for adam-8bit's 8-bit blocks.
 #   classification  three overlapping Gaussian blobs in 8 dims, x[2048,8],
 #                   int64 labels; MLP 8 -> 32 -> ReLU -> 3; loss=cross-entropy.
 #   overflow        the regression model with targets of magnitude 1e3, so
@@ -55,13 +58,13 @@ def mlp(rng, sizes):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("task", choices=["regression", "classification",
-                                     "overflow"])
+    ap.add_argument("task", choices=["regression", "regression-wide",
+                                     "classification", "overflow"])
     ap.add_argument("out")
     args = ap.parse_args()
     rng = np.random.default_rng(7)
     n = 2048
-    if args.task in ("regression", "overflow"):
+    if args.task in ("regression", "regression-wide", "overflow"):
         d = 16
         x = rng.standard_normal((n, d)).astype(np.float32)
         a = rng.standard_normal(d) / np.sqrt(d)
@@ -70,7 +73,8 @@ def main():
         if args.task == "overflow":
             y = y * 1000.0
         label = y.reshape(n, 1).astype(np.float32)
-        sizes = [d, 32, 32, 1]
+        sizes = [d, 128, 128, 1] if args.task == "regression-wide" else \
+            [d, 32, 32, 1]
         label_info = helper.make_tensor_value_info("label", TensorProto.FLOAT,
                                                    [n, 1])
     else:
