@@ -136,38 +136,24 @@ Value dequantize(OpBuilder &b, Location loc, Value codes, Value absmax,
   return reshape(b, loc, flat, type.getShape());
 }
 
-int64_t bytesOf(Type type) {
-  auto tensor = cast<RankedTensorType>(type);
-  return tensor.getNumElements() *
-         ((tensor.getElementType().getIntOrFloatBitWidth() + 7) / 8);
-}
-
 } // namespace
 
 FailureOr<BlockQuantizedStateReport>
 quantizeOptimizerState(ModuleOp module, func::FuncOp step,
                        const BlockQuantizedStateOptions &options) {
-  auto fail = [&](const Twine &message) {
-    step.emitError() << "kiln-quantize: @" << step.getSymName() << ": "
-                     << message;
+  if (options.blockSize < 1) {
+    step.emitError("kiln-quantize: the block size must be at least 1");
     return failure();
-  };
-  if (options.blockSize < 1)
-    return fail("the block size must be at least 1");
-  if (!step.getBody().hasOneBlock())
-    return fail("the training step must have a single block");
+  }
+  FailureOr<TrainStepParts> parts =
+      trainStepParts(module, step, "kiln-quantize");
+  if (failed(parts))
+    return failure();
+  DictionaryAttr binding = parts->binding;
+  func::FuncOp init = parts->init;
   Block &body = step.getBody().front();
-  SmallVector<GradientOp> requests(body.getOps<GradientOp>());
-  auto binding = step->getAttrOfType<DictionaryAttr>(kUpdateBindingAttr);
-  func::FuncOp init = initFunction(module, step);
-  if (!binding || !init)
-    return fail("not a training step (no kiln.update_binding or no init "
-                "function)");
-  if (requests.size() != 1)
-    return fail("it needs the kiln.gradient request that tells weights from "
-                "optimizer state (run kiln-quantize before kiln-autodiff)");
-  llvm::DenseSet<Value> weights(requests.front().getWrt().begin(),
-                                requests.front().getWrt().end());
+  llvm::DenseSet<Value> weights(parts->request.getWrt().begin(),
+                                parts->request.getWrt().end());
 
   // The optimizer state: bound float arguments that are not weights.
   struct State {
@@ -182,10 +168,10 @@ quantizeOptimizerState(ModuleOp module, func::FuncOp step,
     if (name.empty() || !binding.contains(name) || weights.contains(arg) ||
         !type || !type.hasStaticShape())
       continue;
-    report.stateBytesBefore += bytesOf(type);
+    report.stateBytesBefore += tensorBytes(type);
     if (!type.getElementType().isF32() ||
         type.getNumElements() < options.minElements) {
-      report.stateBytesAfter += bytesOf(type);
+      report.stateBytesAfter += tensorBytes(type);
       if (type.getElementType().isF32())
         ++report.keptTensors;
       continue;
@@ -202,9 +188,12 @@ quantizeOptimizerState(ModuleOp module, func::FuncOp step,
     auto boundName = cast<StringAttr>(binding.get(state.name));
     std::optional<unsigned> resultIndex = findResult(step, boundName);
     std::optional<unsigned> initIndex = findResult(init, state.name);
-    if (!resultIndex || !initIndex)
-      return fail("state '" + state.name +
-                  "' has no bound result or no initial value");
+    if (!resultIndex || !initIndex) {
+      step.emitError() << "kiln-quantize: @" << step.getSymName()
+                       << ": state '" << state.name
+                       << "' has no bound result or no initial value";
+      return failure();
+    }
     Blocks k = blocksOf(state.type, options.blockSize);
     auto codesType =
         RankedTensorType::get({k.blocks, k.blockSize}, b.getI8Type());
@@ -236,7 +225,7 @@ quantizeOptimizerState(ModuleOp module, func::FuncOp step,
               [&](OpBuilder &) { return initCodes; });
     bindState(step, init, scaleName, newAbsmax,
               [&](OpBuilder &) { return initAbsmax; });
-    report.stateBytesAfter += bytesOf(codesType) + bytesOf(scaleType);
+    report.stateBytesAfter += tensorBytes(codesType) + tensorBytes(scaleType);
     ++report.quantizedTensors;
 
     // The f32 state is gone: its argument, result, binding and initial

@@ -48,15 +48,6 @@ RankedTensorType f32TensorType(Value v) {
   return type && type.getElementType().isF32() ? type : RankedTensorType();
 }
 
-int64_t bytesOf(Type type) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor || !tensor.hasStaticShape() ||
-      !tensor.getElementType().isIntOrFloat())
-    return 0;
-  return tensor.getNumElements() *
-         ((tensor.getElementType().getIntOrFloatBitWidth() + 7) / 8);
-}
-
 /// `cast(cast(v : f32 to low) : low to f32)`.
 Value roundTrip(OpBuilder &b, Location loc, Value v, FloatType low) {
   auto type = cast<RankedTensorType>(v.getType());
@@ -176,39 +167,26 @@ LogicalResult addLossScaling(func::FuncOp step, func::FuncOp init,
 FailureOr<MixedPrecisionReport>
 roundToLowPrecision(ModuleOp module, func::FuncOp step,
                     const MixedPrecisionOptions &options) {
-  auto fail = [&](const Twine &message) {
-    step.emitError() << "kiln-quantize: @" << step.getSymName() << ": "
-                     << message;
+  FailureOr<TrainStepParts> parts =
+      trainStepParts(module, step, "kiln-quantize");
+  if (failed(parts))
     return failure();
-  };
-  if (!step.getBody().hasOneBlock())
-    return fail("the training step must have a single block");
+  GradientOp request = parts->request;
+  DictionaryAttr binding = parts->binding;
+  func::FuncOp init = parts->init;
   Block &body = step.getBody().front();
-  SmallVector<GradientOp> requests(body.getOps<GradientOp>());
-  if (requests.size() != 1)
-    return fail(requests.empty()
-                    ? "no kiln.gradient request (run kiln-quantize before "
-                      "kiln-autodiff; kiln-make-train-step's quantize= "
-                      "option does)"
-                    : "more than one kiln.gradient request");
-  GradientOp request = requests.front();
-  auto binding = step->getAttrOfType<DictionaryAttr>(kUpdateBindingAttr);
-  func::FuncOp init = initFunction(module, step);
-  if (!binding || !init)
-    return fail("not a training step (no kiln.update_binding or no init "
-                "function)");
 
   MixedPrecisionReport report;
   // Weights (the request's wrt values) and the rest of the state.
   llvm::DenseSet<Value> weights(request.getWrt().begin(),
                                 request.getWrt().end());
   for (Value w : weights)
-    report.weightBytes += bytesOf(w.getType());
+    report.weightBytes += tensorBytes(w.getType());
   for (BlockArgument arg : step.getArguments()) {
     auto name = step.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
                                                   kOnnxNameAttr);
     if (name && binding.contains(name.getValue()) && !weights.contains(arg))
-      report.optimizerStateBytes += bytesOf(arg.getType());
+      report.optimizerStateBytes += tensorBytes(arg.getType());
   }
 
   std::vector<std::string> kinds =
@@ -244,7 +222,7 @@ roundToLowPrecision(ModuleOp module, func::FuncOp step,
     bool computes = !isa<ConstantOp>(op) && op->getNumOperands() > 0;
     for (Value r : op->getResults())
       if (computes)
-        report.activationBytesBefore += bytesOf(r.getType());
+        report.activationBytesBefore += tensorBytes(r.getType());
     bool allF32 = op->getNumResults() > 0 &&
                   llvm::all_of(op->getResults(),
                                [](Value r) { return bool(f32TensorType(r)); });
@@ -253,7 +231,7 @@ roundToLowPrecision(ModuleOp module, func::FuncOp step,
                       [](Value v) { return bool(f32TensorType(v)); })) {
       for (Value r : op->getResults())
         if (computes)
-          report.activationBytesAfter += bytesOf(r.getType());
+          report.activationBytesAfter += tensorBytes(r.getType());
       continue;
     }
     ++report.roundedOps;
@@ -280,7 +258,7 @@ roundToLowPrecision(ModuleOp module, func::FuncOp step,
       Value up = CastOp::create(b, op->getLoc(), type, down);
       r.replaceAllUsesExcept(up, down);
       lowValues.insert(up);
-      report.activationBytesAfter += bytesOf(down.getType());
+      report.activationBytesAfter += tensorBytes(down.getType());
     }
   }
 

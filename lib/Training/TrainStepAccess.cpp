@@ -31,6 +31,39 @@ DictionaryAttr namedAttrs(MLIRContext *context, StringRef name) {
 
 } // namespace
 
+FailureOr<TrainStepParts> trainStepParts(ModuleOp module, func::FuncOp step,
+                                         StringRef pass) {
+  auto fail = [&](const Twine &message) {
+    step.emitError() << pass << ": @" << step.getSymName() << ": "
+                     << message;
+    return failure();
+  };
+  if (!step.getBody().hasOneBlock())
+    return fail("the training step must have a single block");
+  SmallVector<GradientOp> requests(step.getBody().front().getOps<GradientOp>());
+  if (requests.size() != 1)
+    return fail(requests.empty()
+                    ? "no kiln.gradient request (run " + pass +
+                          " before kiln-autodiff; kiln-make-train-step's "
+                          "quantize= option does)"
+                    : Twine("more than one kiln.gradient request"));
+  auto binding = step->getAttrOfType<DictionaryAttr>(kUpdateBindingAttr);
+  func::FuncOp init = initFunction(module, step);
+  if (!binding || !init)
+    return fail("not a training step (no kiln.update_binding or no init "
+                "function)");
+  return TrainStepParts{requests.front(), init, binding};
+}
+
+int64_t tensorBytes(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.hasStaticShape() ||
+      !tensor.getElementType().isIntOrFloat())
+    return 0;
+  return tensor.getNumElements() *
+         ((tensor.getElementType().getIntOrFloatBitWidth() + 7) / 8);
+}
+
 std::string argumentName(func::FuncOp func, unsigned index) {
   auto name = func.getArgAttrOfType<StringAttr>(index, kOnnxNameAttr);
   return name ? name.str() : std::string();

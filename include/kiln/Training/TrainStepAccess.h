@@ -15,6 +15,8 @@
 #ifndef KILN_TRAINING_TRAINSTEPACCESS_H
 #define KILN_TRAINING_TRAINSTEPACCESS_H
 
+#include "kiln/Dialect/Kiln/KilnOps.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -23,6 +25,23 @@
 
 namespace kiln {
 namespace training {
+
+/// The parts of a training step that still holds its gradient request.
+struct TrainStepParts {
+  GradientOp request;            ///< its one kiln.gradient
+  mlir::func::FuncOp init;       ///< its init function
+  mlir::DictionaryAttr binding;  ///< its kiln.update_binding
+};
+
+/// `step`'s parts, or failure after an error naming `pass` and the step
+/// (not one block, no or several requests, no binding or init function).
+mlir::FailureOr<TrainStepParts> trainStepParts(mlir::ModuleOp module,
+                                               mlir::func::FuncOp step,
+                                               llvm::StringRef pass);
+
+/// Bytes of a static tensor type (elements x whole bytes per element), for
+/// reports; 0 for anything else.
+int64_t tensorBytes(mlir::Type type);
 
 /// The kiln.onnx_name of argument `index` / result `index` ("" if none).
 std::string argumentName(mlir::func::FuncOp func, unsigned index);
