@@ -65,6 +65,18 @@ namespace {
 /// (see docs/passes/remat.md); it must reach every op the rewrite creates.
 constexpr StringLiteral kRecomputedAttr = "kiln.recomputed";
 
+/// Gives the ops created for `original` its kRecomputedAttr, if it has one.
+struct RecomputedMark {
+  explicit RecomputedMark(Operation *original)
+      : recomputed(original->getAttr(kRecomputedAttr)) {}
+  Operation *operator()(Operation *created) const {
+    if (recomputed)
+      created->setAttr(kRecomputedAttr, recomputed);
+    return created;
+  }
+  Attribute recomputed;
+};
+
 /// Elements a tile may always copy, however small the op's tensors.
 constexpr int64_t kMinCopyBound = 16 * 1024;
 
@@ -373,12 +385,7 @@ void ConvToGemmPass::rewrite(RewriterBase &rewriter, linalg::GenericOp op,
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
   Type f32 = rewriter.getF32Type();
-  Attribute recomputed = op->getAttr(kRecomputedAttr);
-  auto mark = [&](Operation *created) {
-    if (recomputed)
-      created->setAttr(kRecomputedAttr, recomputed);
-    return created;
-  };
+  RecomputedMark mark(op);
   auto emptyOf = [&](ArrayRef<int64_t> shape) {
     return mark(tensor::EmptyOp::create(rewriter, loc, shape, f32))
         ->getResult(0);
@@ -566,12 +573,7 @@ FailureOr<PartialSums> splitAcrossThreads(RewriterBase &rewriter,
                                           linalg::GenericOp op, unsigned dim,
                                           int64_t threads) {
   Location loc = op.getLoc();
-  Attribute recomputed = op->getAttr(kRecomputedAttr);
-  auto mark = [&](Operation *created) {
-    if (recomputed)
-      created->setAttr(kRecomputedAttr, recomputed);
-    return created;
-  };
+  RecomputedMark mark(op);
   Value init = op.getDpsInitOperand(0)->get();
   auto resultType = cast<RankedTensorType>(init.getType());
   Type element = resultType.getElementType();

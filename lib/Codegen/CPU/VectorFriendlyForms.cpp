@@ -192,34 +192,17 @@ bool isScalarInput(linalg::GenericOp op, OpOperand &operand) {
 /// `op` with its 0-d inputs read once before it (tensor.extract) and used
 /// in the body as values from above.
 void readScalarInputsOutside(RewriterBase &rewriter, linalg::GenericOp op) {
-  Block &body = op.getRegion().front();
-  SmallVector<Value> inputs;
-  SmallVector<AffineMap> maps;
   SmallVector<unsigned> dropped;
   rewriter.setInsertionPoint(op);
-  for (OpOperand *operand : op.getDpsInputOperands()) {
-    if (!isScalarInput(op, *operand)) {
-      inputs.push_back(operand->get());
-      maps.push_back(op.getMatchingIndexingMap(operand));
+  for (auto [i, operand] : llvm::enumerate(op.getDpsInputOperands())) {
+    if (!isScalarInput(op, *operand))
       continue;
-    }
     Value scalar = tensor::ExtractOp::create(rewriter, op.getLoc(),
                                              operand->get(), ValueRange{});
-    BlockArgument arg = op.getMatchingBlockArgument(operand);
-    rewriter.replaceAllUsesWith(arg, scalar);
-    dropped.push_back(arg.getArgNumber());
+    rewriter.replaceAllUsesWith(op.getMatchingBlockArgument(operand), scalar);
+    dropped.push_back(i);
   }
-  for (OpOperand &init : op.getDpsInitsMutable())
-    maps.push_back(op.getMatchingIndexingMap(&init));
-  auto replacement = linalg::GenericOp::create(
-      rewriter, op.getLoc(), op->getResultTypes(), inputs, op.getDpsInits(),
-      maps, op.getIteratorTypesArray());
-  replacement->setDiscardableAttrs(op->getDiscardableAttrDictionary());
-  rewriter.inlineRegionBefore(op.getRegion(), replacement.getRegion(),
-                              replacement.getRegion().end());
-  for (unsigned index : llvm::reverse(dropped))
-    body.eraseArgument(index);
-  rewriter.replaceOp(op, replacement->getResults());
+  dropUnusedInputs(rewriter, op, dropped);
 }
 
 } // namespace
@@ -265,6 +248,34 @@ unsigned splitMultiDimReductions(RewriterBase &rewriter, func::FuncOp func,
     ++count;
   }
   return count;
+}
+
+linalg::GenericOp dropUnusedInputs(RewriterBase &rewriter,
+                                   linalg::GenericOp op,
+                                   ArrayRef<unsigned> dropped) {
+  if (dropped.empty())
+    return op;
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  for (auto [i, operand] : llvm::enumerate(op.getDpsInputOperands()))
+    if (!llvm::is_contained(dropped, i)) {
+      inputs.push_back(operand->get());
+      maps.push_back(op.getMatchingIndexingMap(operand));
+    }
+  for (OpOperand &init : op.getDpsInitsMutable())
+    maps.push_back(op.getMatchingIndexingMap(&init));
+  rewriter.setInsertionPoint(op);
+  auto copy = linalg::GenericOp::create(
+      rewriter, op.getLoc(), op->getResultTypes(), inputs, op.getDpsInits(),
+      maps, op.getIteratorTypesArray());
+  copy->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+  Block &body = op.getRegion().front();
+  rewriter.inlineRegionBefore(op.getRegion(), copy.getRegion(),
+                              copy.getRegion().end());
+  for (unsigned index : llvm::reverse(dropped))
+    body.eraseArgument(index);
+  rewriter.replaceOp(op, copy->getResults());
+  return copy;
 }
 
 unsigned readScalarInputsOutside(RewriterBase &rewriter, func::FuncOp func) {

@@ -156,29 +156,12 @@ linalg::GenericOp readInPlaceInputsFromInit(RewriterBase &rewriter,
         folds.emplace_back(i, op.getMatchingBlockArgument(&init));
         break;
       }
-  if (folds.empty())
-    return op;
-  SmallVector<Value> inputs;
-  SmallVector<AffineMap> newMaps;
-  for (unsigned i = 0; i < numInputs; ++i)
-    if (!llvm::any_of(folds, [&](auto &f) { return f.first == i; })) {
-      inputs.push_back(op.getDpsInputOperand(i)->get());
-      newMaps.push_back(maps[i]);
-    }
-  newMaps.append(maps.begin() + numInputs, maps.end());
-  rewriter.setInsertionPoint(op);
-  auto folded = linalg::GenericOp::create(
-      rewriter, op.getLoc(), op->getResultTypes(), inputs, op.getDpsInits(),
-      newMaps, op.getIteratorTypesArray());
-  folded->setDiscardableAttrs(op->getDiscardableAttrDictionary());
-  rewriter.inlineRegionBefore(op.getRegion(), folded.getRegion(),
-                              folded.getRegion().end());
-  for (auto &[i, initArg] : llvm::reverse(folds)) {
+  SmallVector<unsigned> dropped;
+  for (auto &[i, initArg] : folds) {
     body.getArgument(i).replaceAllUsesWith(initArg);
-    body.eraseArgument(i);
+    dropped.push_back(i);
   }
-  rewriter.replaceOp(op, folded->getResults());
-  return folded;
+  return kiln::cpu::dropUnusedInputs(rewriter, op, dropped);
 }
 
 class VectorizePass

@@ -17,6 +17,7 @@
 #define KILN_CODEGEN_CPU_VECTORFRIENDLYFORMS_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace kiln {
@@ -52,6 +53,13 @@ unsigned splitMultiDimReductions(mlir::RewriterBase &rewriter,
 /// Returns the count.
 unsigned readScalarInputsOutside(mlir::RewriterBase &rewriter,
                                  mlir::func::FuncOp func);
+
+/// Replaces `op` by a copy without the inputs at positions `dropped`
+/// (ascending), whose block arguments the caller has made unused; the body
+/// moves over. Returns the copy.
+mlir::linalg::GenericOp dropUnusedInputs(mlir::RewriterBase &rewriter,
+                                         mlir::linalg::GenericOp op,
+                                         llvm::ArrayRef<unsigned> dropped);
 
 } // namespace cpu
 } // namespace kiln
