@@ -15,6 +15,7 @@
 #include "kiln/Passes/Passes.h"
 
 #include "kiln/Training/BlockQuantizedState.h"
+#include "kiln/Training/FakeQuant.h"
 #include "kiln/Training/MixedPrecision.h"
 #include "kiln/Training/TrainStep.h"
 
@@ -42,12 +43,12 @@ public:
     MLIRContext *context = &getContext();
     // Modes combine: at most one of bf16/f16, plus adam-8bit.
     kiln::training::MixedPrecisionOptions options;
-    bool eightBitState = false;
+    bool eightBitState = false, fakeQuant = false;
     SmallVector<StringRef> modes;
     StringRef(mode).split(modes, ',', -1, /*KeepEmpty=*/false);
     if (modes.empty()) {
-      module.emitError("kiln-quantize: no mode (mode=bf16, f16, adam-8bit, "
-                       "or bf16,adam-8bit)");
+      module.emitError("kiln-quantize: no mode (mode=bf16, f16, qat-int8, "
+                       "adam-8bit, or a combination such as bf16,adam-8bit)");
       return signalPassFailure();
     }
     for (StringRef m : modes) {
@@ -62,16 +63,23 @@ public:
         options.lowType = Float16Type::get(context);
       } else if (m == "adam-8bit") {
         eightBitState = true;
-      } else if (m == "fp8" || m == "qat-int8") {
+      } else if (m == "qat-int8") {
+        fakeQuant = true;
+      } else if (m == "fp8") {
         module.emitError() << "kiln-quantize: mode '" << m
                            << "' is not implemented yet (available: bf16, "
-                              "f16, adam-8bit)";
+                              "f16, qat-int8, adam-8bit)";
         return signalPassFailure();
       } else {
         module.emitError() << "kiln-quantize: unknown mode '" << m
-                           << "' (bf16, f16, adam-8bit)";
+                           << "' (bf16, f16, qat-int8, adam-8bit)";
         return signalPassFailure();
       }
+    }
+    if (fakeQuant && options.lowType) {
+      module.emitError("kiln-quantize: qat-int8 does not combine with bf16 "
+                       "or f16");
+      return signalPassFailure();
     }
     options.allow.assign(allow.begin(), allow.end());
     options.deny.assign(deny.begin(), deny.end());
@@ -98,6 +106,15 @@ public:
     stateOptions.minElements = min8BitElements;
     for (func::FuncOp step : steps) {
       // Rounding first: the dequantization of 8-bit state is f32 work.
+      std::optional<kiln::training::FakeQuantReport> fakeQuantReport;
+      if (fakeQuant) {
+        kiln::training::FakeQuantOptions fq;
+        fq.observerDecay = observerDecay;
+        auto r = kiln::training::insertFakeQuant(module, step, fq);
+        if (failed(r))
+          return signalPassFailure();
+        fakeQuantReport = *r;
+      }
       std::optional<kiln::training::MixedPrecisionReport> report;
       if (options.lowType) {
         auto r = kiln::training::roundToLowPrecision(module, step, options);
@@ -124,6 +141,12 @@ public:
         emitReport(step, *report, copies,
                    options.lowType.isF16() ? "f16" : "bf16");
       }
+      if (fakeQuantReport)
+        mlir::emitRemark(step.getLoc())
+            << "kiln-quantize: mode=qat-int8 contractions="
+            << fakeQuantReport->contractions << " weights_per_channel="
+            << fakeQuantReport->weightOperands << " activations_observed="
+            << fakeQuantReport->activationOperands;
       if (stateReport) {
         numStateTensors += stateReport->quantizedTensors;
         emitStateReport(step, *stateReport);

@@ -113,8 +113,13 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
     the step and quantized again before it returns (the init function
     quantizes the initial state). Smaller state stays f32.
 
-    The modes `fp8` and `qat-int8` are not implemented yet and are refused
-    with an error.
+    `mode=qat-int8` (alone or with adam-8bit): every forward matmul and
+    conv2d reads fake-quantized int8 operands: weights per output channel
+    (scale max|w| / 127), activations per tensor with an observer (a moving
+    average of max|x|, new state `qat.amax_K`), each as
+    `x + stop_gradient(q - x)` (straight-through gradient).
+
+    The mode `fp8` is not implemented yet and is refused with an error.
 
     A remark per step reports the ops rounded and the bytes of weights,
     activations (the tensors the forward pass computes, at their storage
@@ -122,8 +127,8 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"mode", "mode", "std::string", "\"\"",
-           "bf16, f16, adam-8bit, or a precision and adam-8bit "
-           "(bf16,adam-8bit); fp8 and qat-int8: not implemented yet">,
+           "bf16, f16, qat-int8, adam-8bit, or a combination with "
+           "adam-8bit (bf16,adam-8bit); fp8: not implemented yet">,
     ListOption<"allow", "allow", "std::string",
                "kiln op kinds computed in the low type (default: matmul, "
                "conv2d, elementwise arithmetic and data movement)">,
@@ -138,6 +143,9 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
            "skipped)">,
     Option<"growthInterval", "growth-interval", "int64_t", "2000",
            "Clean steps before S doubles">,
+    Option<"observerDecay", "observer-decay", "double", "0.99",
+           "qat-int8: weight of the old range in the activation observers' "
+           "moving average">,
     Option<"blockSize", "block-size", "int64_t", "2048",
            "adam-8bit: elements per quantization block">,
     Option<"min8BitElements", "min-8bit-elements", "int64_t", "4096",
