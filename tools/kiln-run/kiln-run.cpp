@@ -155,7 +155,9 @@ cl::opt<std::string> makeTrainStep(
     cl::desc("Turn the inference model into a training step first "
              "(--kiln-make-train-step with these options, e.g. "
              "\"loss=cross-entropy optimizer=adam lr=1e-3\"; the label is "
-             "the last data input); implies --train-steps 1 unless given"),
+             "the last data input; quantize=bf16|f16|qat-int8|adam-8bit, or "
+             "e.g. bf16,adam-8bit, trains in low precision, see "
+             "docs/passes/quantize.md); implies --train-steps 1 unless given"),
     cl::value_desc("options"), cl::cat(trainCategory));
 cl::opt<std::string> dataDir(
     "data",
