@@ -225,6 +225,29 @@ def KilnCPUFuseElementwise
   ];
 }
 
+def KilnCPUExpandFloat8 : Pass<"kiln-cpu-expand-float8", "mlir::func::FuncOp"> {
+  let summary = "Expands conversions to and from f8E4M3FN and f8E5M2 into integer ops";
+  let description = [{
+    LLVM has no 8-bit float types, and MLIR lowers `arith.truncf` and
+    `arith.extf` with f8E4M3FN or f8E5M2 nowhere on the CPU path. This pass
+    rewrites them (scalar or vector) into integer arithmetic on the f32
+    bits, the 8-bit value carried as an `i8` bitcast to the f8 type:
+
+    - `truncf` from f32 rounds to nearest even; values below the smallest
+      normal become multiples of the smallest subnormal; finite values
+      beyond the largest saturate to it (ONNX Cast's default,
+      `saturate=1`); inf gives E4M3FN's largest value or E5M2's inf; NaN
+      gives NaN;
+    - `extf` to f32 is exact.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+  ];
+  let statistics = [
+    Statistic<"numExpanded", "expanded", "Conversions expanded">,
+  ];
+}
+
 def KilnCPUByteMasks : Pass<"kiln-cpu-byte-masks", "mlir::func::FuncOp"> {
   let summary = "Stores boolean tensors passed between linalg ops as bytes";
   let description = [{

@@ -178,6 +178,9 @@ void buildCPULoweringPipeline(OpPassManager &pm,
   arith::ArithExpandOpsPassOptions expandOpts;
   expandOpts.includeBf16 = true;
   pm.addPass(arith::createArithExpandOpsPass(expandOpts));
+  // f8E4M3FN/f8E5M2 conversions (kiln-quantize's fp8, ONNX Cast) as
+  // integer ops: neither LLVM nor MLIR's lowerings have them.
+  pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUExpandFloat8());
 
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass()); // What LLVM has no intrinsic for.
