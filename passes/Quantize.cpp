@@ -16,6 +16,8 @@
 
 #include "kiln/Training/BlockQuantizedState.h"
 #include "kiln/Training/FakeQuant.h"
+#include "kiln/Training/Float8Training.h"
+#include "kiln/Training/TrainStepAccess.h"
 #include "kiln/Training/MixedPrecision.h"
 #include "kiln/Training/TrainStep.h"
 
@@ -43,12 +45,13 @@ public:
     MLIRContext *context = &getContext();
     // Modes combine: at most one of bf16/f16, plus adam-8bit.
     kiln::training::MixedPrecisionOptions options;
-    bool eightBitState = false, fakeQuant = false;
+    bool eightBitState = false, fakeQuant = false, float8 = false;
     SmallVector<StringRef> modes;
     StringRef(mode).split(modes, ',', -1, /*KeepEmpty=*/false);
     if (modes.empty()) {
-      module.emitError("kiln-quantize: no mode (mode=bf16, f16, qat-int8, "
-                       "adam-8bit, or a combination such as bf16,adam-8bit)");
+      module.emitError("kiln-quantize: no mode (mode=bf16, f16, fp8, "
+                       "qat-int8, adam-8bit, or a combination such as "
+                       "bf16,adam-8bit)");
       return signalPassFailure();
     }
     for (StringRef m : modes) {
@@ -66,25 +69,24 @@ public:
       } else if (m == "qat-int8") {
         fakeQuant = true;
       } else if (m == "fp8") {
-        module.emitError() << "kiln-quantize: mode '" << m
-                           << "' is not implemented yet (available: bf16, "
-                              "f16, qat-int8, adam-8bit)";
-        return signalPassFailure();
+        float8 = true;
       } else {
         module.emitError() << "kiln-quantize: unknown mode '" << m
-                           << "' (bf16, f16, qat-int8, adam-8bit)";
+                           << "' (bf16, f16, fp8, qat-int8, adam-8bit)";
         return signalPassFailure();
       }
     }
-    if (fakeQuant && options.lowType) {
-      module.emitError("kiln-quantize: qat-int8 does not combine with bf16 "
-                       "or f16");
+    if (int(fakeQuant) + int(float8) + int(bool(options.lowType)) > 1) {
+      module.emitError("kiln-quantize: at most one of bf16, f16, fp8 and "
+                       "qat-int8 (each may combine with adam-8bit)");
       return signalPassFailure();
     }
     options.allow.assign(allow.begin(), allow.end());
     options.deny.assign(deny.begin(), deny.end());
+    // f16 and fp8 (E5M2 gradients) need their gradients kept in range.
     bool f16 = options.lowType && options.lowType.isF16();
-    options.lossScale = lossScale >= 0 ? lossScale : (f16 ? 65536.0 : 0.0);
+    options.lossScale =
+        lossScale >= 0 ? lossScale : (f16 || float8 ? 65536.0 : 0.0);
     options.dynamicLossScale = dynamicLossScale;
     if (growthInterval < 1) {
       module.emitError("kiln-quantize: growth-interval must be at least 1");
@@ -115,6 +117,22 @@ public:
           return signalPassFailure();
         fakeQuantReport = *r;
       }
+      std::optional<kiln::training::Float8Report> float8Report;
+      if (float8) {
+        kiln::training::Float8Options f8;
+        f8.historyLength = amaxHistory;
+        f8.margin = margin;
+        auto r = kiln::training::insertFloat8Rounding(module, step, f8);
+        if (failed(r))
+          return signalPassFailure();
+        float8Report = *r;
+        if (options.lossScale > 0 &&
+            failed(kiln::training::addLossScaling(
+                step, kiln::training::initFunction(module, step),
+                *step.getBody().front().getOps<kiln::GradientOp>().begin(),
+                options)))
+          return signalPassFailure();
+      }
       std::optional<kiln::training::MixedPrecisionReport> report;
       if (options.lowType) {
         auto r = kiln::training::roundToLowPrecision(module, step, options);
@@ -141,6 +159,14 @@ public:
         emitReport(step, *report, copies,
                    options.lowType.isF16() ? "f16" : "bf16");
       }
+      if (float8Report)
+        mlir::emitRemark(step.getLoc())
+            << "kiln-quantize: mode=fp8 contractions="
+            << float8Report->contractions << " e4m3_operands="
+            << float8Report->scaledOperands << " e5m2_gradients="
+            << float8Report->roundedGradients << " amax_history="
+            << int64_t(amaxHistory) << " loss_scaling="
+            << (options.lossScale > 0 ? "dynamic" : "none");
       if (fakeQuantReport)
         mlir::emitRemark(step.getLoc())
             << "kiln-quantize: mode=qat-int8 contractions="

@@ -119,7 +119,13 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
     average of max|x|, new state `qat.amax_K`), each as
     `x + stop_gradient(q - x)` (straight-through gradient).
 
-    The mode `fp8` is not implemented yet and is refused with an error.
+    `mode=fp8` (alone or with adam-8bit): every operand of a forward
+    matmul and conv2d is rounded to E4M3 (f8E4M3FN) with a per-tensor scale
+    from an amax history (delayed scaling: `amax-history` steps, `margin`),
+    new state `fp8.amax_K`, as `x + stop_gradient(q - x)`; the gradient
+    reaching each matmul/conv2d result is rounded to E5M2 (f8E5M2) while
+    its value is not; dynamic loss scaling keeps the gradients in E5M2's
+    range (loss-scale default 65536).
 
     A remark per step reports the ops rounded and the bytes of weights,
     activations (the tensors the forward pass computes, at their storage
@@ -127,22 +133,26 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"mode", "mode", "std::string", "\"\"",
-           "bf16, f16, qat-int8, adam-8bit, or a combination with "
-           "adam-8bit (bf16,adam-8bit); fp8: not implemented yet">,
+           "bf16, f16, fp8, qat-int8, adam-8bit, or one of the first "
+           "four with adam-8bit (bf16,adam-8bit)">,
     ListOption<"allow", "allow", "std::string",
                "kiln op kinds computed in the low type (default: matmul, "
                "conv2d, elementwise arithmetic and data movement)">,
     ListOption<"deny", "deny", "std::string",
                "kiln op kinds kept in f32 (removed from the allowed ones)">,
     Option<"lossScale", "loss-scale", "double", "-1.0",
-           "Initial loss scale S (negative: 65536 for f16, none for bf16; "
-           "0: no loss scaling)">,
+           "Initial loss scale S (negative: 65536 for f16 and fp8, none "
+           "otherwise; 0: no loss scaling)">,
     Option<"dynamicLossScale", "dynamic-loss-scale", "bool", "true",
            "Halve S on an overflowing step, double it after growth-interval "
            "clean steps (false: S stays, overflowing steps are still "
            "skipped)">,
     Option<"growthInterval", "growth-interval", "int64_t", "2000",
            "Clean steps before S doubles">,
+    Option<"amaxHistory", "amax-history", "int64_t", "16",
+           "fp8: steps of amax kept per tensor for its delayed scale">,
+    Option<"margin", "margin", "int64_t", "0",
+           "fp8: scale operands to 448 / 2^margin of their past amax">,
     Option<"observerDecay", "observer-decay", "double", "0.99",
            "qat-int8: weight of the old range in the activation observers' "
            "moving average">,

@@ -64,8 +64,8 @@ Value broadcastTo(OpBuilder &b, Location loc, Value value,
   return BroadcastOp::create(b, loc, type.clone(from.getElementType()), value);
 }
 
-/// The loss-scaling part: `request` differentiates loss * S; its gradients
-/// are divided by S; a step with a non-finite gradient keeps the old state.
+} // namespace
+
 LogicalResult addLossScaling(func::FuncOp step, func::FuncOp init,
                              GradientOp request,
                              const MixedPrecisionOptions &options) {
@@ -162,7 +162,6 @@ LogicalResult addLossScaling(func::FuncOp step, func::FuncOp init,
   return success();
 }
 
-} // namespace
 
 FailureOr<MixedPrecisionReport>
 roundToLowPrecision(ModuleOp module, func::FuncOp step,

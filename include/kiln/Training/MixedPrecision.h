@@ -36,6 +36,8 @@
 #ifndef KILN_TRAINING_MIXEDPRECISION_H
 #define KILN_TRAINING_MIXEDPRECISION_H
 
+#include "kiln/Dialect/Kiln/KilnOps.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -80,6 +82,16 @@ struct MixedPrecisionReport {
 mlir::FailureOr<MixedPrecisionReport>
 roundToLowPrecision(mlir::ModuleOp module, mlir::func::FuncOp step,
                     const MixedPrecisionOptions &options);
+
+/// Dynamic loss scaling of `step` (see above): the request differentiates
+/// loss * S, its gradients are divided by S, a step with a non-finite
+/// gradient keeps every state value; S (initially options.lossScale) and
+/// the clean-step count are new state initialized in `init`; the step
+/// returns `skipped` and `loss_scale_used`.
+mlir::LogicalResult addLossScaling(mlir::func::FuncOp step,
+                                   mlir::func::FuncOp init,
+                                   GradientOp request,
+                                   const MixedPrecisionOptions &options);
 
 /// Gives every reader of a widening float cast with several readers its own
 /// copy of the cast (marked as a recomputation, so that CSE keeps them

@@ -1,6 +1,5 @@
 // kiln-quantize refuses what it cannot do, naming the reason (exit code of
 // kiln-opt: 1 for a failed pass; kiln-run turns a failed pipeline into 2).
-// RUN: not kiln-opt %s --split-input-file --kiln-quantize="mode=fp8" 2>&1 | FileCheck %s --check-prefix=FP8
 // RUN: not kiln-opt %s --split-input-file --kiln-quantize="mode=int4" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 // RUN: not kiln-opt %s --split-input-file --kiln-quantize="mode=bf16" 2>&1 | FileCheck %s
 // RUN: not kiln-opt %s --split-input-file --kiln-quantize="mode=f16 growth-interval=0" 2>&1 | FileCheck %s --check-prefix=GROWTH
@@ -8,12 +7,11 @@
 // RUN: not kiln-opt %s --split-input-file --kiln-quantize 2>&1 | FileCheck %s --check-prefix=NONE
 // RUN: not kiln-opt %s --split-input-file --kiln-quantize="mode=bf16,qat-int8" 2>&1 | FileCheck %s --check-prefix=QATMIX
 
-// FP8: error: kiln-quantize: mode 'fp8' is not implemented yet (available: bf16, f16, qat-int8, adam-8bit)
-// UNKNOWN: error: kiln-quantize: unknown mode 'int4' (bf16, f16, qat-int8, adam-8bit)
+// UNKNOWN: error: kiln-quantize: unknown mode 'int4' (bf16, f16, fp8, qat-int8, adam-8bit)
 // GROWTH: error: kiln-quantize: growth-interval must be at least 1
-// QATMIX: error: kiln-quantize: qat-int8 does not combine with bf16 or f16
+// QATMIX: error: kiln-quantize: at most one of bf16, f16, fp8 and qat-int8 (each may combine with adam-8bit)
 // TWO: error: kiln-quantize: at most one of bf16 and f16
-// NONE: error: kiln-quantize: no mode (mode=bf16, f16, qat-int8, adam-8bit, or a combination such as bf16,adam-8bit)
+// NONE: error: kiln-quantize: no mode (mode=bf16, f16, fp8, qat-int8, adam-8bit, or a combination such as bf16,adam-8bit)
 
 // A function that is not a training step.
 // CHECK: error: kiln-quantize: no training step (a function with kiln.update_binding, e.g. from kiln-make-train-step)
