@@ -85,16 +85,8 @@ FailureOr<FakeQuantReport> insertFakeQuant(ModuleOp module, func::FuncOp step,
     return failure();
   llvm::DenseSet<Value> weights(parts->request.getWrt().begin(),
                                 parts->request.getWrt().end());
-  SmallVector<Operation *> contractions;
-  for (Operation &op : step.getBody().front()) {
-    if (&op == parts->request.getOperation())
-      break;
-    if (isa<MatmulOp, Conv2dOp>(op) &&
-        cast<RankedTensorType>(op.getResult(0).getType())
-            .getElementType()
-            .isF32())
-      contractions.push_back(&op);
-  }
+  SmallVector<Operation *> contractions =
+      forwardContractions(step, parts->request);
 
   FakeQuantReport report;
   OpBuilder b(step.getContext());

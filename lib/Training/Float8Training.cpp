@@ -96,16 +96,8 @@ FailureOr<Float8Report> insertFloat8Rounding(ModuleOp module,
       trainStepParts(module, step, "kiln-quantize");
   if (failed(parts))
     return failure();
-  SmallVector<Operation *> contractions;
-  for (Operation &op : step.getBody().front()) {
-    if (&op == parts->request.getOperation())
-      break;
-    if (isa<MatmulOp, Conv2dOp>(op) &&
-        cast<RankedTensorType>(op.getResult(0).getType())
-            .getElementType()
-            .isF32())
-      contractions.push_back(&op);
-  }
+  SmallVector<Operation *> contractions =
+      forwardContractions(step, parts->request);
 
   Float8Report report;
   OpBuilder b(step.getContext());

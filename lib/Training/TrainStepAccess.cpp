@@ -55,6 +55,21 @@ FailureOr<TrainStepParts> trainStepParts(ModuleOp module, func::FuncOp step,
   return TrainStepParts{requests.front(), init, binding};
 }
 
+SmallVector<Operation *> forwardContractions(func::FuncOp step,
+                                            GradientOp request) {
+  SmallVector<Operation *> contractions;
+  for (Operation &op : step.getBody().front()) {
+    if (&op == request.getOperation())
+      break;
+    if (isa<MatmulOp, Conv2dOp>(op) &&
+        cast<RankedTensorType>(op.getResult(0).getType())
+            .getElementType()
+            .isF32())
+      contractions.push_back(&op);
+  }
+  return contractions;
+}
+
 int64_t tensorBytes(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor || !tensor.hasStaticShape() ||

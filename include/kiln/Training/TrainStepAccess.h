@@ -39,6 +39,11 @@ mlir::FailureOr<TrainStepParts> trainStepParts(mlir::ModuleOp module,
                                                mlir::func::FuncOp step,
                                                llvm::StringRef pass);
 
+/// The f32 matmuls and conv2ds of `step`'s forward pass (before its
+/// gradient request), in program order: where low-precision GEMM inputs go.
+llvm::SmallVector<mlir::Operation *>
+forwardContractions(mlir::func::FuncOp step, GradientOp request);
+
 /// Bytes of a static tensor type (elements x whole bytes per element), for
 /// reports; 0 for anything else.
 int64_t tensorBytes(mlir::Type type);

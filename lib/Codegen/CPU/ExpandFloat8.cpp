@@ -70,20 +70,14 @@ struct Shaped {
       return v.clone(element);
     return element;
   }
-  Value i32(int64_t value) const {
-    Type t = of(b.getI32Type());
-    auto attr = b.getI32IntegerAttr(value);
-    if (auto v = dyn_cast<VectorType>(t))
+  /// A constant of `attr`'s type, splat to the shape.
+  Value splat(TypedAttr attr) const {
+    if (auto v = dyn_cast<VectorType>(of(attr.getType())))
       return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(v, attr));
     return arith::ConstantOp::create(b, loc, attr);
   }
-  Value f32(double value) const {
-    Type t = of(b.getF32Type());
-    auto attr = b.getF32FloatAttr(value);
-    if (auto v = dyn_cast<VectorType>(t))
-      return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(v, attr));
-    return arith::ConstantOp::create(b, loc, attr);
-  }
+  Value i32(int64_t value) const { return splat(b.getI32IntegerAttr(value)); }
+  Value f32(double value) const { return splat(b.getF32FloatAttr(value)); }
   Value bitcast(Type element, Value v) const {
     return arith::BitcastOp::create(b, loc, of(element), v);
   }
