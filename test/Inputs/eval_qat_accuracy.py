@@ -5,7 +5,7 @@
 #
 # ===-----------------------------------------------------------------------===#
 #
-#   eval_qat_accuracy.py DATA F32_WEIGHTS QAT_WEIGHTS
+#   eval_qat_accuracy.py DATA F32_WEIGHTS QAT_WEIGHTS [QDQ_MODEL QDQ_LOGITS]
 #
 # The classification MLP of make_quantize_models.py (x -> W0, b0 -> ReLU ->
 # W1, b1 -> logits). DATA holds input_0.pb (x) and input_1.pb (labels); the
@@ -20,7 +20,10 @@
 #     clamped to [-128, 127]), biases in f32.
 #
 # Prints both and "ok" when the int8 accuracy is within 1 point of f32's,
-# else "DIFFERENT" (exit 1).
+# else "DIFFERENT" (exit 1). With QDQ_MODEL (kiln-translate
+# --export-qat-qdq's output) and QDQ_LOGITS (its output_0.pb from kiln-run
+# on x), also checks that ONNX's checker accepts the model and that its
+# accuracy is the int8 evaluation's (within 0.1 point).
 #
 # ===-----------------------------------------------------------------------===#
 
@@ -65,6 +68,17 @@ def main():
     verdict = "ok" if diff <= 1.0 else "DIFFERENT"
     print(f"f32 accuracy {acc_f32:.2f}%, int8 accuracy after QAT "
           f"{acc_int8:.2f}% ({diff:+.2f} points) {verdict}")
+    if len(sys.argv) > 5:
+        model = onnx.load(sys.argv[4])
+        onnx.checker.check_model(model, full_check=True)
+        ops = sorted({n.op_type for n in model.graph.node})
+        logits = load(sys.argv[5])
+        acc_qdq = np.mean(np.argmax(logits, 1) == labels) * 100
+        same = abs(acc_qdq - acc_int8) <= 0.1
+        print(f"QDQ model: checker ok, ops {' '.join(ops)}; accuracy run by "
+              f"kiln-run {acc_qdq:.2f}% "
+              f"{'ok' if same else 'DIFFERENT'}")
+        verdict = verdict if same else "DIFFERENT"
     return 0 if verdict == "ok" else 1
 
 

@@ -5,10 +5,13 @@
 //===----------------------------------------------------------------------===//
 //
 // mlir-translate with Kiln's translations: `--import-onnx` (ONNX model to
-// kiln MLIR) next to MLIR's own (e.g. `--mlir-to-llvmir`).
+// kiln MLIR), `--export-qat-qdq` (a model trained with kiln-quantize's
+// qat-int8 mode, plus its trained state, to ONNX QuantizeLinear/
+// DequantizeLinear int8) next to MLIR's own (e.g. `--mlir-to-llvmir`).
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Export/QDQExport.h"
 #include "kiln/Import/ONNXImporter.h"
 #include "kiln/Support/Diagnostics.h"
 
@@ -35,8 +38,40 @@ static void registerImportONNX() {
       });
 }
 
+static llvm::cl::opt<std::string> qatState(
+    "qat-state",
+    llvm::cl::desc("--export-qat-qdq: the folder with the trained state "
+                   "(kiln-run --write-initializers after training with "
+                   "quantize=qat-int8: weights and qat.amax_K.pb)"),
+    llvm::cl::value_desc("dir"));
+
+static void registerExportQATQDQ() {
+  TranslateRegistration exportQdq(
+      "export-qat-qdq",
+      "write a QAT-trained ONNX model (with --qat-state) as int8 "
+      "QuantizeLinear/DequantizeLinear ONNX",
+      [](const std::shared_ptr<llvm::SourceMgr> &sourceMgr,
+         llvm::raw_ostream &output, MLIRContext *context) {
+        kiln::OneLineDiagnostics diagnostics(*context, "kiln-translate");
+        Location loc = UnknownLoc::get(context);
+        if (qatState.empty())
+          return emitError(loc) << "export-qat-qdq: needs --qat-state=DIR",
+                 failure();
+        const llvm::MemoryBuffer *file =
+            sourceMgr->getMemoryBuffer(sourceMgr->getMainFileID());
+        llvm::Expected<std::string> bytes =
+            kiln::exportQATModelAsQDQ(file->getBuffer(), qatState);
+        if (!bytes)
+          return emitError(loc) << llvm::toString(bytes.takeError()),
+                 failure();
+        output << *bytes;
+        return success();
+      });
+}
+
 int main(int argc, char **argv) {
   registerAllTranslations();
   registerImportONNX();
+  registerExportQATQDQ();
   return failed(mlirTranslateMain(argc, argv, "Kiln translation driver"));
 }
