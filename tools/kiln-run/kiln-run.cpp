@@ -727,6 +727,13 @@ int runTraining(MLIRContext &context) {
   }
 
   unsigned steps = std::max(1u, trainSteps.getValue());
+  // A loss-scaled step (kiln-quantize) reports whether it was skipped.
+  auto skippedIt = llvm::find(resultNames, "skipped");
+  std::optional<size_t> skippedResult;
+  if (skippedIt != resultNames.end() &&
+      llvm::is_contained(logged, size_t(skippedIt - resultNames.begin())))
+    skippedResult = skippedIt - resultNames.begin();
+  unsigned skippedSteps = 0;
   std::vector<Tensor> inputs(step.getNumArguments()), outputs;
   kiln::cpu::AllocationStats worstStep; // The step with the highest peak.
   for (unsigned s = 0; s < steps; ++s) {
@@ -746,6 +753,8 @@ int runTraining(MLIRContext &context) {
     outputs = std::move(*result);
     for (const auto &[name, index] : updates)
       state[name] = outputs[index];
+    if (skippedResult && outputs[*skippedResult].elementAsDouble(0) != 0)
+      ++skippedSteps;
     bool last = s + 1 == steps;
     if (!logged.empty() &&
         (last || (logEvery > 0 && (s + 1) % logEvery == 0))) {
@@ -756,6 +765,9 @@ int runTraining(MLIRContext &context) {
       llvm::outs() << "\n";
     }
   }
+  if (skippedResult)
+    llvm::outs() << "loss_scaling: " << skippedSteps << " of " << steps
+                 << " steps skipped (overflow)\n";
 
   // --bench: N more steps, each timed alone (the executor's call only;
   // compilation, data slicing and the state hand-over are outside). The
