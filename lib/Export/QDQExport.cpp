@@ -77,6 +77,22 @@ onnx::TensorProto int8s(const std::string &name,
   return t;
 }
 
+/// A QuantizeLinear or DequantizeLinear node reading `input` with the
+/// scale and zero point named `base`.scale / `base`.zero_point, writing
+/// `base` + `suffix`.
+onnx::NodeProto linearNode(const std::string &opType, const std::string &base,
+                           const std::string &input,
+                           const std::string &suffix) {
+  onnx::NodeProto node;
+  node.set_op_type(opType);
+  node.set_name(base + "." + opType);
+  node.add_input(input);
+  node.add_input(base + ".scale");
+  node.add_input(base + ".zero_point");
+  node.add_output(base + suffix);
+  return node;
+}
+
 class Exporter {
 public:
   Exporter(onnx::ModelProto &model) : graph(*model.mutable_graph()) {}
@@ -180,21 +196,8 @@ private:
     ++next;
     added.push_back(scalarF32(base + ".scale", scale));
     added.push_back(int8s(base + ".zero_point", {}, {0}));
-    onnx::NodeProto q, dq;
-    q.set_op_type("QuantizeLinear");
-    q.set_name(base + ".quantize");
-    q.add_input(input);
-    q.add_input(base + ".scale");
-    q.add_input(base + ".zero_point");
-    q.add_output(base + ".int8");
-    dq.set_op_type("DequantizeLinear");
-    dq.set_name(base + ".dequantize");
-    dq.add_input(base + ".int8");
-    dq.add_input(base + ".scale");
-    dq.add_input(base + ".zero_point");
-    dq.add_output(base + ".dq");
-    out.push_back(q);
-    out.push_back(dq);
+    out.push_back(linearNode("QuantizeLinear", base, input, ".int8"));
+    out.push_back(linearNode("DequantizeLinear", base, base + ".int8", ".dq"));
     return base + ".dq";
   }
 
@@ -252,13 +255,8 @@ private:
       added.push_back(scale);
       added.push_back(int8s(base + ".zero_point", {channels},
                             std::vector<int8_t>(channels, 0)));
-      onnx::NodeProto dq;
-      dq.set_op_type("DequantizeLinear");
-      dq.set_name(base + ".dequantize");
-      dq.add_input(base + ".int8");
-      dq.add_input(base + ".scale");
-      dq.add_input(base + ".zero_point");
-      dq.add_output(base + ".dq");
+      onnx::NodeProto dq =
+          linearNode("DequantizeLinear", base, base + ".int8", ".dq");
       onnx::AttributeProto *a = dq.add_attribute();
       a->set_name("axis");
       a->set_type(onnx::AttributeProto::INT);
