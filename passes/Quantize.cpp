@@ -126,12 +126,6 @@ public:
         if (failed(r))
           return signalPassFailure();
         float8Report = *r;
-        if (options.lossScale > 0 &&
-            failed(kiln::training::addLossScaling(
-                step, kiln::training::initFunction(module, step),
-                *step.getBody().front().getOps<kiln::GradientOp>().begin(),
-                options)))
-          return signalPassFailure();
       }
       std::optional<kiln::training::MixedPrecisionReport> report;
       if (options.lowType) {
@@ -139,6 +133,16 @@ public:
         if (failed(r))
           return signalPassFailure();
         report = *r;
+      }
+      // Loss scaling (f16 and fp8 by default, any mode with loss-scale=S),
+      // before the 8-bit state: a skipped step requantizes the old state.
+      if (options.lossScale > 0) {
+        FailureOr<kiln::training::TrainStepParts> parts =
+            kiln::training::trainStepParts(module, step, "kiln-quantize");
+        if (failed(parts) ||
+            failed(kiln::training::addLossScaling(step, parts->init,
+                                                  parts->request, options)))
+          return signalPassFailure();
       }
       std::optional<kiln::training::BlockQuantizedStateReport> stateReport;
       if (eightBitState) {
@@ -154,10 +158,13 @@ public:
         return signalPassFailure();
       unsigned copies = kiln::training::giveEachReaderItsOwnUpcast(step);
       numUpcastCopies += copies;
+      StringRef lossScaling = options.lossScale <= 0 ? "none"
+                              : options.dynamicLossScale ? "dynamic"
+                                                         : "static";
       if (report) {
         numRoundedOps += report->roundedOps;
         emitReport(step, *report, copies,
-                   options.lowType.isF16() ? "f16" : "bf16");
+                   options.lowType.isF16() ? "f16" : "bf16", lossScaling);
       }
       if (float8Report)
         mlir::emitRemark(step.getLoc())
@@ -165,8 +172,7 @@ public:
             << float8Report->contractions << " e4m3_operands="
             << float8Report->scaledOperands << " e5m2_gradients="
             << float8Report->roundedGradients << " amax_history="
-            << int64_t(amaxHistory) << " loss_scaling="
-            << (options.lossScale > 0 ? "dynamic" : "none");
+            << int64_t(amaxHistory) << " loss_scaling=" << lossScaling;
       if (fakeQuantReport)
         mlir::emitRemark(step.getLoc())
             << "kiln-quantize: mode=qat-int8 contractions="
@@ -196,7 +202,8 @@ private:
 
   void emitReport(func::FuncOp step,
                   const kiln::training::MixedPrecisionReport &r,
-                  unsigned copies, StringRef lowName) {
+                  unsigned copies, StringRef lowName,
+                  StringRef lossScaling) {
     double cut = r.activationBytesBefore
                      ? 100.0 * (1.0 - double(r.activationBytesAfter) /
                                           double(r.activationBytesBefore))
@@ -210,7 +217,7 @@ private:
            << r.activationBytesAfter << " ("
            << llvm::formatv("-{0:F1}%", cut).str() << ")"
            << " optimizer_state_bytes=" << r.optimizerStateBytes
-           << " loss_scaling=" << (r.lossScaled ? "dynamic" : "none");
+           << " loss_scaling=" << lossScaling;
   }
 };
 

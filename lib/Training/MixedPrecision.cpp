@@ -261,11 +261,6 @@ roundToLowPrecision(ModuleOp module, func::FuncOp step,
     }
   }
 
-  if (options.lossScale > 0) {
-    if (failed(addLossScaling(step, init, request, options)))
-      return failure();
-    report.lossScaled = true;
-  }
   return report;
 }
 

@@ -71,13 +71,11 @@ struct MixedPrecisionReport {
   int64_t optimizerStateBytes = 0;
   int64_t activationBytesBefore = 0;
   int64_t activationBytesAfter = 0;
-  bool lossScaled = false;
 };
 
 /// Rewrites `step` (a training step of `module` holding exactly one
-/// kiln.gradient request, before kiln-autodiff) as described above; with
-/// loss scaling it also adds the loss-scale state to `step`'s init
-/// function. Emits a diagnostic on `step` and fails when the step does not
+/// kiln.gradient request, before kiln-autodiff) with the rounding points
+/// described above (loss scaling is addLossScaling's). Emits a diagnostic on `step` and fails when the step does not
 /// follow the contract.
 mlir::FailureOr<MixedPrecisionReport>
 roundToLowPrecision(mlir::ModuleOp module, mlir::func::FuncOp step,

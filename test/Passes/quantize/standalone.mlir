@@ -9,6 +9,10 @@
 // RUN: kiln-opt %s --kiln-quantize="mode=f16 loss-scale=1024 dynamic-loss-scale=false" | FileCheck %s --check-prefix=STATIC
 // bf16 with an explicit loss scale.
 // RUN: kiln-opt %s --kiln-quantize="mode=bf16 loss-scale=8" | FileCheck %s --check-prefix=BFSCALED
+// Loss scaling is the same for any mode: qat-int8 with loss-scale=128.
+// RUN: kiln-opt %s --kiln-quantize="mode=qat-int8 loss-scale=128" | FileCheck %s --check-prefix=QATSCALED
+// The report names a static scale as such.
+// RUN: kiln-opt %s --kiln-quantize="mode=f16 dynamic-loss-scale=false" 2>&1 >/dev/null | FileCheck %s --check-prefix=STATICREMARK
 
 module {
   func.func @main(%arg0: tensor<4x3xf32> {kiln.onnx_name = "x"}, %arg1: tensor<4x2xf32> {kiln.onnx_name = "label"}, %arg2: tensor<3x2xf32> {kiln.onnx_name = "W"}, %arg3: tensor<2xf32> {kiln.onnx_name = "b"}) -> (tensor<f32> {kiln.onnx_name = "loss"}, tensor<3x2xf32> {kiln.onnx_name = "W_new"}, tensor<2xf32> {kiln.onnx_name = "b_new"}) attributes {kiln.init_function = @main_init, kiln.update_binding = {W = "W_new", b = "b_new"}} {
@@ -74,3 +78,11 @@ module {
 // BFSCALED: kiln.cast {{.*}} to tensor<4x3xbf16>
 // BFSCALED-LABEL: func.func @main_init
 // BFSCALED: kiln.constant dense<8.000000e+00> : tensor<f32>
+
+// QATSCALED-LABEL: func.func @main(
+// QATSCALED-SAME: kiln.onnx_name = "qat.amax_0"
+// QATSCALED-SAME: kiln.onnx_name = "loss_scale"
+// QATSCALED-LABEL: func.func @main_init
+// QATSCALED: kiln.constant dense<1.280000e+02> : tensor<f32>
+
+// STATICREMARK: remark: kiln-quantize: mode=f16 {{.*}} loss_scaling=static
