@@ -97,7 +97,8 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
     Autodiff's cast rule rounds the gradients at the same points. After
     autodiff every reader of a rounded value gets its own widening cast, so
     that what the backward pass keeps from the forward pass is the
-    low-precision tensor. With f16, dynamic loss scaling: the request
+    low-precision tensor. With f16 and fp8 (or any mode given
+    `loss-scale`), dynamic loss scaling: the request
     differentiates `loss * S`, the gradients are divided by S, and a step
     whose gradients hold an inf or a NaN keeps every state value (weights,
     optimizer state, step count); S halves on such a step and doubles after
