@@ -43,18 +43,22 @@ std::pair<Value, Value> scaledE4M3(OpBuilder &b, Location loc, Value x,
   auto historyType = cast<RankedTensorType>(history.getType());
   int64_t length = historyType.getDimSize(0);
   Value zero = createSplat(b, loc, scalar, 0.0);
-  Value one = createSplat(b, loc, scalar, 1.0);
+  // This step's max |x|: the history's next entry, and the range to scale
+  // by while the history is still all zero (the first step).
+  auto axes = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+  Value amax = StopGradientOp::create(
+      b, loc,
+      ReduceMaxOp::create(b, loc, AbsOp::create(b, loc, x), axes,
+                          /*keep_dims=*/false));
   Value past = ReduceMaxOp::create(b, loc, history, ArrayRef<int64_t>{0},
                                    /*keep_dims=*/false);
+  Value seen = CompareOp::create(b, loc, ComparePredicate::gt, past, zero);
+  Value range = SelectOp::create(b, loc, seen, past, amax);
   Value target =
       createSplat(b, loc, scalar, std::ldexp(kLargestE4M3, -options.margin));
-  Value seen = CompareOp::create(b, loc, ComparePredicate::gt, past, zero);
-  Value scale = SelectOp::create(
-      b, loc, seen,
-      DivOp::create(b, loc, target,
-                    MaxOp::create(b, loc, past,
-                                  createSplat(b, loc, scalar, 1e-30))),
-      one);
+  Value scale = DivOp::create(
+      b, loc, target,
+      MaxOp::create(b, loc, range, createSplat(b, loc, scalar, 1e-30)));
   Value scaleB = BroadcastOp::create(b, loc, type, scale);
   Value q = DivOp::create(
       b, loc,
@@ -65,11 +69,6 @@ std::pair<Value, Value> scaledE4M3(OpBuilder &b, Location loc, Value x,
   Value rounded = AddOp::create(b, loc, x, delta);
 
   // The history rolls: drop the oldest, append this step's max |x|.
-  auto axes = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
-  Value amax = StopGradientOp::create(
-      b, loc,
-      ReduceMaxOp::create(b, loc, AbsOp::create(b, loc, x), axes,
-                          /*keep_dims=*/false));
   Value newest = ReshapeOp::create(b, loc, historyType.clone({1}), amax);
   Value next = newest;
   if (length > 1) {

@@ -9,8 +9,8 @@
 //
 //   - forward: each operand x of a matmul or conv2d is rounded to E4M3
 //     (f8E4M3FN) with a per-tensor scale from an amax history (delayed
-//     scaling): s = (448 / 2^margin) / max(history) (1 while the history is
-//     all zero), q = e4m3(x * s) / s; the history, `fp8.amax_K`, keeps the
+//     scaling): s = (448 / 2^margin) / max(history) (this step's max |x|
+//     while the history is all zero, on the first step), q = e4m3(x * s) / s; the history, `fp8.amax_K`, keeps the
 //     last `historyLength` values of max |x| as training-step state. The
 //     operand becomes x + stop_gradient(q - x), so the rounding does not
 //     touch the gradient of x;

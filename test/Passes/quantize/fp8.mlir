@@ -2,7 +2,8 @@
 // kiln.gradient request (emulated through MLIR's f8 types; kiln-cpu-expand-
 // float8 lowers the casts on the CPU).
 //  - Each matmul operand is rounded to E4M3 with a delayed per-tensor
-//    scale: s = 448 / max(amax history) (1 while the history is zero),
+//    scale: s = 448 / max(amax history) (this step's max|x| while the
+//    history is zero),
 //    q = e4m3(x * s) / s, as x + stop_gradient(q - x); the history state
 //    fp8.amax_K rolls in this step's max|x|.
 //  - The gradient reaching the matmul result is rounded to E5M2: the result
@@ -35,12 +36,18 @@ module {
 // CHECK-LABEL: func.func @main(
 // CHECK-SAME: %arg3: tensor<4xf32> {kiln.onnx_name = "fp8.amax_0"}, %arg4: tensor<4xf32> {kiln.onnx_name = "fp8.amax_1"}, %arg5: tensor<f32> {kiln.onnx_name = "loss_scale"}
 // CHECK-SAME: kiln.update_binding = {W = "W_new", fp8.amax_0 = "fp8.amax_0_new", fp8.amax_1 = "fp8.amax_1_new", loss_scale = "loss_scale_new", loss_scale_good_steps = "loss_scale_good_steps_new"}
-// The activation: scale from its history, E4M3 round trip, straight through.
+// The activation: scale from its history (from this step's max|x| while
+// the history is all zero), E4M3 round trip, straight through.
 // CHECK: %[[H:.*]] = kiln.tanh %arg0
+// CHECK: %[[AH:.*]] = kiln.abs %[[H]]
+// CHECK: %[[CUR:.*]] = kiln.reduce_max %[[AH]] {axes = array<i64: 0, 1>, keep_dims = false} : tensor<4x3xf32> -> tensor<f32>
+// CHECK: %[[AMAX:.*]] = kiln.stop_gradient %[[CUR]]
 // CHECK: %[[PAST:.*]] = kiln.reduce_max %arg3 {axes = array<i64: 0>, keep_dims = false} : tensor<4xf32> -> tensor<f32>
-// CHECK: kiln.constant dense<4.480000e+02> : tensor<f32>
 // CHECK: %[[SEEN:.*]] = kiln.compare gt, %[[PAST]]
-// CHECK: %[[S:.*]] = kiln.select %[[SEEN]]
+// CHECK: %[[RANGE:.*]] = kiln.select %[[SEEN]], %[[PAST]], %[[AMAX]]
+// CHECK: %[[T:.*]] = kiln.constant dense<4.480000e+02> : tensor<f32>
+// CHECK: %[[SAFE:.*]] = kiln.max %[[RANGE]]
+// CHECK: %[[S:.*]] = kiln.div %[[T]], %[[SAFE]]
 // CHECK: %[[SB:.*]] = kiln.broadcast %[[S]] : tensor<f32> to tensor<4x3xf32>
 // CHECK: %[[XS:.*]] = kiln.mul %[[H]], %[[SB]]
 // CHECK: %[[F8:.*]] = kiln.cast %[[XS]] : tensor<4x3xf32> to tensor<4x3xf8E4M3FN>
@@ -50,8 +57,7 @@ module {
 // CHECK: %[[SG:.*]] = kiln.stop_gradient %[[D]]
 // CHECK: %[[XQ:.*]] = kiln.add %[[H]], %[[SG]]
 // The history rolls: the last 3 entries, then this step's max|x|.
-// CHECK: %[[AMAX:.*]] = kiln.reduce_max %{{.*}} {axes = array<i64: 0, 1>, keep_dims = false} : tensor<4x3xf32> -> tensor<f32>
-// CHECK: %[[NEWEST:.*]] = kiln.reshape %{{.*}} : tensor<f32> to tensor<1xf32>
+// CHECK: %[[NEWEST:.*]] = kiln.reshape %[[AMAX]] : tensor<f32> to tensor<1xf32>
 // CHECK: %[[KEPT:.*]] = kiln.slice %arg3 {offsets = array<i64: 1>, sizes = array<i64: 3>, strides = array<i64: 1>}
 // CHECK: %[[HIST:.*]] = kiln.concat %[[KEPT]], %[[NEWEST]] {axis = 0 : i64}
 // The weight the same way, then the matmul on both.
