@@ -14,6 +14,7 @@
 
 #include "kiln/Dialect/Kiln/KilnBuilder.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
+#include "kiln/Training/RoundingPoints.h"
 #include "kiln/Training/TrainStepAccess.h"
 
 #include "llvm/ADT/DenseSet.h"
@@ -48,12 +49,6 @@ Value quantizeDequantize(OpBuilder &b, Location loc, Value x, Value scale,
   level = MaxOp::create(b, loc, level, createSplat(b, loc, type, lo));
   level = MinOp::create(b, loc, level, createSplat(b, loc, type, hi));
   return MulOp::create(b, loc, level, scale);
-}
-
-/// x + stop_gradient(q - x): the value q with x's gradient.
-Value straightThrough(OpBuilder &b, Location loc, Value x, Value q) {
-  Value delta = StopGradientOp::create(b, loc, SubOp::create(b, loc, q, x));
-  return AddOp::create(b, loc, x, delta);
 }
 
 /// Per-channel fake quantization of weight `w` along `channel`.

@@ -13,6 +13,7 @@
 
 #include "kiln/Dialect/Kiln/KilnBuilder.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
+#include "kiln/Training/RoundingPoints.h"
 #include "kiln/Training/TrainStepAccess.h"
 
 #include <cmath>
@@ -25,13 +26,6 @@ namespace training {
 namespace {
 
 constexpr double kLargestE4M3 = 448.0;
-
-/// cast(cast(x : f32 to f8) : f8 to f32).
-Value roundTrip(OpBuilder &b, Location loc, Value x, Type f8) {
-  auto type = cast<RankedTensorType>(x.getType());
-  Value down = CastOp::create(b, loc, type.clone(f8), x);
-  return CastOp::create(b, loc, type, down);
-}
 
 /// The operand `x` rounded to E4M3 with a scale from `history`; returns
 /// (x + stop_gradient(q - x), the new history).
@@ -62,11 +56,10 @@ std::pair<Value, Value> scaledE4M3(OpBuilder &b, Location loc, Value x,
   Value scaleB = BroadcastOp::create(b, loc, type, scale);
   Value q = DivOp::create(
       b, loc,
-      roundTrip(b, loc, MulOp::create(b, loc, x, scaleB),
+      roundThrough(b, loc, MulOp::create(b, loc, x, scaleB),
                 b.getType<Float8E4M3FNType>()),
       scaleB);
-  Value delta = StopGradientOp::create(b, loc, SubOp::create(b, loc, q, x));
-  Value rounded = AddOp::create(b, loc, x, delta);
+  Value rounded = straightThrough(b, loc, x, q);
 
   // The history rolls: drop the oldest, append this step's max |x|.
   Value newest = ReshapeOp::create(b, loc, historyType.clone({1}), amax);
@@ -121,7 +114,7 @@ FailureOr<Float8Report> insertFloat8Rounding(ModuleOp module,
     // The gradient reaching the result is rounded to E5M2; the value is not.
     b.setInsertionPointAfter(op);
     Value y = op->getResult(0);
-    Value e = roundTrip(b, loc, y, b.getType<Float8E5M2Type>());
+    Value e = roundThrough(b, loc, y, b.getType<Float8E5M2Type>());
     Value held = StopGradientOp::create(b, loc, y);
     Value zeroFwd = SubOp::create(b, loc, e, StopGradientOp::create(b, loc, e));
     Value out = AddOp::create(b, loc, held, zeroFwd);

@@ -18,6 +18,7 @@
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Import/ONNXImporter.h"
 #include "kiln/Training/TrainStep.h"
+#include "kiln/Training/RoundingPoints.h"
 #include "kiln/Training/TrainStepAccess.h"
 
 #include "llvm/ADT/DenseSet.h"
@@ -46,13 +47,6 @@ namespace {
 RankedTensorType f32TensorType(Value v) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
   return type && type.getElementType().isF32() ? type : RankedTensorType();
-}
-
-/// `cast(cast(v : f32 to low) : low to f32)`.
-Value roundTrip(OpBuilder &b, Location loc, Value v, FloatType low) {
-  auto type = cast<RankedTensorType>(v.getType());
-  Value down = CastOp::create(b, loc, type.clone(low), v);
-  return CastOp::create(b, loc, type, down);
 }
 
 /// `value` broadcast to `type`'s shape (no op when it already has it).
@@ -172,7 +166,6 @@ roundToLowPrecision(ModuleOp module, func::FuncOp step,
     return failure();
   GradientOp request = parts->request;
   DictionaryAttr binding = parts->binding;
-  func::FuncOp init = parts->init;
   Block &body = step.getBody().front();
 
   MixedPrecisionReport report;
@@ -242,7 +235,7 @@ roundToLowPrecision(ModuleOp module, func::FuncOp step,
       auto it = roundedCopy.find(v);
       if (it == roundedCopy.end()) {
         b.setInsertionPoint(op);
-        Value r = roundTrip(b, op->getLoc(), v, low);
+        Value r = roundThrough(b, op->getLoc(), v, low);
         lowValues.insert(r);
         it = roundedCopy.try_emplace(v, r).first;
       }
