@@ -185,8 +185,9 @@ quantizeOptimizerState(ModuleOp module, func::FuncOp step,
   auto initRet = cast<func::ReturnOp>(init.getBody().front().getTerminator());
   for (const State &state : states) {
     unsigned argIndex = *findArgument(step, state.name);
-    auto boundName = cast<StringAttr>(binding.get(state.name));
-    std::optional<unsigned> resultIndex = findResult(step, boundName);
+    auto boundName = dyn_cast<StringAttr>(binding.get(state.name));
+    std::optional<unsigned> resultIndex =
+        boundName ? findResult(step, boundName.getValue()) : std::nullopt;
     std::optional<unsigned> initIndex = findResult(init, state.name);
     if (!resultIndex || !initIndex) {
       step.emitError() << "kiln-quantize: @" << step.getSymName()

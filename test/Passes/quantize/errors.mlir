@@ -32,3 +32,20 @@ func.func @init() -> (tensor<4xf32> {kiln.onnx_name = "w"}) {
   %0 = kiln.constant dense<1.0> : tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// An update binding whose value is not a result name is refused, not a crash.
+// RUN: not kiln-opt %s --split-input-file --kiln-quantize="mode=adam-8bit min-8bit-elements=1" 2>&1 | FileCheck %s --check-prefix=BINDING
+// BINDING: error: kiln-quantize: @bad_binding: state 'w.m' has no bound result or no initial value
+func.func @bad_binding(%w: tensor<4xf32> {kiln.onnx_name = "w"}, %m: tensor<4xf32> {kiln.onnx_name = "w.m"}) -> (tensor<f32> {kiln.onnx_name = "loss"}, tensor<4xf32> {kiln.onnx_name = "w_new"}) attributes {kiln.init_function = @bad_init, kiln.update_binding = {w = "w_new", w.m = 3 : i64}} {
+  %l = kiln.reduce_sum %w {axes = array<i64: 0>, keep_dims = false} : tensor<4xf32> -> tensor<f32>
+  %g = kiln.gradient %l wrt %w : tensor<f32> wrt tensor<4xf32>
+  %n = kiln.sub %w, %g : tensor<4xf32>
+  %u = kiln.add %n, %m : tensor<4xf32>
+  return %l, %u : tensor<f32>, tensor<4xf32>
+}
+func.func @bad_init() -> (tensor<4xf32> {kiln.onnx_name = "w"}, tensor<4xf32> {kiln.onnx_name = "w.m"}) {
+  %0 = kiln.constant dense<1.0> : tensor<4xf32>
+  return %0, %0 : tensor<4xf32>, tensor<4xf32>
+}
