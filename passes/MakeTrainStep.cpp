@@ -72,6 +72,7 @@ struct MakeTrainStepPass
 
 private:
   LogicalResult parseOptions(LossKind &lossKind, OptimizerKind &optKind);
+  LogicalResult runSparsify();
   func::FuncOp findEntry();
   LogicalResult rewrite(func::FuncOp func, LossKind lossKind,
                         OptimizerKind optKind);
@@ -466,8 +467,9 @@ LogicalResult MakeTrainStepPass::rewrite(func::FuncOp func, LossKind lossKind,
   for (Operation *op : llvm::reverse(ops))
     if (op->use_empty() && isPure(op))
       op->erase();
-  // kiln-quantize rewrites the step before it differentiates it.
-  if (!quantize.empty())
+  // kiln-sparsify and kiln-quantize rewrite the step before it is
+  // differentiated (kiln-quantize differentiates it itself).
+  if (!quantize.empty() || !sparsify.empty())
     return success();
   return runAutodiff(func);
 }
@@ -491,6 +493,8 @@ void MakeTrainStepPass::runOnOperation() {
   }
   if (failed(rewrite(func, lossKind, optKind)))
     return signalPassFailure();
+  if (!sparsify.empty() && failed(runSparsify()))
+    return signalPassFailure();
   if (!quantize.empty()) {
     OpPassManager pm(ModuleOp::getOperationName());
     KilnQuantizeOptions options;
@@ -500,7 +504,35 @@ void MakeTrainStepPass::runOnOperation() {
     pm.addPass(createKilnQuantize(options));
     if (failed(runPipeline(pm, getOperation())))
       return signalPassFailure();
+  } else if (!sparsify.empty()) {
+    for (auto step : getOperation().getOps<func::FuncOp>())
+      if (step->hasAttr(kUpdateBindingAttr) && failed(runAutodiff(step)))
+        return signalPassFailure();
   }
+}
+
+LogicalResult MakeTrainStepPass::runSparsify() {
+  // sparsify={mode=nm n=2} or sparsify='mode=nm n=2': kiln-sparsify's
+  // options, without the brackets or quotes.
+  StringRef options = StringRef(sparsify).trim();
+  if (options.size() >= 2 && ((options.front() == '{' && options.back() == '}') ||
+                              (options.front() == '\'' && options.back() == '\'') ||
+                              (options.front() == '"' && options.back() == '"')))
+    options = options.drop_front().drop_back();
+  std::unique_ptr<Pass> pass = createKilnSparsify();
+  std::string message;
+  if (failed(pass->initializeOptions(options, [&](const Twine &m) {
+        message = m.str();
+        return failure();
+      }))) {
+    getOperation().emitError()
+        << "kiln-make-train-step: bad sparsify options '" << options << "'"
+        << (message.empty() ? "" : ": ") << message;
+    return failure();
+  }
+  OpPassManager pm(ModuleOp::getOperationName());
+  pm.addPass(std::move(pass));
+  return runPipeline(pm, getOperation());
 }
 
 } // namespace

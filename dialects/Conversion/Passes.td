@@ -27,6 +27,7 @@ def ConvertKilnToLinalg : Pass<"convert-kiln-to-linalg", "mlir::ModuleOp"> {
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
     "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+    "mlir::scf::SCFDialect",
   ];
   let statistics = [
     Statistic<"numLoweredOps", "lowered-ops", "kiln ops lowered">,

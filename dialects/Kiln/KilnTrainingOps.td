@@ -47,4 +47,46 @@ def Kiln_DropoutMaskOp : Kiln_Op<"dropout_mask", [Kiln_CostOpInterface]> {
   }];
 }
 
+def Kiln_MagnitudeThresholdOp : Kiln_Op<"magnitude_threshold",
+    [Kiln_CostOpInterface]> {
+  let summary = "The k-th smallest absolute value among its inputs' elements";
+  let description = [{
+    Looks at `|x|` for every element `x` of every input (together, as one
+    multiset) and yields the `k`-th smallest (counted from 1), where `k` is
+    the rank-0 `count`: the threshold of magnitude pruning, since
+    `|x| > t` then keeps all but (at least) `k` elements. Ties at the
+    threshold are all on the pruned side, so at least `k` elements satisfy
+    `|x| <= t`, and exactly `k` when the magnitudes are distinct. A `count`
+    of 0 or less yields -1 (every element is kept, zeros included); a count
+    of at least the element count yields the largest magnitude. NaNs count
+    as larger than every number.
+
+    The op exists because a sort or a top-k of a million weights, written
+    with the ops the importer knows, is either k rounds of argmax or a
+    tensor of n^2 comparisons; the lowering instead bisects on the bits of
+    the f32 magnitude (their integer order is their numeric order): 31
+    counting passes over the inputs, and none at all when `count <= 0`, so
+    a training step pays for it only on the steps that prune.
+
+    The result is not differentiable (pruning passes read it through
+    `kiln.stop_gradient` weights).
+
+    ```mlir
+    %t = kiln.magnitude_threshold %k of %w1, %w2
+        : tensor<i64> of tensor<784x128xf32>, tensor<128x10xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[I64]>:$count,
+                       Variadic<TensorOf<[F32]>>:$inputs);
+  let results = (outs TensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $count `of` $inputs attr-dict `:` type($count) `of` type($inputs) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    std::optional<int64_t> getFlops();
+  }];
+}
+
 #endif // KILN_TRAINING_OPS_TD

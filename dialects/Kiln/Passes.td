@@ -73,6 +73,10 @@ def KilnMakeTrainStep : Pass<"kiln-make-train-step", "mlir::ModuleOp"> {
     Option<"lossScaleGrowthInterval", "loss-scale-growth-interval",
            "int64_t", "2000",
            "With quantize: kiln-quantize's growth-interval">,
+    Option<"sparsify", "sparsify", "std::string", "\"\"",
+           "Train sparse: run kiln-sparsify with these options before "
+           "differentiating, e.g. sparsify={mode=magnitude sparsity=0.9 "
+           "end-step=200} (see docs/passes/sparsify.md)">,
   ];
   let statistics = [
     Statistic<"numTrainable", "trainable-weights", "Weights made trainable">,
@@ -168,6 +172,83 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
               "Widening casts copied so that each reader has its own">,
     Statistic<"numStateTensors", "state-tensors-8bit",
               "Optimizer state tensors stored in 8-bit blocks">,
+  ];
+}
+
+def KilnSparsify : Pass<"kiln-sparsify", "mlir::ModuleOp"> {
+  let summary = "Sparse training: pruning schedules, N:M masks, RigL";
+  let description = [{
+    Rewrites every training step of the module (a function with
+    `kiln.update_binding` that still holds its `kiln.gradient` request) to
+    train with masked weights. It leaves the request in place, so that
+    kiln-quantize or kiln-autodiff runs next (kiln-make-train-step's
+    `sparsify=` option runs this pass before either).
+
+    The pruned weights are the trained weights that a forward `kiln.matmul`
+    or `kiln.conv2d` reads (directly or through a transpose or reshape) and
+    that have at least `min-elements` elements. Each gets a mask: new state
+    `sparsity.mask_K` (f32 zeros and ones shaped like the weight, all ones
+    in the init function). Every step
+
+    - reads the weight through `w * mask` in the forward pass, so the
+      gradient of `w` is masked too (`dw = dy_eff * mask`);
+    - stores `update(w) * mask` as the new weight: a masked weight is zero
+      after every step, whatever the optimizer's momentum says;
+    - counts steps in new state `sparsity.step` and returns `sparsity`, the
+      fraction of pruned weights (kiln-run prints it with the loss).
+
+    `mode=magnitude`: gradual magnitude pruning (Zhu & Gupta, 2017). At step
+    `t` the target is `s_t = s (1 - (1 - p)^3)`, `p = (t - start) / (end -
+    start)` clamped to [0, 1]; on steps `start + j frequency` (and at `end`)
+    the mask becomes `|w| > threshold`, where the threshold
+    (`kiln.magnitude_threshold`) is the `floor(s_t n)`-th smallest magnitude
+    of the weight (`scope=layer`) or of all pruned weights together
+    (`scope=global`). Masks only shrink.
+
+    `mode=nm`: N:M structured sparsity, `n` of every `m` consecutive
+    weights along the reduction dimension kept. With `transposable`, masks
+    are chosen per `m x m` block so that every row and every column of the
+    block keeps `n`: the mask is N:M for both `W` and `W^T`, so the
+    backward product `dy W^T` has the structure too (the pattern of largest
+    total magnitude among all such blocks, an exhaustive search). The mask
+    is computed at step `start-step` (dense before).
+
+    `mode=rigl`: dynamic sparse training (Evci et al., 2020). From
+    `start-step` the weight keeps `1 - sparsity` of its entries (the largest
+    at that step). Every `frequency` steps until `end-step`, a fraction
+    `f_t = drop-fraction / 2 (1 + cos(pi (t - start) / (end - start)))`
+    of the active weights with the smallest magnitude is dropped and the
+    same number of inactive weights where the dense gradient (the gradient
+    of `w * mask`, requested from the same `kiln.gradient`) is largest is
+    grown, starting at zero.
+
+    A remark per step reports each pruned weight (shape, target sparsity)
+    and the forward FLOPs the target sparsity makes avoidable.
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", "\"\"",
+           "magnitude, nm or rigl">,
+    Option<"sparsity", "sparsity", "double", "0.9",
+           "magnitude and rigl: the final fraction of pruned weights">,
+    Option<"scope", "scope", "std::string", "\"layer\"",
+           "magnitude: layer (each weight reaches the sparsity) or global "
+           "(one threshold over all pruned weights)">,
+    Option<"startStep", "start-step", "int64_t", "0",
+           "First step that prunes (nm: the step that fixes the mask)">,
+    Option<"endStep", "end-step", "int64_t", "1000",
+           "magnitude: step at which the final sparsity is reached; rigl: "
+           "last step that updates masks">,
+    Option<"frequency", "frequency", "int64_t", "100",
+           "magnitude and rigl: steps between mask updates">,
+    Option<"n", "n", "int64_t", "2", "nm: weights kept per group">,
+    Option<"m", "m", "int64_t", "4", "nm: group size">,
+    Option<"transposable", "transposable", "bool", "true",
+           "nm: masks that are N:M for W and for W^T (m x m blocks)">,
+    Option<"dropFraction", "drop-fraction", "double", "0.3",
+           "rigl: fraction of active weights replaced at the first update "
+           "(cosine-decayed to 0 at end-step)">,
+    Option<"minElements", "min-elements", "int64_t", "1",
+           "Weights with fewer elements stay dense">,
   ];
 }
 

@@ -17,8 +17,6 @@
 #include "kiln/Training/RoundingPoints.h"
 #include "kiln/Training/TrainStepAccess.h"
 
-#include "llvm/ADT/DenseSet.h"
-
 using namespace mlir;
 
 namespace kiln {
@@ -27,19 +25,6 @@ namespace training {
 namespace {
 
 constexpr double kTiny = 1e-30;
-
-/// Whether `v` is a trained weight or a data movement of one (the transpose
-/// of a Gemm's weight, a reshape).
-bool isWeight(Value v, const llvm::DenseSet<Value> &weights) {
-  while (true) {
-    if (weights.contains(v))
-      return true;
-    Operation *def = v.getDefiningOp();
-    if (!def || !isa<TransposeOp, ReshapeOp, BroadcastOp>(def))
-      return false;
-    v = def->getOperand(0);
-  }
-}
 
 /// round(x / s) * s clamped to [lo, hi] levels, for s of x's shape.
 Value quantizeDequantize(OpBuilder &b, Location loc, Value x, Value scale,
@@ -93,7 +78,7 @@ FailureOr<FakeQuantReport> insertFakeQuant(ModuleOp module, func::FuncOp step,
       Value x = use.get();
       auto type = cast<RankedTensorType>(x.getType());
       b.setInsertionPoint(op);
-      if (isWeight(x, weights)) {
+      if (weightBehind(x, weights)) {
         // A matmul's rhs [..., K, N] has its output channels last; a
         // convolution's filter [F, C, KH, KW] first.
         int64_t channel = isa<MatmulOp>(op) ? type.getRank() - 1 : 0;

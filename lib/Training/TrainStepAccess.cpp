@@ -70,6 +70,16 @@ SmallVector<Operation *> forwardContractions(func::FuncOp step,
   return contractions;
 }
 
+Value weightBehind(Value v, const llvm::DenseSet<Value> &weights) {
+  while (!weights.contains(v)) {
+    Operation *def = v.getDefiningOp();
+    if (!def || !isa<TransposeOp, ReshapeOp, BroadcastOp>(def))
+      return Value();
+    v = def->getOperand(0);
+  }
+  return v;
+}
+
 int64_t tensorBytes(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor || !tensor.hasStaticShape() ||

@@ -20,6 +20,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include "llvm/ADT/DenseSet.h"
+
 #include <optional>
 #include <string>
 
@@ -43,6 +45,12 @@ mlir::FailureOr<TrainStepParts> trainStepParts(mlir::ModuleOp module,
 /// gradient request), in program order: where low-precision GEMM inputs go.
 llvm::SmallVector<mlir::Operation *>
 forwardContractions(mlir::func::FuncOp step, GradientOp request);
+
+/// The trained weight (one of `weights`) that `v` is, or is a data movement
+/// of (a transpose, reshape or broadcast chain, e.g. a Gemm's transposed
+/// weight), or null.
+mlir::Value weightBehind(mlir::Value v,
+                         const llvm::DenseSet<mlir::Value> &weights);
 
 /// Bytes of a static tensor type (elements x whole bytes per element), for
 /// reports; 0 for anything else.

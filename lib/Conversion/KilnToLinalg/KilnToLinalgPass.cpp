@@ -15,6 +15,7 @@
 #include "kiln/Conversion/KilnToLinalg/KilnToLinalg.h"
 #include "kiln/Conversion/Passes.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 
 using namespace mlir;
@@ -41,7 +42,8 @@ void populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
 void configureKilnToLinalgTarget(ConversionTarget &target) {
   target.addIllegalDialect<KilnDialect>();
   target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
-                         arith::ArithDialect, math::MathDialect>();
+                         arith::ArithDialect, math::MathDialect,
+                         scf::SCFDialect>();
 }
 
 LogicalResult checkKilnOpLowerable(Operation *op) {

@@ -8,11 +8,16 @@
 // element's row-major index with the mask's key (DropoutHash.h: the same
 // arithmetic as the host reference, so tests can compare bit for bit) and
 // compares the resulting uniform number with the ratio.
+// kiln.magnitude_threshold becomes a bisection on the bits of |x|: an
+// scf.for of 31 rounds, each one counting linalg reduction per input,
+// inside an scf.if that skips it all when the count is not positive.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Common.h"
 #include "kiln/Dialect/Kiln/DropoutHash.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 
@@ -102,10 +107,106 @@ struct DropoutMaskLowering : KilnLowering<DropoutMaskOp> {
   }
 };
 
+
+/// The number of elements `x` of `input` (f32) whose magnitude bits
+/// (`bits(x) & 0x7fffffff`) are at most `limit` (i32), as an i64.
+Value countMagnitudesAtMost(OpBuilder &b, Location loc, Value input,
+                            Value limit) {
+  auto type = cast<RankedTensorType>(input.getType());
+  auto countType = RankedTensorType::get({}, b.getI32Type());
+  Value init = createFilled(b, loc, countType, b.getI32IntegerAttr(0));
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps = {
+      AffineMap::getMultiDimIdentityMap(type.getRank(), ctx),
+      AffineMap::get(type.getRank(), 0, ctx)};
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::reduction);
+  auto generic = linalg::GenericOp::create(
+      b, loc, countType, input, init, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value bits = arith::BitcastOp::create(nb, l, nb.getI32Type(), args[0]);
+        Value magnitude = arith::AndIOp::create(
+            nb, l, bits,
+            arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(0x7fffffff)));
+        Value atMost = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle,
+                                             magnitude, limit);
+        Value one = arith::ExtUIOp::create(nb, l, nb.getI32Type(), atMost);
+        linalg::YieldOp::create(
+            nb, l, ValueRange{arith::AddIOp::create(nb, l, args[1], one)});
+      });
+  Value count =
+      tensor::ExtractOp::create(b, loc, generic.getResult(0), ValueRange{});
+  return arith::ExtUIOp::create(b, loc, b.getI64Type(), count);
+}
+
+struct MagnitudeThresholdLowering : KilnLowering<MagnitudeThresholdOp> {
+  using Base::Base;
+  LogicalResult lower(MagnitudeThresholdOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type f32 = rewriter.getF32Type();
+    auto i32Const = [&](OpBuilder &b, int64_t v) -> Value {
+      return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
+    };
+    Value k = tensor::ExtractOp::create(rewriter, loc, adaptor.getCount(),
+                                        ValueRange{});
+    Value zero64 =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getI64IntegerAttr(0));
+    Value none = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sle,
+                                       k, zero64);
+    auto ifOp = scf::IfOp::create(rewriter, loc, TypeRange{f32}, none,
+                                  /*withElseRegion=*/true);
+    {
+      OpBuilder b = ifOp.getThenBodyBuilder();
+      scf::YieldOp::create(
+          b, loc,
+          ValueRange{arith::ConstantOp::create(b, loc, b.getF32FloatAttr(-1.0f))
+                         .getResult()});
+    }
+    {
+      // The smallest bit pattern in [0, bits(+inf)] with #(|x| <= it) >= k;
+      // the interval halves each round and starts below 2^31 wide, so 31
+      // rounds leave one candidate.
+      OpBuilder b = ifOp.getElseBodyBuilder();
+      Value lo0 = i32Const(b, 0), hi0 = i32Const(b, 0x7f800000);
+      Value lb = arith::ConstantIndexOp::create(b, loc, 0);
+      Value ub = arith::ConstantIndexOp::create(b, loc, 31);
+      Value step = arith::ConstantIndexOp::create(b, loc, 1);
+      auto loop = scf::ForOp::create(
+          b, loc, lb, ub, step, ValueRange{lo0, hi0},
+          [&](OpBuilder &fb, Location fl, Value, ValueRange bounds) {
+            Value lo = bounds[0], hi = bounds[1];
+            Value half = arith::ShRUIOp::create(
+                fb, fl, arith::SubIOp::create(fb, fl, hi, lo), i32Const(fb, 1));
+            Value mid = arith::AddIOp::create(fb, fl, lo, half);
+            Value count;
+            for (Value input : adaptor.getInputs()) {
+              Value c = countMagnitudesAtMost(fb, fl, input, mid);
+              count = count ? arith::AddIOp::create(fb, fl, count, c) : c;
+            }
+            Value enough = arith::CmpIOp::create(
+                fb, fl, arith::CmpIPredicate::sge, count, k);
+            Value above = arith::AddIOp::create(fb, fl, mid, i32Const(fb, 1));
+            Value nextLo = arith::SelectOp::create(fb, fl, enough, lo, above);
+            Value nextHi = arith::SelectOp::create(fb, fl, enough, mid, hi);
+            scf::YieldOp::create(fb, fl, ValueRange{nextLo, nextHi});
+          });
+      Value threshold = arith::BitcastOp::create(b, loc, f32, loop.getResult(1));
+      scf::YieldOp::create(b, loc, ValueRange{threshold});
+    }
+    Value result = tensor::FromElementsOp::create(
+        rewriter, loc, op.getResult().getType(),
+        ValueRange{ifOp.getResult(0)});
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateTrainingPatterns(RewritePatternSet &patterns) {
-  patterns.add<DropoutMaskLowering>(patterns.getContext());
+  patterns.add<DropoutMaskLowering, MagnitudeThresholdLowering>(
+      patterns.getContext());
 }
 
 } // namespace lowering

@@ -35,3 +35,31 @@ std::optional<int64_t> DropoutMaskOp::getFlops() {
     return std::nullopt;
   return 10 * type.getNumElements();
 }
+
+//===----------------------------------------------------------------------===//
+// MagnitudeThresholdOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MagnitudeThresholdOp::verify() {
+  if (getCount().getType().getRank() != 0)
+    return emitOpError("count must be a rank-0 tensor, got ")
+           << getCount().getType();
+  if (getResult().getType().getRank() != 0)
+    return emitOpError("result must be a rank-0 tensor, got ")
+           << getResult().getType();
+  if (getInputs().empty())
+    return emitOpError("needs at least one input");
+  return success();
+}
+
+std::optional<int64_t> MagnitudeThresholdOp::getFlops() {
+  // At most 31 bisection rounds, each a compare and an add per element.
+  int64_t elements = 0;
+  for (Value input : getInputs()) {
+    auto type = cast<RankedTensorType>(input.getType());
+    if (!type.hasStaticShape())
+      return std::nullopt;
+    elements += type.getNumElements();
+  }
+  return 31 * 2 * elements;
+}
