@@ -30,6 +30,8 @@ RankedTensorType f32Tensor(OpBuilder &b, ArrayRef<int64_t> shape) {
 
 Value reshape(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
   auto type = cast<RankedTensorType>(v.getType());
+  if (type.getShape() == shape)
+    return v;
   return ReshapeOp::create(b, loc, type.clone(shape), v);
 }
 

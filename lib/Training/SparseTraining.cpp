@@ -21,6 +21,7 @@
 #include "kiln/Training/TrainStepAccess.h"
 
 #include "llvm/ADT/MapVector.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
 
@@ -164,8 +165,8 @@ sparsifyTrainingStep(ModuleOp module, func::FuncOp step,
   if (failed(parts))
     return failure();
   auto fail = [&](const Twine &message) {
-    step.emitError() << "kiln-sparsify: @" << step.getSymName() << ": "
-                     << message;
+    mlir::emitError(step.getLoc())
+        << "kiln-sparsify: @" << step.getSymName() << ": " << message;
     return failure();
   };
   GradientOp request = parts->request;
@@ -210,22 +211,30 @@ sparsifyTrainingStep(ModuleOp module, func::FuncOp step,
       int64_t m = options.m;
       if (view->reduction % m != 0 ||
           (options.transposable && view->rows % m != 0)) {
-        report.dense.push_back(
-            {c.name, (Twine(options.transposable ? "its dimensions (" : "its "
-                                                    "reduction dimension (") +
-                      (options.transposable ? Twine(view->rows) + " x " : "") +
-                      Twine(view->reduction) + ") are not multiples of m=" +
-                      Twine(m))
-                         .str()});
+        std::string why =
+            options.transposable
+                ? llvm::formatv("its dimensions ({0} x {1}) are not "
+                                "multiples of m={2}",
+                                view->rows, view->reduction, m)
+                      .str()
+                : llvm::formatv("its reduction dimension ({0}) is not a "
+                                "multiple of m={1}",
+                                view->reduction, m)
+                      .str();
+        report.dense.push_back({c.name, why});
         continue;
       }
       c.view = *view;
     }
     pruned.push_back(c);
   }
-  if (pruned.empty())
+  if (pruned.empty()) {
+    std::string why;
+    for (const auto &[name, reason] : report.dense)
+      why += "; " + name + ": " + reason;
     return fail("no weight to prune (kiln-sparsify prunes the trained "
-                "weights that a forward matmul or conv2d reads)");
+                "weights that a forward matmul or conv2d reads)" + why);
+  }
 
   Block &body = step.getBody().front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());

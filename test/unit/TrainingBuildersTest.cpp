@@ -9,7 +9,9 @@
 // with the ONNX spec's formulas evaluated here in double precision on small
 // hand-picked inputs (losses with weights, ignore_index and N,C,d layouts;
 // every optimizer on its first and a later step; batch and layer
-// normalization). Bad operands must give a diagnostic, not an abort.
+// normalization; pruning masks: the magnitude threshold against
+// std::nth_element, N:M masks against a brute-force search over all 0/1
+// blocks). Bad operands must give a diagnostic, not an abort.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +24,7 @@
 #include "kiln/Training/LayerNorm.h"
 #include "kiln/Training/Losses.h"
 #include "kiln/Training/Optimizers.h"
+#include "kiln/Training/PruningMasks.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -33,6 +36,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -561,6 +565,150 @@ TEST_F(TrainingBuildersTest, LayerNorm) {
   expectNear(out[0], y);
   expectNear(out[1], means);
   expectNear(out[2], invs);
+}
+
+//===----------------------------------------------------------------------===//
+// Pruning masks
+//===----------------------------------------------------------------------===//
+
+/// Values with negatives, zeros and ties (|-0.5| = |0.5|).
+const std::vector<double> kPruneA = {0.5, -0.25, 0.0, 3.0, -0.5, 1.5};
+const std::vector<double> kPruneB = {-2.0, 0.125, 0.0, 0.75};
+
+TEST_F(TrainingBuildersTest, MagnitudeThresholdIsTheKthSmallestMagnitude) {
+  std::vector<double> magnitudes;
+  for (double v : kPruneA)
+    magnitudes.push_back(std::fabs(v));
+  for (double v : kPruneB)
+    magnitudes.push_back(std::fabs(v));
+  const int64_t n = magnitudes.size();
+  for (int64_t k : {int64_t(-3), int64_t(0), int64_t(1), int64_t(2),
+                    int64_t(3), int64_t(5), int64_t(6), n - 1, n, n + 4}) {
+    auto out = run({scalarI64(k), f32({2, 3}, kPruneA), f32({4}, kPruneB)},
+                   [](mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::ValueRange a)
+                       -> mlir::FailureOr<llvm::SmallVector<mlir::Value>> {
+                     auto type = mlir::RankedTensorType::get({}, b.getF32Type());
+                     mlir::Value t = MagnitudeThresholdOp::create(
+                         b, loc, type, a[0], mlir::ValueRange{a[1], a[2]});
+                     return values({t});
+                   });
+    ASSERT_EQ(out.size(), 1u);
+    double want = -1.0;
+    if (k > 0) {
+      std::vector<double> sorted = magnitudes;
+      std::nth_element(sorted.begin(), sorted.begin() + std::min(k, n) - 1,
+                       sorted.end());
+      want = sorted[std::min(k, n) - 1];
+    }
+    EXPECT_EQ(out[0][0], want) << "k = " << k;
+  }
+}
+
+TEST_F(TrainingBuildersTest, NMPatternCounts) {
+  // Blocks keeping 2 of 4 in every row and column: 90; 1 of 4: the 24
+  // permutation matrices; plain 2:4 groups: C(4, 2) = 6.
+  auto transposable = nmPatterns(2, 4, true, 4096);
+  EXPECT_EQ(transposable.size(), 90u);
+  EXPECT_EQ(nmPatterns(1, 4, true, 4096).size(), 24u);
+  EXPECT_EQ(nmPatterns(2, 4, false, 4096).size(), 6u);
+  // 4:8 transposable has far more than the limit: refused (empty).
+  EXPECT_TRUE(nmPatterns(4, 8, true, 4096).empty());
+  for (const auto &p : transposable) {
+    ASSERT_EQ(p.size(), 16u);
+    for (int i = 0; i < 4; ++i) {
+      double row = 0, column = 0;
+      for (int j = 0; j < 4; ++j) {
+        row += p[4 * i + j];
+        column += p[4 * j + i];
+      }
+      EXPECT_EQ(row, 2.0);
+      EXPECT_EQ(column, 2.0);
+    }
+  }
+  std::sort(transposable.begin(), transposable.end());
+  EXPECT_EQ(std::unique(transposable.begin(), transposable.end()),
+            transposable.end());
+}
+
+/// The largest kept magnitude of a 4x4 block over every 0/1 block with two
+/// ones in each row and column, found by trying all 2^16 blocks.
+double bestTransposableBlock(const std::vector<double> &w, int cols, int r0,
+                             int c0) {
+  double best = -1;
+  for (unsigned bits = 0; bits < (1u << 16); ++bits) {
+    bool valid = true;
+    for (int i = 0; i < 4 && valid; ++i) {
+      int row = 0, column = 0;
+      for (int j = 0; j < 4; ++j) {
+        row += (bits >> (4 * i + j)) & 1;
+        column += (bits >> (4 * j + i)) & 1;
+      }
+      valid = row == 2 && column == 2;
+    }
+    if (!valid)
+      continue;
+    double kept = 0;
+    for (int i = 0; i < 16; ++i)
+      if ((bits >> i) & 1)
+        kept += std::fabs(w[(r0 + i / 4) * cols + c0 + i % 4]);
+    best = std::max(best, kept);
+  }
+  return best;
+}
+
+TEST_F(TrainingBuildersTest, TransposableTwoFourMask) {
+  // An 8x8 weight read as a matmul's rhs [K, N]: groups run along K.
+  std::vector<double> w;
+  for (int i = 0; i < 64; ++i)
+    w.push_back(std::sin(1.7 * i + 0.3) * (1 + (i % 5)));
+  auto patterns = nmPatterns(2, 4, true, 4096);
+  auto out = run({f32({8, 8}, w)}, [&](mlir::OpBuilder &b, mlir::Location loc,
+                                       mlir::ValueRange a)
+                     -> mlir::FailureOr<llvm::SmallVector<mlir::Value>> {
+    ReductionView view;
+    view.transpose = true; // rhs [K, N]: rows are N, K is the reduction
+    view.rows = 8;
+    view.reduction = 8;
+    return values({structuredMask(b, loc, a[0], view, patterns, 4, true)});
+  });
+  ASSERT_EQ(out.size(), 1u);
+  const std::vector<double> &mask = out[0];
+  for (int r0 = 0; r0 < 8; r0 += 4)
+    for (int c0 = 0; c0 < 8; c0 += 4) {
+      double kept = 0;
+      for (int i = 0; i < 4; ++i) {
+        double row = 0, column = 0;
+        for (int j = 0; j < 4; ++j) {
+          row += mask[(r0 + i) * 8 + c0 + j];
+          column += mask[(r0 + j) * 8 + c0 + i];
+          kept += mask[(r0 + i) * 8 + c0 + j] *
+                  std::fabs(w[(r0 + i) * 8 + c0 + j]);
+        }
+        EXPECT_EQ(row, 2.0) << "block " << r0 << "," << c0;
+        EXPECT_EQ(column, 2.0) << "block " << r0 << "," << c0;
+      }
+      EXPECT_NEAR(kept, bestTransposableBlock(w, 8, r0, c0), 1e-5);
+    }
+}
+
+TEST_F(TrainingBuildersTest, PlainTwoFourMaskKeepsTheLargestTwo) {
+  // A 2x8 weight read through a transpose (a Gemm's transB): rows are
+  // outputs, K runs along each row.
+  std::vector<double> w = {0.1, -0.9, 0.3, 0.2, 5.0, 4.0, -3.0, 0.5,
+                           -1.0, 1.0, 0.25, 2.0, 0.0, 0.0, 0.0, 0.0};
+  auto patterns = nmPatterns(2, 4, false, 4096);
+  auto out = run({f32({2, 8}, w)}, [&](mlir::OpBuilder &b, mlir::Location loc,
+                                       mlir::ValueRange a)
+                     -> mlir::FailureOr<llvm::SmallVector<mlir::Value>> {
+    ReductionView view;
+    view.rows = 2;
+    view.reduction = 8;
+    return values({structuredMask(b, loc, a[0], view, patterns, 4, false)});
+  });
+  ASSERT_EQ(out.size(), 1u);
+  // Ties (the all-zero group) go to the first pattern, positions 0 and 1.
+  expectNear(out[0], {0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, 1, 1, 1, 0, 0});
 }
 
 } // namespace

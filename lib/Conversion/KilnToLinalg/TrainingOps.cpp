@@ -148,8 +148,16 @@ struct MagnitudeThresholdLowering : KilnLowering<MagnitudeThresholdOp> {
     auto i32Const = [&](OpBuilder &b, int64_t v) -> Value {
       return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
     };
-    Value k = tensor::ExtractOp::create(rewriter, loc, adaptor.getCount(),
-                                        ValueRange{});
+    // A count beyond the elements means all of them: the largest magnitude.
+    int64_t elements = 0;
+    for (Value input : adaptor.getInputs())
+      elements += tensorType(input).getNumElements();
+    Value k = arith::MinSIOp::create(
+        rewriter, loc,
+        tensor::ExtractOp::create(rewriter, loc, adaptor.getCount(),
+                                  ValueRange{}),
+        arith::ConstantOp::create(rewriter, loc,
+                                  rewriter.getI64IntegerAttr(elements)));
     Value zero64 =
         arith::ConstantOp::create(rewriter, loc, rewriter.getI64IntegerAttr(0));
     Value none = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sle,
