@@ -23,3 +23,19 @@ func.func @result_not_bool(%r: tensor<f32>) -> tensor<4xf32> {
   %m = kiln.dropout_mask %r seed 0 : tensor<f32> -> tensor<4xf32>
   return %m : tensor<4xf32>
 }
+
+// -----
+
+func.func @threshold_count_not_scalar(%k: tensor<1xi64>, %w: tensor<4xf32>) -> tensor<f32> {
+  // expected-error @+1 {{count must be a rank-0 tensor}}
+  %t = kiln.magnitude_threshold %k of %w : tensor<1xi64> of tensor<4xf32> -> tensor<f32>
+  return %t : tensor<f32>
+}
+
+// -----
+
+func.func @threshold_result_not_scalar(%k: tensor<i64>, %w: tensor<4xf32>) -> tensor<1xf32> {
+  // expected-error @+1 {{result must be a rank-0 tensor}}
+  %t = kiln.magnitude_threshold %k of %w : tensor<i64> of tensor<4xf32> -> tensor<1xf32>
+  return %t : tensor<1xf32>
+}

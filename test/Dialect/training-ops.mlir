@@ -29,3 +29,13 @@ func.func @backward(%x: tensor<4xf32>, %w: tensor<4xf32>, %r: tensor<f32>) -> (t
   %g = kiln.gradient %l wrt %w : tensor<f32> wrt tensor<4xf32>
   return %l, %g : tensor<f32>, tensor<4xf32>
 }
+
+// kiln.magnitude_threshold: one input or several.
+// CHECK-LABEL: func.func @threshold
+// CHECK: kiln.magnitude_threshold %{{.*}} of %{{.*}} : tensor<i64> of tensor<4x4xf32> -> tensor<f32>
+// CHECK: kiln.magnitude_threshold %{{.*}} of %{{.*}}, %{{.*}} : tensor<i64> of tensor<4x4xf32>, tensor<8xf32> -> tensor<f32>
+func.func @threshold(%k: tensor<i64>, %w: tensor<4x4xf32>, %v: tensor<8xf32>) -> (tensor<f32>, tensor<f32>) {
+  %a = kiln.magnitude_threshold %k of %w : tensor<i64> of tensor<4x4xf32> -> tensor<f32>
+  %b = kiln.magnitude_threshold %k of %w, %v : tensor<i64> of tensor<4x4xf32>, tensor<8xf32> -> tensor<f32>
+  return %a, %b : tensor<f32>, tensor<f32>
+}

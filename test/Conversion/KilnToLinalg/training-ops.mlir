@@ -35,3 +35,29 @@ func.func @mask_offset(%r: tensor<f16>, %step: tensor<i32>) -> tensor<8xi1> {
   %m = kiln.dropout_mask %r seed 1 offset %step : tensor<f16>, tensor<i32> -> tensor<8xi1>
   return %m : tensor<8xi1>
 }
+
+// kiln.magnitude_threshold: a count of 0 or less skips the search (-1);
+// otherwise 31 rounds of bisection on the bit pattern of |x| (the count
+// clamped to the 12 elements), each round one counting reduction per
+// input, comparing bits & 0x7fffffff with the midpoint.
+// CHECK-LABEL: func.func @threshold
+// CHECK: %[[K:.*]] = arith.minsi %{{.*}}, %c12_i64 : i64
+// CHECK: %[[NONE:.*]] = arith.cmpi sle, %[[K]], %c0_i64 : i64
+// CHECK: %[[R:.*]] = scf.if %[[NONE]] -> (f32) {
+// CHECK:   scf.yield %cst : f32
+// CHECK: } else {
+// CHECK:   %[[LOOP:.*]]:2 = scf.for %{{.*}} = %c0 to %c31 step %c1 iter_args(%[[LO:.*]] = %c0_i32, %[[HI:.*]] = %c2139095040_i32) -> (i32, i32) {
+// CHECK:     %[[MID:.*]] = arith.addi %[[LO]], %{{.*}} : i32
+// CHECK:     linalg.generic {{.*}}iterator_types = ["reduction", "reduction"]{{.*}} ins(%arg1 : tensor<2x4xf32>)
+// CHECK:       arith.bitcast %{{.*}} : f32 to i32
+// CHECK:       arith.andi %{{.*}}, %c2147483647_i32 : i32
+// CHECK:       arith.cmpi sle, %{{.*}}, %[[MID]] : i32
+// CHECK:     linalg.generic {{.*}}iterator_types = ["reduction"]{{.*}} ins(%arg2 : tensor<4xf32>)
+// CHECK:     arith.cmpi sge, %{{.*}}, %[[K]] : i64
+// CHECK:     scf.yield
+// CHECK:   arith.bitcast %[[LOOP]]#1 : i32 to f32
+// CHECK: tensor.from_elements %[[R]] : tensor<f32>
+func.func @threshold(%k: tensor<i64>, %a: tensor<2x4xf32>, %b: tensor<4xf32>) -> tensor<f32> {
+  %t = kiln.magnitude_threshold %k of %a, %b : tensor<i64> of tensor<2x4xf32>, tensor<4xf32> -> tensor<f32>
+  return %t : tensor<f32>
+}
