@@ -103,16 +103,27 @@ private:
     o.transposable = transposable;
     o.dropFraction = dropFraction;
     o.minElements = minElements;
+    if (sparseCodegen == "auto")
+      o.codegen = kiln::training::SparseCodegen::Auto;
+    else if (sparseCodegen == "always")
+      o.codegen = kiln::training::SparseCodegen::Always;
+    else if (sparseCodegen == "never")
+      o.codegen = kiln::training::SparseCodegen::Never;
+    else
+      return fail("sparse-codegen must be auto, always or never, got '" +
+                  sparseCodegen + "'");
+    o.sparseThreshold = sparseThreshold;
     return o;
   }
 
   void emitReport(func::FuncOp step,
                   const kiln::training::SparseTrainingReport &report) {
-    int64_t flops = 0;
+    int64_t flops = 0, sparseProducts = 0;
     double avoided = 0;
     for (const auto &w : report.pruned) {
       flops += w.forwardFlops;
       avoided += w.targetSparsity * double(w.forwardFlops);
+      sparseProducts += w.sparseProducts;
     }
     InFlightDiagnostic remark = mlir::emitRemark(step.getLoc());
     remark << "kiln-sparsify: mode=" << mode << " pruned_weights="
@@ -121,7 +132,7 @@ private:
            << llvm::formatv("{0:F1}%", flops ? 100.0 * avoided / double(flops)
                                              : 0.0)
                   .str()
-           << ")";
+           << ") sparse_products=" << sparseProducts;
     for (const auto &w : report.pruned) {
       remark << "; " << w.name << " ";
       llvm::interleave(w.type.getShape(), remark, "x");

@@ -222,8 +222,16 @@ def KilnSparsify : Pass<"kiln-sparsify", "mlir::ModuleOp"> {
     of `w * mask`, requested from the same `kiln.gradient`) is largest is
     grown, starting at zero.
 
-    A remark per step reports each pruned weight (shape, target sparsity)
-    and the forward FLOPs the target sparsity makes avoidable.
+    Code generation: with `sparse-codegen=auto` (the default), each
+    forward 2-D `kiln.matmul` whose right-hand side is a pruned weight with
+    a target sparsity of at least `sparse-threshold` is marked
+    `kiln.sparse_weight`; the CPU pipeline computes it with MLIR's sparse
+    compiler (kiln-cpu-sparse-weights). `always` marks every such product,
+    `never` none.
+
+    A remark per step reports each pruned weight (shape, target sparsity),
+    the forward FLOPs the target sparsity makes avoidable and the products
+    marked sparse.
   }];
   let options = [
     Option<"mode", "mode", "std::string", "\"\"",
@@ -249,6 +257,14 @@ def KilnSparsify : Pass<"kiln-sparsify", "mlir::ModuleOp"> {
            "(cosine-decayed to 0 at end-step)">,
     Option<"minElements", "min-elements", "int64_t", "1",
            "Weights with fewer elements stay dense">,
+    Option<"sparseCodegen", "sparse-codegen", "std::string", "\"auto\"",
+           "auto: mark the forward 2-D matmuls whose weight will be at "
+           "least sparse-threshold sparse as kiln.sparse_weight (computed "
+           "by MLIR's sparse compiler on the CPU); always; never">,
+    Option<"sparseThreshold", "sparse-threshold", "double", "0.9",
+           "sparse-codegen=auto: the target sparsity from which a product "
+           "is compiled sparse (bench/sparse/run.py: below about 90% zeros "
+           "the dense GEMM kernels win)">,
   ];
 }
 

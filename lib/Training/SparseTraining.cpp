@@ -14,6 +14,7 @@
 
 #include "kiln/Training/SparseTraining.h"
 
+#include "kiln/Dialect/Kiln/Annotations.h"
 #include "kiln/Dialect/Kiln/KilnBuilder.h"
 #include "kiln/Dialect/Kiln/KilnInterfaces.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
@@ -44,6 +45,7 @@ struct Candidate {
   Value read;                            ///< what that product reads
   int64_t flops = 0;
   ReductionView view;
+  SmallVector<Operation *> rhsOfMatmuls; ///< 2-D matmuls reading it as rhs
 };
 
 /// Scalar constants and step arithmetic at one insertion point.
@@ -143,6 +145,9 @@ SmallVector<Candidate> findCandidates(func::FuncOp step, GradientOp request) {
       }
       if (auto cost = dyn_cast<CostOpInterface>(op))
         c.flops += cost.getFlops().value_or(0);
+      if (isa<MatmulOp>(op) && use.getOperandNumber() == 1 &&
+          cast<RankedTensorType>(op->getResult(0).getType()).getRank() == 2)
+        c.rhsOfMatmuls.push_back(op);
     }
   }
   SmallVector<Candidate> candidates;
@@ -430,6 +435,14 @@ sparsifyTrainingStep(ModuleOp module, func::FuncOp step,
     w.targetSparsity = nm ? 1.0 - double(options.n) / double(options.m)
                           : options.sparsity;
     w.forwardFlops = c.flops;
+    bool sparse = options.codegen == SparseCodegen::Always ||
+                  (options.codegen == SparseCodegen::Auto &&
+                   w.targetSparsity >= options.sparseThreshold);
+    if (sparse) {
+      for (Operation *product : c.rhsOfMatmuls)
+        product->setDiscardableAttr(kSparseWeightAttr, b.getUnitAttr());
+      w.sparseProducts = c.rhsOfMatmuls.size();
+    }
     report.pruned.push_back(w);
   }
   Value sparsity = DivOp::create(b, loc, CastOp::create(b, loc, e.f32(), prunedCount),

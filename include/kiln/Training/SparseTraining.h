@@ -26,6 +26,9 @@ namespace training {
 
 enum class SparsityMode { Magnitude, StructuredNM, RigL };
 
+/// Which forward products are marked kiln.sparse_weight (Annotations.h).
+enum class SparseCodegen { Auto, Always, Never };
+
 struct SparseTrainingOptions {
   SparsityMode mode = SparsityMode::Magnitude;
   double sparsity = 0.9;      ///< magnitude, rigl: final pruned fraction
@@ -37,6 +40,8 @@ struct SparseTrainingOptions {
   bool transposable = true;   ///< nm: N:M for W and W^T
   double dropFraction = 0.3;  ///< rigl: initial replaced fraction
   int64_t minElements = 1;    ///< smaller weights stay dense
+  SparseCodegen codegen = SparseCodegen::Auto;
+  double sparseThreshold = 0.9; ///< Auto: target sparsity to mark from
 };
 
 /// A weight that trains masked.
@@ -45,6 +50,7 @@ struct PrunedWeight {
   mlir::RankedTensorType type;
   double targetSparsity = 0;  ///< the fraction its mask will prune
   int64_t forwardFlops = 0;   ///< of the forward products that read it
+  int64_t sparseProducts = 0; ///< of those, marked kiln.sparse_weight
 };
 
 struct SparseTrainingReport {

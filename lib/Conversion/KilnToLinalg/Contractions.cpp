@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Common.h"
+#include "kiln/Dialect/Kiln/Annotations.h"
 
 #include <numeric>
 
@@ -39,6 +40,9 @@ struct MatmulLowering : KilnLowering<MatmulOp> {
       Value init = createFilled(rewriter, loc, resultType, zeroAttr(elt));
       auto mm = linalg::MatmulOp::create(rewriter, loc, TypeRange{resultType},
                                          ValueRange{lhs, rhs}, ValueRange{init});
+      // kiln-sparsify's mark travels to the code generator.
+      if (Attribute sparse = op->getDiscardableAttr(kSparseWeightAttr))
+        mm->setDiscardableAttr(kSparseWeightAttr, sparse);
       rewriter.replaceOp(op, mm.getResult(0));
       return success();
     }

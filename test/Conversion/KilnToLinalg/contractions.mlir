@@ -66,3 +66,11 @@ func.func @conv2d_grouped(%x: tensor<2x4x5x5xf32>, %w: tensor<6x2x3x3xf32>) -> t
       : tensor<2x4x5x5xf32>, tensor<6x2x3x3xf32> -> tensor<2x6x3x3xf32>
   return %r : tensor<2x6x3x3xf32>
 }
+
+// kiln-sparsify's kiln.sparse_weight mark travels to the linalg.matmul.
+// CHECK-LABEL: func.func @sparse_weight
+// CHECK: linalg.matmul {kiln.sparse_weight} ins(%arg0, %arg1 : tensor<2x8xf32>, tensor<8x4xf32>)
+func.func @sparse_weight(%x: tensor<2x8xf32>, %w: tensor<8x4xf32>) -> tensor<2x4xf32> {
+  %y = kiln.matmul %x, %w {kiln.sparse_weight} : tensor<2x8xf32>, tensor<8x4xf32> -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}

@@ -10,6 +10,11 @@
 // min-elements leaves smaller weights dense (and says so): here all of
 // them, which is an error.
 // RUN: not kiln-opt %kiln_src/test/Inputs/sparsify_step.mlir --kiln-sparsify="mode=magnitude min-elements=64" 2>&1 >/dev/null | FileCheck %s --check-prefix=MIN
+// A target of at least sparse-threshold (0.9) marks the forward 2-D
+// matmuls that read the weight as their rhs for sparse code generation
+// (W0 directly, W1 through its transpose); sparse-codegen=never does not.
+// RUN: kiln-opt %kiln_src/test/Inputs/sparsify_step.mlir --kiln-sparsify="mode=magnitude sparsity=0.95" 2>&1 | FileCheck %s --check-prefix=SPARSE
+// RUN: kiln-opt %kiln_src/test/Inputs/sparsify_step.mlir --kiln-sparsify="mode=magnitude sparsity=0.95 sparse-codegen=never" 2>&1 | FileCheck %s --check-prefix=NEVER
 // The pass leaves the request; kiln-autodiff expands it afterwards.
 // RUN: kiln-opt %kiln_src/test/Inputs/sparsify_step.mlir --kiln-sparsify="mode=magnitude" --kiln-autodiff 2>/dev/null | FileCheck %s --check-prefix=DIFF
 
@@ -53,7 +58,7 @@
 // CHECK: kiln.constant dense<1.000000e+00> : tensor<8x4xf32>
 // CHECK: kiln.constant dense<0> : tensor<i64>
 
-// REMARK: remark: kiln-sparsify: mode=magnitude pruned_weights=2 forward_flops=256 avoidable_flops=192 (75.0%); W0 8x4 sparsity=0.750; W1 8x4 sparsity=0.750
+// REMARK: remark: kiln-sparsify: mode=magnitude pruned_weights=2 forward_flops=256 avoidable_flops=192 (75.0%) sparse_products=0; W0 8x4 sparsity=0.750; W1 8x4 sparsity=0.750
 
 // GLOBAL: %[[F0:.*]] = kiln.stop_gradient %arg2
 // GLOBAL: %[[F1:.*]] = kiln.stop_gradient %arg4
@@ -66,3 +71,10 @@
 // DIFF-NOT: kiln.gradient
 // DIFF: kiln.magnitude_threshold
 // DIFF: return
+
+// SPARSE: remark: kiln-sparsify: mode=magnitude pruned_weights=2 {{.*}} sparse_products=2;
+// SPARSE: kiln.matmul %arg0, %{{.*}} {kiln.sparse_weight} : tensor<2x8xf32>, tensor<8x4xf32>
+// SPARSE: kiln.matmul %{{.*}}, %{{.*}} {kiln.sparse_weight} : tensor<2x4xf32>, tensor<4x8xf32>
+
+// NEVER: sparse_products=0;
+// NEVER-NOT: kiln.sparse_weight

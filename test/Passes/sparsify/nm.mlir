@@ -45,4 +45,4 @@
 
 // ONE: kiln.matmul %{{.*}}, %{{.*}} : tensor<2x16xf32>, tensor<16x24xf32> -> tensor<2x24xf32>
 
-// DENSE: remark: kiln-sparsify: mode=nm pruned_weights=1 forward_flops=128 avoidable_flops=96 (75.0%); W0 8x4 sparsity=0.750; W1 dense (its reduction dimension (4) is not a multiple of m=8)
+// DENSE: remark: kiln-sparsify: mode=nm pruned_weights=1 forward_flops=128 avoidable_flops=96 (75.0%) sparse_products=0; W0 8x4 sparsity=0.750; W1 dense (its reduction dimension (4) is not a multiple of m=8)

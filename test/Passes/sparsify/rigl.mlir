@@ -33,4 +33,4 @@
 // CHECK: kiln.mul %[[U0]], %[[NEXT0]]
 // CHECK: kiln.abs %[[G]]#4
 
-// REMARK: remark: kiln-sparsify: mode=rigl pruned_weights=2 forward_flops=256 avoidable_flops=192 (75.0%); W0 8x4 sparsity=0.750; W1 8x4 sparsity=0.750
+// REMARK: remark: kiln-sparsify: mode=rigl pruned_weights=2 forward_flops=256 avoidable_flops=192 (75.0%) sparse_products=0; W0 8x4 sparsity=0.750; W1 8x4 sparsity=0.750
