@@ -384,23 +384,34 @@ def KilnCPUSparseWeights
     the dense kernels (`kiln-cpu-matmul-kernels` skips marked matmuls).
 
     Each marked matmul `Y = X B` (X `[M, K]`) becomes a conversion of B to
-    a sparse_tensor encoding (`sparse_tensor.convert`, every call, since B
-    changes) and a `linalg.generic` on the sparse operand, tagged
-    `kiln.sparse_product`, in one of two forms:
+    CSC, B's columns compressed (`(k, n) -> (n : dense, k : compressed)`,
+    every call, since B changes), and a `linalg.generic` on the sparse
+    operand, tagged `kiln.sparse_product`, in one of two forms:
 
-    - `rows`: B as CSR `[K, N]`, loops `(m, k, j in row k)`:
-      `Y[m, j] += X[m, k] * B[k, j]`; no copies of X or Y, but the
-      innermost loop gathers and scatters Y's row. For few rows (M below
-      `min-columns-rows`).
-    - `columns`: B transposed to `[N, K]` and converted to CSR (B's
-      columns, i.e. CSC), X and Y transposed around the product, loops
+    - `rows` (M below `min-columns-rows`): loops `(m, n, k in column n)`,
+      `Y[m, n] += X[m, k] * B[k, n]`; no copies of X or Y, the innermost
+      loop a gather from X's row and a sum.
+    - `columns`: X and Y transposed around the product, loops
       `(n, k in column n, m)`: `YT[n, m] += B[k, n] * XT[k, m]`; the
       innermost loop runs along M over contiguous rows of XT and YT (plain
       vector loads and FMAs, no gathers), and the outer loop over N is
       parallel.
 
+    With `conversion=vector` (and 32-bit indices) the pass builds the CSC
+    form itself: a count of each column's nonzeros with vector compares
+    along N, a prefix sum into the positions, then a scan of each compare
+    mask's set bits that stores the row coordinates and values at
+    per-column cursors (rows visited in order, so each column stays
+    sorted), the three buffers wrapped by `sparse_tensor.assemble`; both
+    passes over B split its columns among `num-threads` threads
+    (`scf.forall`). It reads B twice and writes only the
+    nonzeros; `sparse_tensor.convert` to CSC (`conversion=convert`, the
+    reference) sorts, several times slower. Exact zeros are dropped,
+    NaNs kept.
+
     The transposes are dense `linalg.transpose` ops, vectorized and
-    threaded by `kiln-cpu-vectorize`. The module then holds sparse tensors,
+    threaded by `kiln-cpu-vectorize`; an accumulator that is a
+    `linalg.fill` (the usual zeros) is filled transposed instead of copied. The module then holds sparse tensors,
     which makes `kiln-cpu-bufferize` send it through the sparse compiler
     (`sparsification-and-bufferization`, pure code generation, no runtime
     library).
@@ -412,11 +423,21 @@ def KilnCPUSparseWeights
     Option<"minColumnsRows", "min-columns-rows", "int64_t", "16",
            "Rows of X from which the auto form is `columns`">,
     Option<"indexBits", "index-bits", "int64_t", "32",
-           "Bit width of the sparse positions and coordinates (0: index)">,
+           "Bit width of the sparse positions and coordinates (0: index; "
+           "other than 32 implies conversion=convert)">,
+    Option<"conversion", "conversion", "std::string", "\"vector\"",
+           "How B becomes CSC: vector (built by the pass, vectorized) or "
+           "convert (sparse_tensor.convert)">,
+    Option<"numThreads", "num-threads", "int64_t", "0",
+           "Threads of the vector conversion (0: OMP_NUM_THREADS, else the "
+           "host's cores; 1: no scf.forall)">,
   ];
   let dependentDialects = [
-    "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
-    "mlir::sparse_tensor::SparseTensorDialect", "mlir::tensor::TensorDialect",
+    "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
+    "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect", "mlir::sparse_tensor::SparseTensorDialect",
+    "mlir::tensor::TensorDialect", "mlir::vector::VectorDialect",
   ];
   let statistics = [
     Statistic<"numRows", "rows", "Marked matmuls computed in the rows form">,

@@ -83,8 +83,12 @@ void buildCPUPipelineThroughMemoryPlan(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(kiln::createKilnAssignDestinations());
   // Matmuls marked kiln.sparse_weight: their weight converted to a sparse
   // encoding, the product left to the sparse compiler (kiln-cpu-bufferize).
-  if (opts.sparseWeights)
-    pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUSparseWeights());
+  if (opts.sparseWeights) {
+    kiln::KilnCPUSparseWeightsOptions sparseOpts;
+    sparseOpts.numThreads = opts.numThreads;
+    pm.addNestedPass<func::FuncOp>(
+        kiln::createKilnCPUSparseWeights(sparseOpts));
+  }
   // GEMM kernels: packed, tiled for threads/caches/registers, vectorized.
   if (opts.matmulKernels) {
     // Convolutions and their gradients become GEMMs first (im2col).

@@ -1,38 +1,71 @@
 // kiln-cpu-sparse-weights on tensors: a linalg.matmul marked
-// kiln.sparse_weight converts its weight to CSR in the code and becomes a
-// linalg.generic on the sparse operand (tagged kiln.sparse_product): the
-// rows form for few rows of X, the columns form (W^T as CSR, X and Y
-// transposed, the rows of X innermost) for many. Unmarked matmuls, and
-// marked ones of another form, are left alone (the latter unmarked).
+// kiln.sparse_weight builds the CSC form of its weight in the code (vector
+// compares counting each column's nonzeros, a prefix sum, a bit scan of
+// the compare masks storing coordinates and values, sparse_tensor.assemble)
+// and becomes a linalg.generic on the sparse operand (tagged
+// kiln.sparse_product): the rows form for few rows of X, the columns form
+// (X and Y transposed, the rows of X innermost) for many. Unmarked matmuls
+// are left alone (marked ones of another form: sparse-weights-remarks.mlir).
 // RUN: kiln-opt %s -split-input-file \
-// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-sparse-weights))" \
+// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-sparse-weights{num-threads=2}))" \
 // RUN:   | FileCheck %s
 // RUN: kiln-opt %s -split-input-file \
-// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-sparse-weights{form=rows index-bits=0}))" \
-// RUN:   | FileCheck %s --check-prefix=ROWS
-// RUN: kiln-opt %s -split-input-file -verify-diagnostics \
-// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-sparse-weights))" \
-// RUN:   > /dev/null
+// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-sparse-weights{form=rows conversion=convert}))" \
+// RUN:   | FileCheck %s --check-prefix=CONVERT
+// RUN: kiln-opt %s -split-input-file \
+// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-sparse-weights{num-threads=1}))" \
+// RUN:   | FileCheck %s --check-prefix=ONE
 
-// CHECK-DAG: #[[CSR:.*]] = #sparse_tensor.encoding<{ map = (d0, d1) -> (d0 : dense, d1 : compressed), posWidth = 32, crdWidth = 32 }>
-// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
-// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
-// CHECK-DAG: #[[C:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[CSC:.*]] = #sparse_tensor.encoding<{ map = (d0, d1) -> (d1 : dense, d0 : compressed), posWidth = 32, crdWidth = 32 }>
 
-// Four rows: the rows form, loops (m, k, n) over W's CSR rows.
+// Four rows: the rows form, loops (m, n, k over column n).
 // CHECK-LABEL: func.func @few_rows
-// CHECK: %[[WS:.*]] = sparse_tensor.convert %arg1 : tensor<64x32xf32> to tensor<64x32xf32, #[[CSR]]>
-// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[C]]], iterator_types = ["parallel", "reduction", "parallel"]}
-// CHECK-SAME: ins(%arg0, %[[WS]] : tensor<4x64xf32>, tensor<64x32xf32, #[[CSR]]>)
+// Counts per column: 16-wide compares of W's rows, the columns split
+// between two threads (16 each).
+// CHECK: %[[POS:.*]] = memref.alloc() : memref<33xi32>
+// CHECK: linalg.fill ins(%{{.*}} : i32) outs(%[[POS]] : memref<33xi32>)
+// CHECK: scf.forall (%{{.*}}) in (2)
+// CHECK:   vector.transfer_read %arg1{{.*}} : tensor<64x32xf32>, vector<16xf32>
+// CHECK:   arith.cmpf une
+// CHECK:   vector.load %[[POS]]
+// CHECK:   vector.store %{{.*}}, %[[POS]]
+// The prefix sum: its last value is the number of nonzeros.
+// CHECK: %[[NNZ32:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %c0_i32) -> (i32)
+// CHECK: %[[NNZ:.*]] = arith.index_cast %[[NNZ32]] : i32 to index
+// CHECK: %[[CRD:.*]] = memref.alloc(%[[NNZ]]) : memref<?xi32>
+// CHECK: %[[VAL:.*]] = memref.alloc(%[[NNZ]]) : memref<?xf32>
+// CHECK: %[[CUR:.*]] = memref.alloc() : memref<32xi32>
+// CHECK: memref.copy %{{.*}}, %[[CUR]]
+// The fill: each set bit of a compare's mask stores one entry.
+// CHECK: scf.forall (%{{.*}}) in (2)
+// CHECK:   %[[BITS:.*]] = vector.bitcast %{{.*}} : vector<16xi1> to vector<1xi16>
+// CHECK:   math.ctpop
+// CHECK:   scf.for
+// CHECK:     math.cttz
+// CHECK:     memref.load %[[CUR]]
+// CHECK:     memref.store %{{.*}}, %[[CRD]]
+// CHECK:     memref.store %{{.*}}, %[[VAL]]
+// CHECK:     memref.store %{{.*}}, %[[CUR]]
+// CHECK-DAG: %[[VALT:.*]] = bufferization.to_tensor %[[VAL]] restrict
+// CHECK-DAG: %[[POST:.*]] = bufferization.to_tensor %[[POS]] restrict
+// CHECK-DAG: %[[CRDT:.*]] = bufferization.to_tensor %[[CRD]] restrict
+// CHECK: %[[WS:.*]] = sparse_tensor.assemble (%[[POST]], %[[CRDT]]), %[[VALT]] : (tensor<33xi32>, tensor<?xi32>), tensor<?xf32> to tensor<64x32xf32, #[[CSC]]>
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME: ins(%arg0, %[[WS]] : tensor<4x64xf32>, tensor<64x32xf32, #[[CSC]]>)
 // CHECK-SAME: outs(%{{.*}} : tensor<4x32xf32>)
+// CHECK-SAME: kiln.sparse_product = "rows"
 // CHECK: arith.mulf
 // CHECK: arith.addf
-// CHECK: } -> tensor<4x32xf32>
 // CHECK-NOT: linalg.matmul
 // CHECK: return %[[Y]]
-// ROWS-LABEL: func.func @few_rows
-// ROWS: sparse_tensor.convert %arg1 : tensor<64x32xf32> to tensor<64x32xf32, #sparse>
-// ROWS: kiln.sparse_product = "rows"
+// conversion=convert: sparse_tensor.convert to the same encoding.
+// CONVERT-LABEL: func.func @few_rows
+// CONVERT: %[[WS:.*]] = sparse_tensor.convert %arg1 : tensor<64x32xf32> to tensor<64x32xf32, #sparse>
+// CONVERT: linalg.generic {{.*}} ins(%arg0, %[[WS]] : {{.*}}){{.*}}kiln.sparse_product = "rows"
+// One thread: no scf.forall.
+// ONE-LABEL: func.func @few_rows
+// ONE-NOT: scf.forall
+// ONE: sparse_tensor.assemble
 func.func @few_rows(%x: tensor<4x64xf32>, %w: tensor<64x32xf32>) -> tensor<4x32xf32> {
   %z = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<4x32xf32>
@@ -45,29 +78,47 @@ func.func @few_rows(%x: tensor<4x64xf32>, %w: tensor<64x32xf32>) -> tensor<4x32x
 
 // -----
 
-// 64 rows: the columns form. W^T [32x64] as CSR (W's columns), X and the
-// accumulator transposed, loops (n, k, m) with m innermost, the result
-// transposed back into the accumulator.
+// 128 rows, an accumulator argument: the columns form. X and the
+// accumulator transposed, loops (n, k over column n, m) with m innermost,
+// the result transposed back into the accumulator.
 // CHECK-LABEL: func.func @many_rows
-// CHECK: %[[WT:.*]] = linalg.transpose ins(%arg1 : tensor<64x32xf32>) outs(%{{.*}} : tensor<32x64xf32>) permutation = [1, 0]
-// CHECK: %[[WS:.*]] = sparse_tensor.convert %[[WT]] : tensor<32x64xf32> to tensor<32x64xf32, #[[CSR]]>
+// CHECK: %[[WS:.*]] = sparse_tensor.assemble {{.*}} to tensor<64x32xf32, #[[CSC]]>
 // CHECK: %[[XT:.*]] = linalg.transpose ins(%arg0 : tensor<128x64xf32>) outs(%{{.*}} : tensor<64x128xf32>) permutation = [1, 0]
-// CHECK: %[[YT0:.*]] = linalg.transpose ins(%[[ACC:.*]] : tensor<128x32xf32>) outs(%{{.*}} : tensor<32x128xf32>) permutation = [1, 0]
-// CHECK: %[[YT:.*]] = linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[C]]], iterator_types = ["parallel", "reduction", "parallel"]}
-// CHECK-SAME: ins(%[[WS]], %[[XT]] : tensor<32x64xf32, #[[CSR]]>, tensor<64x128xf32>)
+// CHECK: %[[YT0:.*]] = linalg.transpose ins(%arg2 : tensor<128x32xf32>) outs(%{{.*}} : tensor<32x128xf32>) permutation = [1, 0]
+// CHECK: %[[YT:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "reduction", "parallel"]}
+// CHECK-SAME: ins(%[[WS]], %[[XT]] : tensor<64x32xf32, #[[CSC]]>, tensor<64x128xf32>)
 // CHECK-SAME: outs(%[[YT0]] : tensor<32x128xf32>)
-// CHECK: kiln.sparse_product = "columns"
-// CHECK: %[[Y:.*]] = linalg.transpose ins(%[[YT]] : tensor<32x128xf32>) outs(%[[ACC]] : tensor<128x32xf32>) permutation = [1, 0]
+// CHECK-SAME: kiln.sparse_product = "columns"
+// CHECK: %[[Y:.*]] = linalg.transpose ins(%[[YT]] : tensor<32x128xf32>) outs(%arg2 : tensor<128x32xf32>) permutation = [1, 0]
 // CHECK-NOT: linalg.matmul
 // CHECK: return %[[Y]]
-// With form=rows, 64 rows take the rows form too.
-// ROWS-LABEL: func.func @many_rows
-// ROWS-NOT: linalg.transpose
-// ROWS: kiln.sparse_product = "rows"
+// CONVERT-LABEL: func.func @many_rows
+// CONVERT-NOT: linalg.transpose
+// CONVERT: kiln.sparse_product = "rows"
 func.func @many_rows(%x: tensor<128x64xf32>, %w: tensor<64x32xf32>, %acc: tensor<128x32xf32>) -> tensor<128x32xf32> {
   %y = linalg.matmul {kiln.sparse_weight}
          ins(%x, %w : tensor<128x64xf32>, tensor<64x32xf32>)
          outs(%acc : tensor<128x32xf32>) -> tensor<128x32xf32>
+  return %y : tensor<128x32xf32>
+}
+
+// -----
+
+// The columns form into a zero fill: yT is filled directly (no transpose
+// of the accumulator), the result transposed into a new tensor.
+// CHECK-LABEL: func.func @many_rows_fill
+// CHECK: %[[XT:.*]] = linalg.transpose ins(%arg0 : tensor<128x64xf32>)
+// CHECK: %[[YT0:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<32x128xf32>) -> tensor<32x128xf32>
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<128x32xf32>
+// CHECK: %[[YT:.*]] = linalg.generic {{.*}} outs(%[[YT0]] : tensor<32x128xf32>)
+// CHECK: linalg.transpose ins(%[[YT]] : tensor<32x128xf32>) outs(%[[E]] : tensor<128x32xf32>)
+func.func @many_rows_fill(%x: tensor<128x64xf32>, %w: tensor<64x32xf32>) -> tensor<128x32xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<128x32xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<128x32xf32>) -> tensor<128x32xf32>
+  %y = linalg.matmul {kiln.sparse_weight}
+         ins(%x, %w : tensor<128x64xf32>, tensor<64x32xf32>)
+         outs(%f : tensor<128x32xf32>) -> tensor<128x32xf32>
   return %y : tensor<128x32xf32>
 }
 
@@ -81,37 +132,4 @@ func.func @unmarked(%x: tensor<128x64xf32>, %w: tensor<64x32xf32>, %acc: tensor<
   %y = linalg.matmul ins(%x, %w : tensor<128x64xf32>, tensor<64x32xf32>)
                      outs(%acc : tensor<128x32xf32>) -> tensor<128x32xf32>
   return %y : tensor<128x32xf32>
-}
-
-// -----
-
-// Marked but not the plain f32 form (f16; a transposed operand): a remark,
-// the marker dropped, the matmul left to the dense kernels.
-// CHECK-LABEL: func.func @not_f32
-// CHECK-NOT: sparse_tensor
-// CHECK: linalg.matmul ins
-// CHECK-NOT: kiln.sparse_weight
-func.func @not_f32(%x: tensor<8x64xf16>, %w: tensor<64x32xf16>, %acc: tensor<8x32xf16>) -> tensor<8x32xf16> {
-  // expected-remark @below {{not a static 2-D f32 matmul, left dense}}
-  %y = linalg.matmul {kiln.sparse_weight}
-         ins(%x, %w : tensor<8x64xf16>, tensor<64x32xf16>)
-         outs(%acc : tensor<8x32xf16>) -> tensor<8x32xf16>
-  return %y : tensor<8x32xf16>
-}
-
-// -----
-
-// CHECK-LABEL: func.func @transposed_rhs
-// CHECK-NOT: sparse_tensor
-// CHECK: linalg.matmul
-func.func @transposed_rhs(%x: tensor<8x64xf32>, %w: tensor<32x64xf32>, %acc: tensor<8x32xf32>) -> tensor<8x32xf32> {
-  // expected-remark @below {{not a static 2-D f32 matmul, left dense}}
-  %y = linalg.matmul
-         indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
-                          affine_map<(m, n, k) -> (n, k)>,
-                          affine_map<(m, n, k) -> (m, n)>]
-         {kiln.sparse_weight}
-         ins(%x, %w : tensor<8x64xf32>, tensor<32x64xf32>)
-         outs(%acc : tensor<8x32xf32>) -> tensor<8x32xf32>
-  return %y : tensor<8x32xf32>
 }
