@@ -469,6 +469,9 @@ def KilnCPUBufferize : Pass<"kiln-cpu-bufferize", "mlir::ModuleOp"> {
     them like the others. The private helpers it calls (insertion into the
     compressed level) return dynamically sized buffers, which
     `buffer-results-to-out-params` rejects: they are inlined and erased.
+    The float multiplies and adds in the sparse loops get
+    `fastmath<contract>` (the sparsifier drops the body's flags), so that
+    LLVM fuses them into FMAs, as in the dense GEMM kernels.
   }];
   let options = [
     Option<"vectorLength", "vl", "int32_t", "16",

@@ -14,7 +14,9 @@
 // function-boundary options), then the storage specifiers to LLVM structs.
 // The helper functions the sparse code calls (insertions, sorts) return
 // dynamically sized buffers, which buffer-results-to-out-params cannot
-// take: they are inlined into their callers and erased.
+// take: they are inlined into their callers and erased. The multiplies and
+// adds of the sparse loops are marked contractable (FMAs), as the dense
+// kernels' are.
 //
 //===----------------------------------------------------------------------===//
 
@@ -107,6 +109,27 @@ LogicalResult inlineBufferHelpers(ModuleOp module) {
   return success();
 }
 
+/// Marks the float multiplies and adds of the sparse compiler's loops
+/// (tagged "Emitted from" by the sparsifier) contractable, so that LLVM
+/// fuses them into FMAs as it does in the dense kernels; the sparsifier
+/// rebuilds the loop body's arithmetic without the linalg body's flags.
+void contractSparseLoops(ModuleOp module) {
+  module.walk([](Operation *loop) {
+    if (!isa<scf::ForOp, scf::ParallelOp, scf::WhileOp>(loop) ||
+        !loop->hasAttr("Emitted from"))
+      return;
+    loop->walk([](Operation *op) {
+      if (auto fm = dyn_cast<arith::ArithFastMathInterface>(op))
+        if (isa<arith::MulFOp, arith::AddFOp>(op))
+          op->setAttr(fm.getFastMathAttrName(),
+                      arith::FastMathFlagsAttr::get(
+                          op->getContext(),
+                          fm.getFastMathFlagsAttr().getValue() |
+                              arith::FastMathFlags::contract));
+    });
+  });
+}
+
 struct BufferizePass : public kiln::impl::KilnCPUBufferizeBase<BufferizePass> {
   using KilnCPUBufferizeBase::KilnCPUBufferizeBase;
   void runOnOperation() override;
@@ -169,6 +192,7 @@ void BufferizePass::runOnOperation() {
     return;
   if (failed(inlineBufferHelpers(module)))
     return signalPassFailure();
+  contractSparseLoops(module);
   ++numSparseModules;
 }
 
