@@ -395,7 +395,9 @@ def KilnCPUSparseWeights
       `(n, k in column n, m)`: `YT[n, m] += B[k, n] * XT[k, m]`; the
       innermost loop runs along M over contiguous rows of XT and YT (plain
       vector loads and FMAs, no gathers), and the outer loop over N is
-      parallel.
+      parallel. Done per tile of `columns-tile-rows` rows of X (statically
+      unrolled `tensor.extract_slice`/`insert_slice`), so that XT's tile
+      stays in L2 and the transposes stay short.
 
     With `conversion=vector` (and 32-bit indices) the pass builds the CSC
     form itself: a count of each column's nonzeros with vector compares
@@ -422,6 +424,8 @@ def KilnCPUSparseWeights
            "rows), rows or columns">,
     Option<"minColumnsRows", "min-columns-rows", "int64_t", "16",
            "Rows of X from which the auto form is `columns`">,
+    Option<"columnsTileRows", "columns-tile-rows", "int64_t", "256",
+           "Rows of X per product in the columns form (0: all)">,
     Option<"indexBits", "index-bits", "int64_t", "32",
            "Bit width of the sparse positions and coordinates (0: index; "
            "other than 32 implies conversion=convert)">,

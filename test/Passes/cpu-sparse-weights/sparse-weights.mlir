@@ -15,6 +15,9 @@
 // RUN: kiln-opt %s -split-input-file \
 // RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-sparse-weights{num-threads=1}))" \
 // RUN:   | FileCheck %s --check-prefix=ONE
+// RUN: kiln-opt %s -split-input-file \
+// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-sparse-weights{num-threads=1 columns-tile-rows=64}))" \
+// RUN:   | FileCheck %s --check-prefix=TILE
 
 // CHECK-DAG: #[[CSC:.*]] = #sparse_tensor.encoding<{ map = (d0, d1) -> (d1 : dense, d0 : compressed), posWidth = 32, crdWidth = 32 }>
 
@@ -92,6 +95,23 @@ func.func @few_rows(%x: tensor<4x64xf32>, %w: tensor<64x32xf32>) -> tensor<4x32x
 // CHECK: %[[Y:.*]] = linalg.transpose ins(%[[YT]] : tensor<32x128xf32>) outs(%arg2 : tensor<128x32xf32>) permutation = [1, 0]
 // CHECK-NOT: linalg.matmul
 // CHECK: return %[[Y]]
+// In tiles of 64 rows of X: two products, each on its rows of X and of the
+// accumulator, written back into the accumulator's rows.
+// TILE-LABEL: func.func @many_rows
+// TILE: %[[WS:.*]] = sparse_tensor.assemble
+// TILE: %[[X0:.*]] = tensor.extract_slice %arg0[0, 0] [64, 64] [1, 1] : tensor<128x64xf32> to tensor<64x64xf32>
+// TILE: %[[XT0:.*]] = linalg.transpose ins(%[[X0]] : tensor<64x64xf32>)
+// TILE: %[[A0:.*]] = tensor.extract_slice %arg2[0, 0] [64, 32] [1, 1]
+// TILE: %[[YT00:.*]] = linalg.transpose ins(%[[A0]] : tensor<64x32xf32>) outs(%{{.*}} : tensor<32x64xf32>)
+// TILE: %[[P0:.*]] = linalg.generic {{.*}} ins(%[[WS]], %[[XT0]] : {{.*}}) outs(%[[YT00]] : tensor<32x64xf32>)
+// TILE: %[[D0:.*]] = tensor.extract_slice %arg2[0, 0] [64, 32] [1, 1]
+// TILE: %[[Y0:.*]] = linalg.transpose ins(%[[P0]] : tensor<32x64xf32>) outs(%[[D0]] : tensor<64x32xf32>)
+// TILE: %[[R0:.*]] = tensor.insert_slice %[[Y0]] into %arg2[0, 0] [64, 32] [1, 1]
+// TILE: tensor.extract_slice %arg0[64, 0] [64, 64] [1, 1]
+// TILE: tensor.extract_slice %[[R0]][64, 0] [64, 32] [1, 1]
+// TILE: linalg.generic {{.*}} ins(%[[WS]], %{{.*}} : {{.*}})
+// TILE: %[[R1:.*]] = tensor.insert_slice %{{.*}} into %[[R0]][64, 0] [64, 32] [1, 1]
+// TILE: return %[[R1]]
 // CONVERT-LABEL: func.func @many_rows
 // CONVERT-NOT: linalg.transpose
 // CONVERT: kiln.sparse_product = "rows"
@@ -107,9 +127,10 @@ func.func @many_rows(%x: tensor<128x64xf32>, %w: tensor<64x32xf32>, %acc: tensor
 // The columns form into a zero fill: yT is filled directly (no transpose
 // of the accumulator), the result transposed into a new tensor.
 // CHECK-LABEL: func.func @many_rows_fill
+// CHECK: sparse_tensor.assemble
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<128x32xf32>
 // CHECK: %[[XT:.*]] = linalg.transpose ins(%arg0 : tensor<128x64xf32>)
 // CHECK: %[[YT0:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<32x128xf32>) -> tensor<32x128xf32>
-// CHECK: %[[E:.*]] = tensor.empty() : tensor<128x32xf32>
 // CHECK: %[[YT:.*]] = linalg.generic {{.*}} outs(%[[YT0]] : tensor<32x128xf32>)
 // CHECK: linalg.transpose ins(%[[YT]] : tensor<32x128xf32>) outs(%[[E]] : tensor<128x32xf32>)
 func.func @many_rows_fill(%x: tensor<128x64xf32>, %w: tensor<64x32xf32>) -> tensor<128x32xf32> {
