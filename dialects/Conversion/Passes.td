@@ -363,4 +363,140 @@ def KilnCPUMatmulKernels
   ];
 }
 
+def KilnCPUSparseWeights
+    : Pass<"kiln-cpu-sparse-weights", "mlir::func::FuncOp"> {
+  let summary = "Computes matmuls on marked, mostly-zero weights with MLIR's "
+                "sparse compiler";
+  let description = [{
+    CPU code generation for products with a sparse weight, on tensors
+    (before `kiln-cpu-matmul-kernels`, which leaves marked matmuls alone).
+
+    Contract with the pass that marks weights: a `linalg.matmul` that
+    carries the discardable attribute `kiln.sparse_weight` (a unit
+    attribute; any value is accepted and ignored) promises that its
+    right-hand side `B[K, N]` is mostly zeros (as a rule of thumb at least
+    90%: below that the sparse code is slower than the dense GEMM kernel,
+    see bench/sparse/run.py). B stays an ordinary dense tensor (a weight
+    that training updates every step); the marker is a compile-time
+    promise, nothing is checked at run time, and a wrong promise costs
+    time, never correctness (zeros are just stored). The matmul must be the
+    plain 2-D f32 form on static tensors (default indexing maps); a marked
+    matmul of another form gets a remark, loses the marker and is left to
+    the dense kernels (`kiln-cpu-matmul-kernels` skips marked matmuls).
+
+    Each marked matmul `Y = X B` (X `[M, K]`) becomes a conversion of B to
+    CSC, B's columns compressed (`(k, n) -> (n : dense, k : compressed)`,
+    every call, since B changes), and a `linalg.generic` on the sparse
+    operand, tagged `kiln.sparse_product`, in one of two forms:
+
+    - `rows` (M below `min-columns-rows`): loops `(m, n, k in column n)`,
+      `Y[m, n] += X[m, k] * B[k, n]`; no copies of X or Y, the innermost
+      loop a gather from X's row and a sum.
+    - `columns`: X and Y transposed around the product, loops
+      `(n, k in column n, m)`: `YT[n, m] += B[k, n] * XT[k, m]`; the
+      innermost loop runs along M over contiguous rows of XT and YT (plain
+      vector loads and FMAs, no gathers), and the outer loop over N is
+      parallel. Done per tile of `columns-tile-rows` rows of X (statically
+      unrolled `tensor.extract_slice`/`insert_slice`), so that XT's tile
+      stays in L2 and the transposes stay short.
+
+    With `conversion=vector` (and 32-bit indices) the pass builds the CSC
+    form itself: a count of each column's nonzeros with vector compares
+    along N, a prefix sum into the positions, then a scan of each compare
+    mask's set bits that stores the row coordinates and values at
+    per-column cursors (rows visited in order, so each column stays
+    sorted), the three buffers wrapped by `sparse_tensor.assemble`; both
+    passes over B split its columns among `num-threads` threads
+    (`scf.forall`). It reads B twice and writes only the
+    nonzeros; `sparse_tensor.convert` to CSC (`conversion=convert`, the
+    reference) sorts, several times slower. Exact zeros are dropped,
+    NaNs kept.
+
+    The transposes are dense `linalg.transpose` ops, vectorized and
+    threaded by `kiln-cpu-vectorize`; an accumulator that is a
+    `linalg.fill` (the usual zeros) is filled transposed instead of copied. The module then holds sparse tensors,
+    which makes `kiln-cpu-bufferize` send it through the sparse compiler
+    (`sparsification-and-bufferization`, pure code generation, no runtime
+    library).
+  }];
+  let options = [
+    Option<"form", "form", "std::string", "\"auto\"",
+           "auto (columns when X has at least min-columns-rows rows, else "
+           "rows), rows or columns">,
+    Option<"minColumnsRows", "min-columns-rows", "int64_t", "16",
+           "Rows of X from which the auto form is `columns`">,
+    Option<"columnsTileRows", "columns-tile-rows", "int64_t", "256",
+           "Rows of X per product in the columns form (0: all)">,
+    Option<"indexBits", "index-bits", "int64_t", "32",
+           "Bit width of the sparse positions and coordinates (0: index; "
+           "other than 32 implies conversion=convert)">,
+    Option<"conversion", "conversion", "std::string", "\"vector\"",
+           "How B becomes CSC: vector (built by the pass, vectorized) or "
+           "convert (sparse_tensor.convert)">,
+    Option<"numThreads", "num-threads", "int64_t", "0",
+           "Threads of the vector conversion (0: OMP_NUM_THREADS, else the "
+           "host's cores; 1: no scf.forall)">,
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
+    "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect", "mlir::sparse_tensor::SparseTensorDialect",
+    "mlir::tensor::TensorDialect", "mlir::vector::VectorDialect",
+  ];
+  let statistics = [
+    Statistic<"numRows", "rows", "Marked matmuls computed in the rows form">,
+    Statistic<"numColumns", "columns",
+              "Marked matmuls computed in the columns form">,
+    Statistic<"numSkipped", "skipped",
+              "Marked matmuls left dense (not a static 2-D f32 matmul)">,
+  ];
+}
+
+def KilnCPUBufferize : Pass<"kiln-cpu-bufferize", "mlir::ModuleOp"> {
+  let summary = "One-shot bufferization, through the sparse compiler when the "
+                "module has sparse tensors";
+  let description = [{
+    The CPU pipeline's bufferization step. A module without sparse tensor
+    types anywhere gets exactly `one-shot-bufferize{
+    bufferize-function-boundaries function-boundary-type-conversion=
+    identity-layout-map}`, the pipeline's step before this pass existed.
+
+    A module with sparse tensors (from `kiln-cpu-sparse-weights`) runs
+    `sparsification-and-bufferization` instead: the sparse compiler's loops
+    over the nonzeros (vectorized with `vl`, their dense outermost loop an
+    `scf.parallel` with `parallelize`, which the pipeline lowers to
+    OpenMP), the sparse tensors as plain position/coordinate/value buffers
+    (no runtime library), and the one-shot bufferization of the dense ops
+    with identity layouts at function boundaries; then
+    `sparse-storage-specifier-to-llvm`. The sparse code allocates its
+    buffers without freeing them; the pipeline's buffer deallocation frees
+    them like the others. The private helpers it calls (insertion into the
+    compressed level) return dynamically sized buffers, which
+    `buffer-results-to-out-params` rejects: they are inlined and erased.
+    The float multiplies and adds in the sparse loops get
+    `fastmath<contract>` (the sparsifier drops the body's flags), so that
+    LLVM fuses them into FMAs, as in the dense GEMM kernels.
+  }];
+  let options = [
+    Option<"vectorLength", "vl", "int32_t", "16",
+           "Vector length of the sparse loops (0: scalar; 16 f32 = one "
+           "AVX-512 register)">,
+    Option<"simdIndex32", "enable-simd-index32", "bool", "true",
+           "32-bit indices in the vector gathers and scatters">,
+    Option<"parallelize", "parallelize", "bool", "true",
+           "Dense outermost sparse loops as scf.parallel (OpenMP)">,
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
+    "mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect",
+    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
+    "mlir::sparse_tensor::SparseTensorDialect", "mlir::vector::VectorDialect",
+  ];
+  let statistics = [
+    Statistic<"numSparseModules", "sparse-modules",
+              "Modules bufferized through the sparse compiler">,
+  ];
+}
+
 #endif // KILN_CONVERSION_PASSES_TD

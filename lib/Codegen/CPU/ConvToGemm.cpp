@@ -42,6 +42,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SparseTensor/IR/SparseTensor.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/IR/PatternMatch.h"
@@ -325,8 +326,9 @@ FailureOr<Contraction> ConvToGemmPass::match(linalg::GenericOp op) {
       !isMulAccumulate(op))
     return failure();
   for (Value v : op->getOperands())
-    if (!getElementTypeOrSelf(v.getType()).isF32())
-      return failure();
+    if (!getElementTypeOrSelf(v.getType()).isF32() ||
+        sparse_tensor::getSparseTensorEncoding(v.getType()))
+      return failure(); // Sparse: kiln-cpu-sparse-weights' product.
   Contraction c{op.getIndexingMapsArray(), op.getIteratorTypesArray(),
                 op.getStaticLoopRanges()};
   if (!c.maps[2].isProjectedPermutation())

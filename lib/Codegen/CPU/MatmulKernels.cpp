@@ -36,6 +36,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SparseTensor/IR/SparseTensor.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
@@ -63,6 +64,14 @@ namespace {
 constexpr int64_t kVectorLanes = 16;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// Whether an operand of `op` has a sparse_tensor encoding (the sparse
+/// compiler's, not a GEMM kernel's).
+bool hasSparseOperand(Operation *op) {
+  return llvm::any_of(op->getOperandTypes(), [](Type t) {
+    return static_cast<bool>(sparse_tensor::getSparseTensorEncoding(t));
+  });
+}
 
 /// The largest divisor of `n` that is at most `cap` (at least 1).
 int64_t largestDivisorAtMost(int64_t n, int64_t cap) {
@@ -493,6 +502,11 @@ void MatmulKernelsPass::runOnOperation() {
 
   SmallVector<linalg::LinalgOp> candidates;
   func.walk([&](linalg::LinalgOp op) {
+    // A weight marked sparse is kiln-cpu-sparse-weights' (which runs first
+    // and unmarks the matmuls it cannot take); a sparse operand is the
+    // sparse compiler's.
+    if (op->hasAttr("kiln.sparse_weight") || hasSparseOperand(op))
+      return;
     if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op.getOperation()))
       candidates.push_back(op);
   });

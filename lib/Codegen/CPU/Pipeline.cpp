@@ -18,7 +18,10 @@
 // Before bufferization, kiln-cpu-conv-to-gemm (ConvToGemm.cpp) turns
 // convolutions and their gradients into im2col + matmul, and
 // kiln-cpu-matmul-kernels (MatmulKernels.cpp) packs, tiles and vectorizes
-// the f32 matmuls.
+// the f32 matmuls. Matmuls whose weight is marked sparse
+// (kiln-cpu-sparse-weights, SparseWeights.cpp) are left to MLIR's sparse
+// compiler, which kiln-cpu-bufferize (SparseBufferize.cpp) runs in place of
+// the plain one-shot bufferization when a module has sparse tensors.
 //
 //===----------------------------------------------------------------------===//
 
@@ -78,6 +81,14 @@ void buildCPUPipelineThroughMemoryPlan(OpPassManager &pm,
   // CSE merges equal tensor.empty destinations, which would make unrelated
   // ops share one long-lived buffer; give each op its own (or a dying input).
   pm.addNestedPass<func::FuncOp>(kiln::createKilnAssignDestinations());
+  // Matmuls marked kiln.sparse_weight: their weight converted to a sparse
+  // encoding, the product left to the sparse compiler (kiln-cpu-bufferize).
+  if (opts.sparseWeights) {
+    kiln::KilnCPUSparseWeightsOptions sparseOpts;
+    sparseOpts.numThreads = opts.numThreads;
+    pm.addNestedPass<func::FuncOp>(
+        kiln::createKilnCPUSparseWeights(sparseOpts));
+  }
   // GEMM kernels: packed, tiled for threads/caches/registers, vectorized.
   if (opts.matmulKernels) {
     // Convolutions and their gradients become GEMMs first (im2col).
@@ -104,11 +115,20 @@ void buildCPUPipelineThroughMemoryPlan(OpPassManager &pm,
   // Function boundaries get identity layouts so the C interface sees plain
   // dense row-major descriptors; results that alias an argument or a
   // constant come out as copies into the out-params.
-  bufferization::OneShotBufferizePassOptions bufferizeOpts;
-  bufferizeOpts.bufferizeFunctionBoundaries = true;
-  bufferizeOpts.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOpts));
+  // With sparse weights, kiln-cpu-bufferize runs this same bufferization on
+  // modules without sparse tensors and the sparse compiler's
+  // sparsification-and-bufferization on the others.
+  if (opts.sparseWeights) {
+    kiln::KilnCPUBufferizeOptions sparseOpts;
+    sparseOpts.parallelize = opts.numThreads != 1;
+    pm.addPass(kiln::createKilnCPUBufferize(sparseOpts));
+  } else {
+    bufferization::OneShotBufferizePassOptions bufferizeOpts;
+    bufferizeOpts.bufferizeFunctionBoundaries = true;
+    bufferizeOpts.functionBoundaryTypeConversion =
+        bufferization::LayoutMapOption::IdentityLayoutMap;
+    pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOpts));
+  }
   // Tiled loops now yield their iter_args unchanged: their results are the
   // buffers they update, so that out-params and the arena see the
   // allocation itself.
@@ -243,6 +263,12 @@ struct CPUPipelineCLOptions : public PassPipelineOptions<CPUPipelineCLOptions> {
       llvm::cl::desc("Thread and vectorize elementwise and reduction ops "
                      "(kiln-cpu-vectorize)"),
       llvm::cl::init(true)};
+  Option<bool> sparseWeights{
+      *this, "sparse-weights",
+      llvm::cl::desc("Compute matmuls marked kiln.sparse_weight with the "
+                     "sparse compiler (kiln-cpu-sparse-weights, "
+                     "kiln-cpu-bufferize)"),
+      llvm::cl::init(true)};
   Option<int64_t> kernelMinFlops{
       *this, "kernel-min-flops",
       llvm::cl::desc("Smallest convolution or matmul (2 x its loop extents) "
@@ -258,6 +284,7 @@ struct CPUPipelineCLOptions : public PassPipelineOptions<CPUPipelineCLOptions> {
     opts.numThreads = numThreads;
     opts.kernelMinFlops = kernelMinFlops;
     opts.vectorize = vectorize;
+    opts.sparseWeights = sparseWeights;
     return opts;
   }
 };

@@ -37,6 +37,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SparseTensor/IR/SparseTensor.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
@@ -109,6 +110,11 @@ Treatment treatmentOf(linalg::LinalgOp op) {
     return Treatment::Leave;
   if (op->getParentOfType<scf::ForallOp>())
     return Treatment::Leave; // Already inside a kernel's thread tile.
+  // Sparse operands are the sparse compiler's (kiln-cpu-sparse-weights).
+  if (llvm::any_of(op->getOperandTypes(), [](Type t) {
+        return static_cast<bool>(sparse_tensor::getSparseTensorEncoding(t));
+      }))
+    return Treatment::Leave;
   for (Value v : op->getOperands()) {
     Type elt = getElementTypeOrSelf(v.getType());
     // i1 vectors are bit-packed in LLVM while i1 memrefs hold a byte per

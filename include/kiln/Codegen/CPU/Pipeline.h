@@ -52,6 +52,12 @@ struct CPUPipelineOptions {
   bool matmulKernels = true;
   /// Thread and vectorize the other linalg ops (`kiln-cpu-vectorize`).
   bool vectorize = true;
+  /// Compute the matmuls marked `kiln.sparse_weight` with MLIR's sparse
+  /// compiler: their weight converted to CSR in the code
+  /// (`kiln-cpu-sparse-weights`), and modules that then hold sparse
+  /// tensors bufferized by `sparsification-and-bufferization`
+  /// (`kiln-cpu-bufferize`; modules without them bufferize as before).
+  bool sparseWeights = true;
   /// Threads of the matmul kernels and vectorized loops (0: the host's
   /// cores).
   int64_t numThreads = 0;
