@@ -26,6 +26,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Dialect/Kiln/Annotations.h"
 #include "kiln/Support/ThreadCount.h"
 #include "kiln/Codegen/CPU/TileInPlace.h"
 #include "kiln/Conversion/Passes.h"
@@ -505,7 +506,7 @@ void MatmulKernelsPass::runOnOperation() {
     // A weight marked sparse is kiln-cpu-sparse-weights' (which runs first
     // and unmarks the matmuls it cannot take); a sparse operand is the
     // sparse compiler's.
-    if (op->hasAttr("kiln.sparse_weight") || hasSparseOperand(op))
+    if (op->hasAttr(kiln::kSparseWeightAttr) || hasSparseOperand(op))
       return;
     if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op.getOperation()))
       candidates.push_back(op);

@@ -39,6 +39,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Dialect/Kiln/Annotations.h"
 #include "kiln/Conversion/Passes.h"
 #include "kiln/Support/ThreadCount.h"
 
@@ -61,10 +62,10 @@ namespace kiln {
 } // namespace kiln
 
 using namespace mlir;
+using kiln::kSparseWeightAttr;
 
 namespace {
 
-constexpr llvm::StringLiteral kSparseWeightAttr = "kiln.sparse_weight";
 
 /// `dense` [K, N] with a CSC encoding: levels (n dense, k compressed),
 /// `bits`-wide positions and coordinates (0: index).
