@@ -34,3 +34,12 @@ if subprocess.call(["/usr/bin/python3", "-c",
                     "import importlib.util, sys; "
                     "sys.exit(importlib.util.find_spec('torch') is None)"]) == 0:
     config.available_features.add("torch")
+
+# CUDA's ptxas (not a build dependency): where present, the CUDA target's
+# PTX is assembled by it (test/Codegen/CUDA); without it those tests are
+# reported UNSUPPORTED, i.e. skipped, not passed.
+import shutil
+ptxas = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
+if os.access(ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))

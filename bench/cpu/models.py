@@ -278,3 +278,15 @@ def make_torch_step(spec):
         return loss.detach()
 
     return step
+
+
+if __name__ == "__main__":
+    # models.py OUT: each model as OUT/<name>/model.onnx, data/ and
+    # kiln_options.txt (its --make-train-step options), for tests and tools.
+    import sys
+    for name, make in MODELS.items():
+        spec = make()
+        folder = os.path.join(sys.argv[1], name)
+        spec.write(folder)
+        with open(os.path.join(folder, "kiln_options.txt"), "w") as f:
+            f.write(spec.kiln_options() + "\n")

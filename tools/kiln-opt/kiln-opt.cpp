@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/Pipeline.h"
+#include "kiln/Codegen/CUDA/Pipeline.h"
 #include "kiln/Conversion/Passes.h"
 #include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/Import/ONNXImporter.h"
@@ -23,6 +24,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -53,10 +55,13 @@ int main(int argc, char **argv) {
   kiln::registerKilnPasses();
   kiln::registerKilnConversionPasses();
   kiln::cpu::registerCPUPipelines();
+  kiln::cuda::registerCUDAPipelines();
 
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  // gpu-module-to-binary translates kernels to LLVM IR.
+  registerAllToLLVMIRTranslations(registry);
   registry.insert<kiln::KilnDialect>();
   kiln::cpu::registerCPUPipelineDependencies(registry);
 

@@ -7,15 +7,26 @@
 // mlir-translate with Kiln's translations: `--import-onnx` (ONNX model to
 // kiln MLIR), `--export-qat-qdq` (a model trained with kiln-quantize's
 // qat-int8 mode, plus its trained state, to ONNX QuantizeLinear/
-// DequantizeLinear int8) next to MLIR's own (e.g. `--mlir-to-llvmir`).
+// DequantizeLinear int8), `--export-ptx` (a kiln or tensor-level program
+// through the CUDA pipeline, each kernel module written as PTX) next to
+// MLIR's own (e.g. `--mlir-to-llvmir`).
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Codegen/CUDA/Pipeline.h"
+#include "kiln/Conversion/Passes.h"
+#include "kiln/Dialect/Kiln/KilnDialect.h"
+#include "kiln/Passes/Passes.h"
 #include "kiln/Export/QDQExport.h"
 #include "kiln/Import/ONNXImporter.h"
 #include "kiln/Support/Diagnostics.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/InitAllTranslations.h"
 #include "mlir/Tools/mlir-translate/MlirTranslateMain.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
@@ -69,9 +80,56 @@ static void registerExportQATQDQ() {
       });
 }
 
+static llvm::cl::opt<std::string> ptxDir(
+    "ptx-dir",
+    llvm::cl::desc("--export-ptx: the folder that receives one "
+                   "<kernel module>.<chip>.ptx per kernel module"),
+    llvm::cl::value_desc("dir"));
+static llvm::cl::opt<std::string> cudaChip(
+    "cuda-chip",
+    llvm::cl::desc("--export-ptx: GPU architecture (sm_80, sm_90)"),
+    llvm::cl::init("sm_90"));
+
+static void registerExportPTX() {
+  TranslateFromMLIRRegistration exportPtx(
+      "export-ptx",
+      "compile a kiln (or tensor-level) program for CUDA and write each "
+      "kernel module's PTX to --ptx-dir; prints the files written",
+      [](Operation *op, llvm::raw_ostream &output) {
+        auto module = dyn_cast<ModuleOp>(op);
+        MLIRContext *context = op->getContext();
+        kiln::OneLineDiagnostics diagnostics(*context, "kiln-translate");
+        if (!module || ptxDir.empty())
+          return op->emitError("export-ptx: needs a module and --ptx-dir=DIR"),
+                 failure();
+        // Gradient requests (an imported training graph) expand first.
+        PassManager pm(context);
+        pm.addNestedPass<func::FuncOp>(kiln::createKilnAutodiff());
+        pm.addPass(kiln::createConvertKilnToLinalg());
+        kiln::cuda::CUDAPipelineOptions options;
+        options.chip = cudaChip;
+        kiln::cuda::buildCUDAPipeline(pm, options);
+        if (failed(pm.run(module)))
+          return failure();
+        FailureOr<unsigned> written = kiln::cuda::writePTX(module, ptxDir);
+        if (failed(written))
+          return failure();
+        output << "export-ptx: " << *written << " kernel modules for "
+               << cudaChip << " in " << ptxDir << "\n";
+        return success();
+      },
+      [](DialectRegistry &registry) {
+        registerAllDialects(registry);
+        registerAllExtensions(registry);
+        registerAllToLLVMIRTranslations(registry);
+        registry.insert<kiln::KilnDialect>();
+      });
+}
+
 int main(int argc, char **argv) {
   registerAllTranslations();
   registerImportONNX();
   registerExportQATQDQ();
+  registerExportPTX();
   return failed(mlirTranslateMain(argc, argv, "Kiln translation driver"));
 }
