@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/JitExecutor.h"
+#include "kiln/Codegen/Halide/HalideExecutor.h"
 #include "kiln/Codegen/CPU/Pipeline.h"
 #include "kiln/Codegen/CPU/TypeMapping.h"
 #include "kiln/Conversion/Passes.h"
@@ -82,9 +83,18 @@ cl::opt<unsigned> benchRuns(
                       "training step, N more steps after the --train-steps "
                       "ones (the warm-up), state fed back"),
     cl::init(0), cl::value_desc("N"), cl::cat(category));
+cl::opt<std::string> halideScheduleOpt(
+    "halide-schedule",
+    cl::desc("--target halide-cpu: 'root' (each op its own vectorized, "
+             "threaded loop nest) or 'mullapudi2016' (Halide's autoscheduler)"),
+    cl::init("root"), cl::cat(category));
 cl::opt<std::string> targetOpt(
-    "target", cl::desc("Code generation target: cpu (cuda, halide-cpu and "
-                       "halide-cuda are not available yet)"),
+    "target", cl::desc("Code generation target: cpu, or halide-cpu (the "
+                       "kiln function translated into Halide and JIT-compiled "
+                       "by Halide 14; inference models, the ops listed in "
+                       "docs/halide.md). cuda compiles with kiln-translate "
+                       "--export-ptx but cannot run yet; halide-cuda is not "
+                       "available"),
     cl::init("cpu"), cl::cat(category));
 cl::opt<std::string> pipelineOpt(
     "pipeline",
@@ -529,6 +539,9 @@ func::FuncOp findTrainStep(ModuleOp module) {
 /// --train-steps / --make-train-step: runs a training step repeatedly,
 /// feeding its state back (kiln/Training/TrainStep.h).
 int runTraining(MLIRContext &context) {
+  if (targetOpt == "halide-cpu")
+    return fail("--target halide-cpu runs inference models only (a training "
+                "step needs gradient ops it does not translate yet)");
   using kiln::rt::Tensor;
   if (!testDataDir.empty() && !dataDir.empty())
     return fail("give --data or --test-data, not both");
@@ -866,10 +879,56 @@ int runTraining(MLIRContext &context) {
   return allMatch ? 0 : 1;
 }
 
+/// --target halide-cpu: the kiln function (after --pipeline) translated into
+/// Halide and JIT-compiled by Halide, then run and compared as on the CPU.
+int runWithHalide(ModuleOp module, PassManager &pm, StringRef entryName,
+                  std::vector<kiln::rt::Tensor> &inputs,
+                  const std::vector<kiln::rt::Tensor> &expected,
+                  const std::vector<std::string> &names, bool haveTestData) {
+  pm.addNestedPass<func::FuncOp>(kiln::createKilnAutodiff());
+  if (failed(pm.run(module)))
+    return 2;
+  kiln::halide::HalideOptions options;
+  options.schedule = halideScheduleOpt;
+  auto executor =
+      kiln::halide::HalideExecutor::create(module, entryName, options);
+  if (!executor)
+    return failWith(executor.takeError());
+  if (!haveTestData) {
+    std::mt19937 rng(seedOpt);
+    for (const auto &[dtype, shape] : (*executor)->inputSpecs())
+      inputs.push_back(randomTensor({dtype, shape}, rng));
+  }
+  auto outputs = (*executor)->run(inputs);
+  if (!outputs)
+    return failWith(outputs.takeError());
+  if (benchRuns > 0) {
+    std::vector<double> ms;
+    for (unsigned i = 0; i < benchRuns; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      auto again = (*executor)->run(inputs);
+      if (!again)
+        return failWith(again.takeError());
+      auto end = std::chrono::steady_clock::now();
+      ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    }
+    llvm::outs() << llvm::format("step_ms median=%.4f min=%.4f max=%.4f\n",
+                                 median(ms), *std::min_element(ms.begin(), ms.end()),
+                                 *std::max_element(ms.begin(), ms.end()));
+  }
+  bool allMatch = reportOutputs(*outputs, expected, names);
+  if (!writeOutputsDir.empty())
+    if (int rc = writeOutputs(*outputs, names))
+      return rc;
+  return allMatch ? 0 : 1;
+}
+
 int runTool() {
-  if (targetOpt != "cpu")
+  if (targetOpt != "cpu" && targetOpt != "halide-cpu")
     return fail("target '" + targetOpt +
-                "' is not available yet (supported: cpu)");
+                "' is not available yet (supported: cpu, halide-cpu; cuda "
+                "compiles with kiln-translate --export-ptx but has no runtime "
+                "yet)");
   if (!reportOpt.empty() && reportOpt != "memory")
     return fail("unknown --report '" + reportOpt + "' (supported: memory)");
 
@@ -958,6 +1017,9 @@ int runTool() {
     llvm::outs() << "\n";
     pm.clear();
   }
+  if (targetOpt == "halide-cpu")
+    return runWithHalide(*module, pm, entryName, inputs, expected, names,
+                         haveTestData);
   addLoweringPasses(pm);
   if (failed(pm.run(*module)))
     return 2;
