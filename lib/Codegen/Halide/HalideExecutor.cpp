@@ -317,17 +317,21 @@ llvm::Expected<TensorFunc> Translator::lower(Operation *op) {
     return elementwise([](auto x) { return x[0] - x[1]; });
   if (isa<MulOp>(op))
     return elementwise([](auto x) { return x[0] * x[1]; });
-  if (isa<DivOp>(op)) {
-    bool fp = isFloat(result);
-    return elementwise([fp](auto x) {
-      return fp ? x[0] / x[1] : H::div_round_to_zero(x[0], x[1]);
-    });
-  }
-  if (isa<RemOp>(op)) {
-    bool fp = isFloat(result);
-    return elementwise([fp](auto x) {
-      return fp ? x[0] - H::trunc(x[0] / x[1]) * x[1]
-                : H::mod_round_to_zero(x[0], x[1]);
+  if (isa<DivOp, RemOp>(op)) {
+    // Integers: C's truncating division and remainder, built from Halide's
+    // Euclidean `%` and `/`, which are defined (0) for a zero divisor; the
+    // round-to-zero intrinsics are raw machine divisions, which trap on one
+    // (a vector lane of a guarded tail is enough).
+    bool fp = isFloat(result), div = isa<DivOp>(op);
+    return elementwise([fp, div](auto x) -> H::Expr {
+      if (fp)
+        return div ? x[0] / x[1] : x[0] - H::trunc(x[0] / x[1]) * x[1];
+      if (x[0].type().is_uint())
+        return div ? x[0] / x[1] : x[0] % x[1];
+      H::Expr r = x[0] % x[1];
+      H::Expr magnitude = H::select(x[1] < 0, -x[1], x[1]);
+      H::Expr truncated = H::select(x[0] < 0 && r != 0, r - magnitude, r);
+      return div ? (x[0] - truncated) / x[1] : truncated;
     });
   }
   if (isa<PowOp>(op))
@@ -561,7 +565,9 @@ HalideExecutor::create(ModuleOp module, StringRef entry,
           {*dt, std::vector<int64_t>(tensor.getShape().begin(),
                                      tensor.getShape().end())});
     }
-    H::Target target = H::get_host_target();
+    // IEEE semantics as on the MLIR path: NaN and inf compare as they
+    // should, no reassociation (Halide otherwise compiles with fast math).
+    H::Target target = H::get_host_target().with_feature(H::Target::StrictFloat);
     if (options.schedule == "root") {
       // One loop nest per op: vectorized along the innermost dimension and
       // threaded along the outermost.
