@@ -56,6 +56,20 @@ def mlp(rng, sizes):
     return nodes, inits
 
 
+def save_model(path, name, nodes, inits, x_shape, y_shape):
+    """The graph x -> y as a checked opset-17 ONNX model at `path`."""
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)],
+        initializer=inits)
+    model = helper.make_model(graph, producer_name="kiln-test",
+                              opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, path)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("task", choices=["regression", "regression-wide",
@@ -84,19 +98,10 @@ def main():
         x = (centers[label] + rng.standard_normal((n, d))).astype(np.float32)
         sizes = [d, 32, classes]
     nodes, inits = mlp(rng, sizes)
-    graph = helper.make_graph(
-        nodes, args.task,
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, d])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT,
-                                       [n, sizes[-1]])],
-        initializer=inits)
-    model = helper.make_model(graph, producer_name="kiln-test",
-                              opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model, full_check=True)
     out = pathlib.Path(args.out)
     (out / "data").mkdir(parents=True, exist_ok=True)
-    onnx.save(model, out / "model.onnx")
+    save_model(out / "model.onnx", args.task, nodes, inits, [n, d],
+               [n, sizes[-1]])
     for k, (array, name) in enumerate([(x, "x"), (label, "label")]):
         (out / "data" / f"input_{k}.pb").write_bytes(
             numpy_helper.from_array(array, name).SerializeToString())

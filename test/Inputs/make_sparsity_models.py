@@ -25,10 +25,9 @@ import argparse
 import pathlib
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import numpy_helper
 
-from make_quantize_models import mlp  # the same He-initialized MLP
+from make_quantize_models import mlp, save_model  # the same MLP builder
 
 SIZES = [32, 128, 128, 4]
 BATCH = 256  # the model's batch; kiln-run --batch-size 256 walks the data
@@ -61,20 +60,10 @@ def main():
     x, label = samples(rng, teacher, 32768)
     test_x, test_label = samples(rng, teacher, 4096)
     nodes, inits = mlp(rng, SIZES)
-    graph = helper.make_graph(
-        nodes, "sparsity",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT,
-                                       [BATCH, SIZES[0]])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT,
-                                       [BATCH, SIZES[-1]])],
-        initializer=inits)
-    model = helper.make_model(graph, producer_name="kiln-test",
-                              opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model, full_check=True)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, out / "model.onnx")
+    save_model(out / "model.onnx", "sparsity", nodes, inits,
+               [BATCH, SIZES[0]], [BATCH, SIZES[-1]])
     write(out / "data", x, label)
     write(out / "test", test_x, test_label)
 

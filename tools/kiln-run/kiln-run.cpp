@@ -356,6 +356,14 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/// Prints "step_ms median=... min=... max=..." of step times in ms.
+void printTimes(const std::vector<double> &ms) {
+  llvm::outs() << llvm::format("step_ms median=%.4f min=%.4f max=%.4f\n",
+                               median(ms),
+                               *std::min_element(ms.begin(), ms.end()),
+                               *std::max_element(ms.begin(), ms.end()));
+}
+
 std::string previewValues(const kiln::rt::Tensor &t) {
   std::string s;
   llvm::raw_string_ostream os(s);
@@ -826,10 +834,7 @@ int runTraining(MLIRContext &context) {
       outputs[index] = inputs[arg];
     for (const auto &[name, index] : updates)
       state[name] = outputs[index];
-    llvm::outs() << llvm::format("step_ms median=%.4f min=%.4f max=%.4f\n",
-                                 median(ms),
-                                 *std::min_element(ms.begin(), ms.end()),
-                                 *std::max_element(ms.begin(), ms.end()));
+    printTimes(ms);
     if (!logged.empty()) {
       llvm::outs() << "step " << (steps + benchRuns) << ":";
       for (size_t k : logged)
@@ -879,6 +884,21 @@ int runTraining(MLIRContext &context) {
   return allMatch ? 0 : 1;
 }
 
+/// --bench: times `benchRuns` calls of `step` and prints
+/// "step_ms median=... min=... max=...".
+llvm::Error printStepTimes(llvm::function_ref<llvm::Error()> step) {
+  std::vector<double> ms;
+  for (unsigned i = 0; i < benchRuns; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    if (llvm::Error err = step())
+      return err;
+    auto end = std::chrono::steady_clock::now();
+    ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  printTimes(ms);
+  return llvm::Error::success();
+}
+
 /// --target halide-cpu: the kiln function (after --pipeline) translated into
 /// Halide and JIT-compiled by Halide, then run and compared as on the CPU.
 int runWithHalide(ModuleOp module, PassManager &pm, StringRef entryName,
@@ -902,20 +922,12 @@ int runWithHalide(ModuleOp module, PassManager &pm, StringRef entryName,
   auto outputs = (*executor)->run(inputs);
   if (!outputs)
     return failWith(outputs.takeError());
-  if (benchRuns > 0) {
-    std::vector<double> ms;
-    for (unsigned i = 0; i < benchRuns; ++i) {
-      auto start = std::chrono::steady_clock::now();
-      auto again = (*executor)->run(inputs);
-      if (!again)
-        return failWith(again.takeError());
-      auto end = std::chrono::steady_clock::now();
-      ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
-    }
-    llvm::outs() << llvm::format("step_ms median=%.4f min=%.4f max=%.4f\n",
-                                 median(ms), *std::min_element(ms.begin(), ms.end()),
-                                 *std::max_element(ms.begin(), ms.end()));
-  }
+  if (benchRuns > 0)
+    if (llvm::Error err = printStepTimes([&]() -> llvm::Error {
+          auto again = (*executor)->run(inputs);
+          return again ? llvm::Error::success() : again.takeError();
+        }))
+      return failWith(std::move(err));
   bool allMatch = reportOutputs(*outputs, expected, names);
   if (!writeOutputsDir.empty())
     if (int rc = writeOutputs(*outputs, names))
@@ -1043,19 +1055,10 @@ int runTool() {
   if (!outputs)
     return failWith(outputs.takeError());
 
-  if (benchRuns > 0) {
-    std::vector<double> ms;
-    for (unsigned i = 0; i < benchRuns; ++i) {
-      auto start = std::chrono::steady_clock::now();
-      if (llvm::Error err = (*executor)->runInto(inputs, *outputs))
-        return failWith(std::move(err));
-      auto end = std::chrono::steady_clock::now();
-      ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
-    }
-    llvm::outs() << llvm::format("step_ms median=%.4f min=%.4f max=%.4f\n",
-                                 median(ms), *std::min_element(ms.begin(), ms.end()),
-                                 *std::max_element(ms.begin(), ms.end()));
-  }
+  if (benchRuns > 0)
+    if (llvm::Error err = printStepTimes(
+            [&] { return (*executor)->runInto(inputs, *outputs); }))
+      return failWith(std::move(err));
 
   bool allMatch = reportOutputs(*outputs, expected, names);
   if (reportOpt == "memory")
