@@ -91,10 +91,9 @@ cl::opt<std::string> halideScheduleOpt(
 cl::opt<std::string> targetOpt(
     "target", cl::desc("Code generation target: cpu, or halide-cpu (the "
                        "kiln function translated into Halide and JIT-compiled "
-                       "by Halide 14; inference models, the ops listed in "
-                       "docs/halide.md). cuda compiles with kiln-translate "
-                       "--export-ptx but cannot run yet; halide-cuda is not "
-                       "available"),
+                       "by Halide 14; the ops listed in docs/targets.md). "
+                       "cuda compiles with kiln-translate --export-ptx but "
+                       "cannot run yet; halide-cuda is not available"),
     cl::init("cpu"), cl::cat(category));
 cl::opt<std::string> pipelineOpt(
     "pipeline",
@@ -544,12 +543,96 @@ func::FuncOp findTrainStep(ModuleOp module) {
   return only;
 }
 
+/// A compiled function of the training loop, on the cpu target (the MLIR
+/// JIT on the lowered module) or on halide-cpu (Halide on the kiln one).
+class CompiledFunction {
+public:
+  virtual ~CompiledFunction() = default;
+  virtual llvm::Expected<std::vector<kiln::rt::Tensor>>
+  run(const std::vector<kiln::rt::Tensor> &inputs,
+      kiln::cpu::AllocationStats *stats) = 0;
+  /// Runs into `outputs` (already shaped by a previous run).
+  virtual llvm::Error runInto(const std::vector<kiln::rt::Tensor> &inputs,
+                              std::vector<kiln::rt::Tensor> &outputs) = 0;
+  virtual std::vector<kiln::cpu::TensorSpec> outputSpecs() const = 0;
+  /// The planned arena (cpu only; none on halide-cpu).
+  virtual kiln::cpu::PlannedMemory plannedMemory() const { return {}; }
+};
+
+class JitFunction final : public CompiledFunction {
+public:
+  explicit JitFunction(std::unique_ptr<kiln::cpu::JitExecutor> jit)
+      : jit(std::move(jit)) {}
+  llvm::Expected<std::vector<kiln::rt::Tensor>>
+  run(const std::vector<kiln::rt::Tensor> &inputs,
+      kiln::cpu::AllocationStats *stats) override {
+    return jit->run(inputs, stats);
+  }
+  llvm::Error runInto(const std::vector<kiln::rt::Tensor> &inputs,
+                      std::vector<kiln::rt::Tensor> &outputs) override {
+    return jit->runInto(inputs, outputs);
+  }
+  std::vector<kiln::cpu::TensorSpec> outputSpecs() const override {
+    return jit->outputSpecs();
+  }
+  kiln::cpu::PlannedMemory plannedMemory() const override {
+    return jit->plannedMemory();
+  }
+
+private:
+  std::unique_ptr<kiln::cpu::JitExecutor> jit;
+};
+
+class HalideFunction final : public CompiledFunction {
+public:
+  explicit HalideFunction(std::unique_ptr<kiln::halide::HalideExecutor> exec)
+      : exec(std::move(exec)) {}
+  llvm::Expected<std::vector<kiln::rt::Tensor>>
+  run(const std::vector<kiln::rt::Tensor> &inputs,
+      kiln::cpu::AllocationStats *) override {
+    return exec->run(inputs);
+  }
+  llvm::Error runInto(const std::vector<kiln::rt::Tensor> &inputs,
+                      std::vector<kiln::rt::Tensor> &outputs) override {
+    auto result = exec->run(inputs);
+    if (!result)
+      return result.takeError();
+    outputs = std::move(*result);
+    return llvm::Error::success();
+  }
+  std::vector<kiln::cpu::TensorSpec> outputSpecs() const override {
+    std::vector<kiln::cpu::TensorSpec> specs;
+    for (const auto &[dtype, shape] : exec->outputSpecs())
+      specs.push_back({dtype, shape});
+    return specs;
+  }
+
+private:
+  std::unique_ptr<kiln::halide::HalideExecutor> exec;
+};
+
+/// @`name` of `module` compiled for --target (a module of that function
+/// alone on cpu).
+llvm::Expected<std::unique_ptr<CompiledFunction>>
+compileFunction(ModuleOp module, StringRef name) {
+  if (targetOpt == "halide-cpu") {
+    kiln::halide::HalideOptions options;
+    options.schedule = halideScheduleOpt;
+    auto exec = kiln::halide::HalideExecutor::create(module, name, options);
+    if (!exec)
+      return exec.takeError();
+    return std::make_unique<HalideFunction>(std::move(*exec));
+  }
+  auto jit = kiln::cpu::JitExecutor::create(*moduleWithOnly(module, {name.str()}),
+                                            name, pipelineOptions());
+  if (!jit)
+    return jit.takeError();
+  return std::make_unique<JitFunction>(std::move(*jit));
+}
+
 /// --train-steps / --make-train-step: runs a training step repeatedly,
 /// feeding its state back (kiln/Training/TrainStep.h).
 int runTraining(MLIRContext &context) {
-  if (targetOpt == "halide-cpu")
-    return fail("--target halide-cpu runs inference models only (a training "
-                "step needs gradient ops it does not translate yet)");
   using kiln::rt::Tensor;
   if (!testDataDir.empty() && !dataDir.empty())
     return fail("give --data or --test-data, not both");
@@ -689,7 +772,11 @@ int runTraining(MLIRContext &context) {
     llvm::outs() << "\n";
     pm.clear();
   }
-  addLoweringPasses(pm);
+  // halide-cpu translates the kiln program itself.
+  if (targetOpt == "halide-cpu")
+    pm.addNestedPass<func::FuncOp>(kiln::createKilnAutodiff());
+  else
+    addLoweringPasses(pm);
   if (failed(pm.run(*module)))
     return 2;
 
@@ -698,11 +785,10 @@ int runTraining(MLIRContext &context) {
   if (!initName.empty()) {
     auto initFunc = module->lookupSymbol<func::FuncOp>(initName);
     std::vector<std::string> stateNames = outputNames(initFunc);
-    auto initExec = kiln::cpu::JitExecutor::create(
-        *moduleWithOnly(*module, {initName}), initName, pipelineOptions());
+    auto initExec = compileFunction(*module, initName);
     if (!initExec)
       return failWith(initExec.takeError());
-    auto initial = (*initExec)->run({});
+    auto initial = (*initExec)->run({}, nullptr);
     if (!initial)
       return failWith(initial.takeError());
     for (size_t i = 0; i < initial->size(); ++i)
@@ -731,15 +817,15 @@ int runTraining(MLIRContext &context) {
     return fail("test data has " + llvm::Twine(expected.size()) +
                 " outputs but the training step produces " +
                 llvm::Twine(step.getNumResults()));
-  auto stepExec = kiln::cpu::JitExecutor::create(
-      *moduleWithOnly(*module, {stepName}), stepName, pipelineOptions());
+  auto stepExec = compileFunction(*module, stepName);
   if (!stepExec)
     return failWith(stepExec.takeError());
+  std::vector<kiln::cpu::TensorSpec> stepOutputs = (*stepExec)->outputSpecs();
 
   // Scalars to print: one-element float results that are not fed back.
   std::vector<size_t> logged;
   for (size_t k = 0; k < resultNames.size(); ++k) {
-    const kiln::cpu::TensorSpec &spec = (*stepExec)->outputSpecs()[k];
+    const kiln::cpu::TensorSpec &spec = stepOutputs[k];
     bool fedBack = llvm::any_of(updates, [&](auto &u) { return u.second == k; });
     if (!fedBack && spec.numElements() == 1 &&
         (spec.dtype == kiln::rt::DType::F32 ||

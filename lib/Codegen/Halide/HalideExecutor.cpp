@@ -514,7 +514,7 @@ llvm::Error Translator::translate() {
 
 struct HalideExecutor::Impl {
   std::vector<H::ImageParam> params;
-  std::vector<H::Pipeline> pipelines; // one per result
+  H::Pipeline pipeline; // every result an output
   std::vector<Spec> inputs, outputs;
 };
 
@@ -580,39 +580,41 @@ HalideExecutor::create(ModuleOp module, StringRef entry,
           f.parallel(args.back());
       }
     }
-    for (auto [k, r] : llvm::enumerate(t.results)) {
-      // Results leave as their storage type (bools as bytes).
+    // One pipeline with every result as an output (results leave as their
+    // storage type: bools as bytes), so shared work is computed once.
+    std::vector<H::Func> outs;
+    for (const TensorFunc &r : t.results) {
       H::Func out;
       std::vector<H::Var> args = r.f.args();
       H::Expr e = r.f(std::vector<H::Expr>(args.begin(), args.end()));
       out(args) = H::cast(storageType(r.type), e);
-      H::Pipeline pipeline(out);
-      if (options.schedule == "mullapudi2016") {
-        static bool loaded = [] {
-          H::load_plugin("/usr/lib/x86_64-linux-gnu/halide14/"
-                         "libautoschedule_mullapudi2016.so");
-          return true;
-        }();
-        (void)loaded;
-        for (auto [i, p] : llvm::enumerate(t.params)) {
-          const auto &shape = impl->inputs[i].second;
-          H::Region bounds;
-          for (auto it = shape.rbegin(); it != shape.rend(); ++it)
-            bounds.push_back(H::Range(0, int(*it)));
-          p.set_estimates(bounds);
-        }
-        std::vector<int64_t> shape = impl->outputs[k].second;
-        H::Region region;
-        for (auto it = shape.rbegin(); it != shape.rend(); ++it)
-          region.push_back(H::Range(0, int(*it)));
-        out.set_estimates(region);
-        pipeline.auto_schedule("Mullapudi2016", target);
-      } else {
-        out.compute_root();
-      }
-      pipeline.compile_jit(target);
-      impl->pipelines.push_back(pipeline);
+      outs.push_back(out);
     }
+    H::Pipeline pipeline(outs);
+    if (options.schedule == "mullapudi2016") {
+      static bool loaded = [] {
+        H::load_plugin("/usr/lib/x86_64-linux-gnu/halide14/"
+                       "libautoschedule_mullapudi2016.so");
+        return true;
+      }();
+      (void)loaded;
+      auto region = [](const std::vector<int64_t> &shape) {
+        H::Region r;
+        for (auto it = shape.rbegin(); it != shape.rend(); ++it)
+          r.push_back(H::Range(0, int(*it)));
+        return r;
+      };
+      for (auto [i, p] : llvm::enumerate(t.params))
+        p.set_estimates(region(impl->inputs[i].second));
+      for (auto [k, out] : llvm::enumerate(outs))
+        out.set_estimates(region(impl->outputs[k].second));
+      pipeline.auto_schedule("Mullapudi2016", target);
+    } else {
+      for (H::Func &out : outs)
+        out.compute_root();
+    }
+    pipeline.compile_jit(target);
+    impl->pipeline = pipeline;
     impl->params = t.params;
   } catch (const H::Error &e) {
     return llvm::createStringError(std::string("halide-cpu: ") + e.what());
@@ -659,12 +661,13 @@ HalideExecutor::run(const std::vector<rt::Tensor> &inputs) {
             in[i].describe() + ", the function takes another type or shape");
       impl->params[i].set(wrap(in[i]));
     }
-    for (size_t k = 0; k < impl->pipelines.size(); ++k) {
-      rt::Tensor out(impl->outputs[k].first, impl->outputs[k].second);
-      H::Buffer<> buffer = wrap(out);
-      impl->pipelines[k].realize(buffer);
-      outputs.push_back(std::move(out));
+    std::vector<H::Buffer<>> buffers;
+    for (const Spec &spec : impl->outputs) {
+      outputs.emplace_back(spec.first, spec.second);
+      buffers.push_back(wrap(outputs.back()));
     }
+    H::Realization realization(buffers);
+    impl->pipeline.realize(realization);
   } catch (const H::Error &e) {
     return llvm::createStringError(std::string("halide-cpu: ") + e.what());
   }

@@ -5,7 +5,8 @@
 //===----------------------------------------------------------------------===//
 //
 // The halide-cpu target: a kiln function (static shapes) translated op by
-// op into Halide Funcs, one pipeline per result, JIT-compiled by Halide 14
+// op into Halide Funcs, one pipeline with every result as an output,
+// JIT-compiled by Halide 14
 // for the host and run on runtime tensors. Each op's Func is computed at
 // the root (one loop nest per op, as the MLIR CPU path without fusion);
 // `schedule=mullapudi2016` asks Halide's Mullapudi2016 autoscheduler
