@@ -628,7 +628,9 @@ HalideExecutor::run(const std::vector<rt::Tensor> &inputs) {
     return llvm::createStringError(
         "halide-cpu: " + std::to_string(inputs.size()) + " inputs given, " +
         std::to_string(impl->inputs.size()) + " expected");
-  auto wrap = [](rt::Tensor &t) {
+  // Halide buffers hold non-const pointers; the pipeline only reads its
+  // ImageParams, so inputs are wrapped in place rather than copied per run.
+  auto wrap = [](const rt::Tensor &t) {
     std::vector<halide_dimension_t> dims;
     int64_t stride = 1;
     for (auto it = t.shape().rbegin(); it != t.shape().rend(); ++it) {
@@ -648,9 +650,10 @@ HalideExecutor::run(const std::vector<rt::Tensor> &inputs) {
     case rt::DType::U64: type = H::UInt(64); break;
     default: type = H::Int(64); break;
     }
-    return H::Buffer<>(type, t.data(), int(dims.size()), dims.data());
+    return H::Buffer<>(type, const_cast<void *>(t.data()), int(dims.size()),
+                       dims.data());
   };
-  std::vector<rt::Tensor> in = inputs; // Halide buffers take non-const data
+  const std::vector<rt::Tensor> &in = inputs;
   std::vector<rt::Tensor> outputs;
   try {
     for (size_t i = 0; i < in.size(); ++i) {
