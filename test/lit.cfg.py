@@ -21,7 +21,7 @@ config.substitutions.append(("%python", "/usr/bin/python3"))
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
-    ["kiln-opt", "kiln-translate", "kiln-run", "kiln-remat-solve"], [config.kiln_tools_dir])
+    ["kiln-opt", "kiln-translate", "kiln-run", "kiln-remat-solve", "kiln-step"], [config.kiln_tools_dir])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 if os.path.isdir(config.onnx_test_data):

@@ -77,6 +77,18 @@ const char *dtypeName(DType type) {
   return "unknown";
 }
 
+bool dtypeFromName(const std::string &name, DType &out) {
+  for (DType type : {DType::F32, DType::U8, DType::I8, DType::U16, DType::I16,
+                     DType::I32, DType::I64, DType::Bool, DType::F16,
+                     DType::F64, DType::U32, DType::U64, DType::BF16}) {
+    if (name == dtypeName(type)) {
+      out = type;
+      return true;
+    }
+  }
+  return false;
+}
+
 float f16BitsToFloat(uint16_t bits) {
   const bool negative = (bits & 0x8000u) != 0;
   const uint32_t exponent = (bits >> 10) & 0x1fu;

@@ -25,7 +25,9 @@
 #include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/Import/ONNXImporter.h"
 #include "kiln/Passes/Passes.h"
+#include "kiln/Codegen/CPU/ArtifactWriter.h"
 #include "kiln/Runtime/Compare.h"
+#include "kiln/Runtime/DataFiles.h"
 #include "kiln/Runtime/TensorProtoIO.h"
 #include "kiln/Support/Diagnostics.h"
 #include "kiln/Training/TrainStep.h"
@@ -140,6 +142,14 @@ cl::opt<bool> planMemoryOpt(
              "liveness (kiln-plan-memory; default on, --plan-memory=false "
              "allocates every buffer separately)"),
     cl::init(true), cl::cat(category));
+cl::opt<std::string> emitArtifactDir(
+    "emit-artifact",
+    cl::desc("Compile ahead of time instead of running: write the training "
+             "step (or the inference graph) as an artifact folder <dir> "
+             "(a shared library, its manifest and the initial state) that "
+             "kiln-step runs without LLVM or MLIR (docs/artifacts.md); "
+             "--target cpu only"),
+    cl::value_desc("dir"), cl::cat(category));
 cl::opt<unsigned> seedOpt(
     "seed", cl::desc("Seed of the random inputs used without --test-data"),
     cl::init(0), cl::cat(category));
@@ -200,31 +210,6 @@ int fail(const llvm::Twine &message) {
 
 int failWith(llvm::Error error) {
   return fail(llvm::toString(std::move(error)));
-}
-
-/// Paths DIR/<prefix>K.pb for K = 0, 1, ... while they exist.
-std::vector<std::string> numberedFiles(StringRef dir, StringRef prefix) {
-  std::vector<std::string> paths;
-  for (int k = 0;; ++k) {
-    llvm::SmallString<256> path(dir);
-    llvm::sys::path::append(path, prefix + std::to_string(k) + ".pb");
-    if (!llvm::sys::fs::exists(path))
-      return paths;
-    paths.push_back(path.str().str());
-  }
-}
-
-bool readTensors(const std::vector<std::string> &paths,
-                 std::vector<kiln::rt::Tensor> &out, std::string &error) {
-  for (const std::string &path : paths) {
-    kiln::rt::Tensor tensor;
-    if (!kiln::rt::readTensorProtoFile(path, tensor, nullptr, error)) {
-      error = path + ": " + error;
-      return false;
-    }
-    out.push_back(std::move(tensor));
-  }
-  return true;
 }
 
 /// Deterministic inputs for runs without test data: floats uniform in
@@ -490,30 +475,6 @@ void addLoweringPasses(PassManager &pm) {
   pm.addPass(kiln::createConvertKilnToLinalg());
 }
 
-/// Rows [begin, begin + count) of `t` along its first dimension.
-kiln::rt::Tensor sliceRows(const kiln::rt::Tensor &t, int64_t begin,
-                           int64_t count) {
-  std::vector<int64_t> shape = t.shape();
-  size_t rowBytes = t.numBytes() / static_cast<size_t>(shape[0]);
-  shape[0] = count;
-  kiln::rt::Tensor out(t.dtype(), shape);
-  std::memcpy(out.data(),
-              static_cast<const uint8_t *>(t.data()) + begin * rowBytes,
-              count * rowBytes);
-  return out;
-}
-
-/// A file name for an initializer: characters outside [A-Za-z0-9._-]
-/// become '_' (the TensorProto inside keeps the exact name).
-std::string initializerFileName(StringRef name) {
-  std::string file;
-  for (char c : name)
-    file += (llvm::isAlnum(c) || c == '.' || c == '_' || c == '-') ? c : '_';
-  if (file.empty() || file == "." || file == "..")
-    file = "_" + file;
-  return file;
-}
-
 /// A clone of `module` that keeps only the functions named in `keep`.
 OwningOpRef<ModuleOp> moduleWithOnly(ModuleOp module,
                                      ArrayRef<std::string> keep) {
@@ -630,6 +591,49 @@ compileFunction(ModuleOp module, StringRef name) {
   return std::make_unique<JitFunction>(std::move(*jit));
 }
 
+/// --emit-artifact: compiles @`name` of the lowered `module` into an
+/// artifact. Arguments named in `state` are state inputs (their values are
+/// the initial state); `updates` pairs a state name with the result that is
+/// its next value.
+int emitArtifact(ModuleOp module, StringRef name,
+                 const std::vector<std::string> &argNames,
+                 const std::map<std::string, kiln::rt::Tensor> &state,
+                 const std::vector<std::string> &resultNames,
+                 const std::vector<std::pair<std::string, size_t>> &updates) {
+  kiln::rt::ArtifactManifest manifest;
+  for (const std::string &arg : argNames) {
+    kiln::rt::ArtifactTensor input;
+    input.name = arg;
+    input.isState = state.count(arg) != 0;
+    manifest.inputs.push_back(input);
+  }
+  for (const std::string &result : resultNames) {
+    kiln::rt::ArtifactTensor output;
+    output.name = result;
+    manifest.outputs.push_back(output);
+  }
+  manifest.updates = updates;
+  if (llvm::Error err =
+          kiln::cpu::writeCPUArtifact(*moduleWithOnly(module, {name.str()}),
+                                      name, manifest, state, pipelineOptions(),
+                                      emitArtifactDir))
+    return failWith(std::move(err));
+  llvm::outs() << "artifact: " << emitArtifactDir << " (@" << name << ", "
+               << argNames.size() << " inputs, " << resultNames.size()
+               << " outputs, " << updates.size() << " state updates)\n";
+  return 0;
+}
+
+/// The ONNX names of `func`'s arguments (kiln.onnx_name), or "" each.
+std::vector<std::string> argumentNames(func::FuncOp func) {
+  std::vector<std::string> names;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    auto name = func.getArgAttrOfType<StringAttr>(i, kiln::kOnnxNameAttr);
+    names.push_back(name ? name.str() : "");
+  }
+  return names;
+}
+
 /// --train-steps / --make-train-step: runs a training step repeatedly,
 /// feeding its state back (kiln/Training/TrainStep.h).
 int runTraining(MLIRContext &context) {
@@ -642,10 +646,10 @@ int runTraining(MLIRContext &context) {
     if (!llvm::sys::fs::is_directory(dir))
       return fail("data folder '" + dir + "' does not exist");
     std::string error;
-    if (!readTensors(numberedFiles(dir, "input_"), data, error))
+    if (!kiln::rt::readTensorFiles(kiln::rt::numberedFiles(dir, "input_"), data, error))
       return fail(error);
     if (!testDataDir.empty() &&
-        !readTensors(numberedFiles(dir, "output_"), expected, error))
+        !kiln::rt::readTensorFiles(kiln::rt::numberedFiles(dir, "output_"), expected, error))
       return fail(error);
   }
   // Batches: the data's rows, B at a time, in order.
@@ -669,7 +673,7 @@ int runTraining(MLIRContext &context) {
     std::vector<Tensor> out;
     int64_t begin = (step % numBatches) * batchSize;
     for (const Tensor &t : data)
-      out.push_back(sliceRows(t, begin, batchSize));
+      out.push_back(kiln::rt::sliceRows(t, begin, batchSize));
     return out;
   };
   std::vector<Tensor> first = batch(0);
@@ -801,14 +805,14 @@ int runTraining(MLIRContext &context) {
 
   // Arguments: state by name, data in order.
   step = module->lookupSymbol<func::FuncOp>(stepName);
-  std::vector<std::string> argNames;
+  std::vector<std::string> argNames = argumentNames(step);
   std::vector<size_t> dataArgs;
-  for (unsigned i = 0; i < step.getNumArguments(); ++i) {
-    auto name = step.getArgAttrOfType<StringAttr>(i, kiln::kOnnxNameAttr);
-    argNames.push_back(name ? name.str() : "");
-    if (!name || !state.count(name.str()))
+  for (unsigned i = 0; i < step.getNumArguments(); ++i)
+    if (!state.count(argNames[i]))
       dataArgs.push_back(i);
-  }
+  if (!emitArtifactDir.empty())
+    return emitArtifact(*module, stepName, argNames, state, resultNames,
+                        updates);
   if (dataArgs.size() != first.size())
     return fail("the training step @" + stepName + " takes " +
                 llvm::Twine(dataArgs.size()) + " data inputs but " +
@@ -956,7 +960,7 @@ int runTraining(MLIRContext &context) {
                   "': " + ec.message());
     llvm::StringSet<> used;
     for (const auto &[name, tensor] : state) {
-      std::string base = initializerFileName(name), file = base;
+      std::string base = kiln::rt::tensorFileName(name), file = base;
       for (int k = 1; !used.insert(file).second; ++k)
         file = base + "_" + std::to_string(k);
       llvm::SmallString<256> path(writeInitializersDir.getValue());
@@ -1027,6 +1031,8 @@ int runTool() {
                 "' is not available yet (supported: cpu, halide-cpu; cuda "
                 "compiles with kiln-translate --export-ptx but has no runtime "
                 "yet)");
+  if (!emitArtifactDir.empty() && targetOpt != "cpu")
+    return fail("--emit-artifact compiles for --target cpu only");
   if (!reportOpt.empty() && reportOpt != "memory")
     return fail("unknown --report '" + reportOpt + "' (supported: memory)");
 
@@ -1048,8 +1054,8 @@ int runTool() {
     if (!llvm::sys::fs::is_directory(testDataDir))
       return fail("test data folder '" + testDataDir + "' does not exist");
     std::string error;
-    if (!readTensors(numberedFiles(testDataDir, "input_"), inputs, error) ||
-        !readTensors(numberedFiles(testDataDir, "output_"), expected, error))
+    if (!kiln::rt::readTensorFiles(kiln::rt::numberedFiles(testDataDir, "input_"), inputs, error) ||
+        !kiln::rt::readTensorFiles(kiln::rt::numberedFiles(testDataDir, "output_"), expected, error))
       return fail(error);
   }
 
@@ -1121,6 +1127,11 @@ int runTool() {
   addLoweringPasses(pm);
   if (failed(pm.run(*module)))
     return 2;
+  if (!emitArtifactDir.empty())
+    return emitArtifact(*module, entryName,
+                        argumentNames(module->lookupSymbol<func::FuncOp>(
+                            entryName)),
+                        {}, names, {});
 
   auto executor =
       kiln::cpu::JitExecutor::create(*module, entryName, pipelineOptions());

@@ -46,6 +46,8 @@ enum class DType : int32_t {
 size_t dtypeSize(DType type);
 /// Short lower-case name: "f32", "i64", "bool", ...
 const char *dtypeName(DType type);
+/// The DType named `name` by dtypeName; false for other names.
+bool dtypeFromName(const std::string &name, DType &out);
 
 /// IEEE binary16 bit pattern to float (exact, subnormals, inf and NaN kept).
 float f16BitsToFloat(uint16_t bits);

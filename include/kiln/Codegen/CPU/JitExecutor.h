@@ -25,6 +25,7 @@
 #define KILN_CODEGEN_CPU_JITEXECUTOR_H
 
 #include "kiln/Codegen/CPU/AllocationTracking.h"
+#include "kiln/Codegen/CPU/EntryLowering.h"
 #include "kiln/Codegen/CPU/Pipeline.h"
 #include "kiln/Runtime/Tensor.h"
 
@@ -44,42 +45,6 @@ class ModuleOp;
 
 namespace kiln {
 namespace cpu {
-
-/// Element type and static shape of one entry argument or result.
-struct TensorSpec {
-  rt::DType dtype = rt::DType::Undefined;
-  std::vector<int64_t> shape;
-
-  int64_t numElements() const;
-  /// "f32[2x3]"-style, as rt::Tensor::describe.
-  std::string describe() const;
-  bool matches(const rt::Tensor &tensor) const {
-    return tensor.dtype() == dtype && tensor.shape() == shape;
-  }
-};
-
-/// The transient heap memory the compiled code was planned to use, read
-/// from the attributes kiln-plan-memory leaves on the functions (summed over
-/// every function of the module: an upper bound when one calls another).
-/// Inputs, outputs (caller-allocated out-params) and constants are not
-/// transient and not counted.
-struct PlannedMemory {
-  /// The pipeline ran kiln-plan-memory (CPUPipelineOptions::planMemory).
-  bool planned = false;
-  /// Bytes of the arenas, and buffers placed in them.
-  int64_t arenaBytes = 0;
-  int64_t plannedBuffers = 0;
-  /// Static-shaped heap allocations left separate (inside loops, escaping),
-  /// and their bytes counting one instance of each.
-  int64_t unplannedAllocs = 0;
-  int64_t unplannedBytes = 0;
-  /// Allocations whose size is known only at run time (not in peakBytes).
-  int64_t dynamicAllocs = 0;
-
-  /// The planned peak: the arenas plus one instance of every static
-  /// allocation left out of them.
-  int64_t peakBytes() const { return arenaBytes + unplannedBytes; }
-};
 
 class JitExecutor {
 public:
