@@ -43,3 +43,14 @@ ptxas = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
 if os.access(ptxas, os.X_OK):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+
+# The CUDA driver library (an NVIDIA GPU machine): tests of what happens
+# without it are skipped there.
+import ctypes
+for _name in ("libcuda.so.1", "libcuda.so"):
+    try:
+        ctypes.CDLL(_name)
+        config.available_features.add("cuda-driver")
+        break
+    except OSError:
+        pass

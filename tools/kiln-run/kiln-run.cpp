@@ -91,11 +91,12 @@ cl::opt<std::string> halideScheduleOpt(
              "threaded loop nest) or 'mullapudi2016' (Halide's autoscheduler)"),
     cl::init("root"), cl::cat(category));
 cl::opt<std::string> targetOpt(
-    "target", cl::desc("Code generation target: cpu, or halide-cpu (the "
-                       "kiln function translated into Halide and JIT-compiled "
-                       "by Halide 14; the ops listed in docs/targets.md). "
-                       "cuda compiles with kiln-translate --export-ptx but "
-                       "cannot run yet; halide-cuda is not available"),
+    "target", cl::desc("Code generation target: cpu; halide-cpu or "
+                       "halide-cuda (the kiln function translated into Halide "
+                       "and JIT-compiled by Halide 14, the ops listed in "
+                       "docs/targets.md; halide-cuda needs the CUDA driver "
+                       "at run time). cuda compiles with kiln-translate "
+                       "--export-ptx but cannot run yet"),
     cl::init("cpu"), cl::cat(category));
 cl::opt<std::string> pipelineOpt(
     "pipeline",
@@ -402,6 +403,18 @@ int writeOutputs(const std::vector<kiln::rt::Tensor> &outputs,
   return 0;
 }
 
+bool isHalideTarget() {
+  return targetOpt == "halide-cpu" || targetOpt == "halide-cuda";
+}
+
+/// Options of the Halide targets that kiln-run's flags set.
+kiln::halide::HalideOptions halideOptions() {
+  kiln::halide::HalideOptions options;
+  options.device = targetOpt == "halide-cuda" ? "cuda" : "cpu";
+  options.schedule = halideScheduleOpt;
+  return options;
+}
+
 /// Options of the CPU pipeline that kiln-run's flags set.
 kiln::cpu::CPUPipelineOptions pipelineOptions() {
   kiln::cpu::CPUPipelineOptions opts;
@@ -576,9 +589,8 @@ private:
 /// alone on cpu).
 llvm::Expected<std::unique_ptr<CompiledFunction>>
 compileFunction(ModuleOp module, StringRef name) {
-  if (targetOpt == "halide-cpu") {
-    kiln::halide::HalideOptions options;
-    options.schedule = halideScheduleOpt;
+  if (isHalideTarget()) {
+    kiln::halide::HalideOptions options = halideOptions();
     auto exec = kiln::halide::HalideExecutor::create(module, name, options);
     if (!exec)
       return exec.takeError();
@@ -776,8 +788,8 @@ int runTraining(MLIRContext &context) {
     llvm::outs() << "\n";
     pm.clear();
   }
-  // halide-cpu translates the kiln program itself.
-  if (targetOpt == "halide-cpu")
+  // The Halide targets translate the kiln program itself.
+  if (isHalideTarget())
     pm.addNestedPass<func::FuncOp>(kiln::createKilnAutodiff());
   else
     addLoweringPasses(pm);
@@ -998,10 +1010,8 @@ int runWithHalide(ModuleOp module, PassManager &pm, StringRef entryName,
   pm.addNestedPass<func::FuncOp>(kiln::createKilnAutodiff());
   if (failed(pm.run(module)))
     return 2;
-  kiln::halide::HalideOptions options;
-  options.schedule = halideScheduleOpt;
   auto executor =
-      kiln::halide::HalideExecutor::create(module, entryName, options);
+      kiln::halide::HalideExecutor::create(module, entryName, halideOptions());
   if (!executor)
     return failWith(executor.takeError());
   if (!haveTestData) {
@@ -1026,9 +1036,10 @@ int runWithHalide(ModuleOp module, PassManager &pm, StringRef entryName,
 }
 
 int runTool() {
-  if (targetOpt != "cpu" && targetOpt != "halide-cpu")
+  if (targetOpt != "cpu" && !isHalideTarget())
     return fail("target '" + targetOpt +
-                "' is not available yet (supported: cpu, halide-cpu; cuda "
+                "' is not available yet (supported: cpu, halide-cpu, "
+                "halide-cuda; cuda "
                 "compiles with kiln-translate --export-ptx but has no runtime "
                 "yet)");
   if (!emitArtifactDir.empty() && targetOpt != "cpu")
@@ -1121,7 +1132,7 @@ int runTool() {
     llvm::outs() << "\n";
     pm.clear();
   }
-  if (targetOpt == "halide-cpu")
+  if (isHalideTarget())
     return runWithHalide(*module, pm, entryName, inputs, expected, names,
                          haveTestData);
   addLoweringPasses(pm);

@@ -8,12 +8,14 @@
 // kiln MLIR), `--export-qat-qdq` (a model trained with kiln-quantize's
 // qat-int8 mode, plus its trained state, to ONNX QuantizeLinear/
 // DequantizeLinear int8), `--export-ptx` (a kiln or tensor-level program
-// through the CUDA pipeline, each kernel module written as PTX) next to
+// through the CUDA pipeline, each kernel module written as PTX),
+// `--export-halide-ptx` (a kiln function's halide-cuda kernels as PTX) next to
 // MLIR's own (e.g. `--mlir-to-llvmir`).
 //
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CUDA/Pipeline.h"
+#include "kiln/Codegen/Halide/HalideExecutor.h"
 #include "kiln/Conversion/Passes.h"
 #include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/Passes/Passes.h"
@@ -126,10 +128,71 @@ static void registerExportPTX() {
       });
 }
 
+static llvm::cl::opt<std::string> halideEntry(
+    "halide-entry",
+    llvm::cl::desc("--export-halide-ptx: the function to compile (default: "
+                   "@main, else the only public function)"),
+    llvm::cl::value_desc("name"));
+
+static void registerExportHalidePTX() {
+  TranslateFromMLIRRegistration exportPtx(
+      "export-halide-ptx",
+      "compile a kiln function for halide-cuda (Halide 14, one kernel per "
+      "op) and write its PTX to --ptx-dir as <function>.halide.sm_<N>.ptx; "
+      "--cuda-chip sm_80 or sm_86 (sm_90 runs sm_80 PTX)",
+      [](Operation *op, llvm::raw_ostream &output) {
+        auto module = dyn_cast<ModuleOp>(op);
+        MLIRContext *context = op->getContext();
+        kiln::OneLineDiagnostics diagnostics(*context, "kiln-translate");
+        if (!module || ptxDir.empty())
+          return op->emitError(
+                     "export-halide-ptx: needs a module and --ptx-dir=DIR"),
+                 failure();
+        std::string entry = halideEntry;
+        if (entry.empty()) {
+          for (auto func : module.getOps<func::FuncOp>()) {
+            if (func.isPrivate() || func.isExternal())
+              continue;
+            if (func.getSymName() == "main" || entry.empty())
+              entry = func.getSymName().str();
+          }
+        }
+        kiln::halide::HalideOptions options;
+        StringRef chip = cudaChip;
+        if (chip == "sm_80" || chip == "sm_90")
+          options.cudaCapability = 80;
+        else if (chip == "sm_86")
+          options.cudaCapability = 86;
+        else
+          return op->emitError("export-halide-ptx: --cuda-chip ")
+                     << chip << " is not one Halide 14 targets (sm_80, sm_86, "
+                     << "sm_90 through sm_80 PTX)",
+                 failure();
+        // Gradient requests (an imported training graph) expand first.
+        PassManager pm(context);
+        pm.addNestedPass<func::FuncOp>(kiln::createKilnAutodiff());
+        if (failed(pm.run(module)))
+          return failure();
+        auto written =
+            kiln::halide::writeHalidePTX(module, entry, options, ptxDir);
+        if (!written)
+          return op->emitError(llvm::toString(written.takeError())),
+                 failure();
+        output << "export-halide-ptx: " << *written << "\n";
+        return success();
+      },
+      [](DialectRegistry &registry) {
+        registerAllDialects(registry);
+        registerAllExtensions(registry);
+        registry.insert<kiln::KilnDialect>();
+      });
+}
+
 int main(int argc, char **argv) {
   registerAllTranslations();
   registerImportONNX();
   registerExportQATQDQ();
   registerExportPTX();
+  registerExportHalidePTX();
   return failed(mlirTranslateMain(argc, argv, "Kiln translation driver"));
 }

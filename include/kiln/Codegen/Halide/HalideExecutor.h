@@ -4,14 +4,15 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The halide-cpu target: a kiln function (static shapes) translated op by
-// op into Halide Funcs, one pipeline with every result as an output,
-// JIT-compiled by Halide 14
-// for the host and run on runtime tensors. Each op's Func is computed at
-// the root (one loop nest per op, as the MLIR CPU path without fusion);
-// `schedule=mullapudi2016` asks Halide's Mullapudi2016 autoscheduler
-// instead. The ops it covers are listed by `halideSupportedOps()`; any
-// other op is an error naming it.
+// The halide-cpu and halide-cuda targets: a kiln function (static shapes)
+// translated op by op into Halide Funcs, one pipeline with every result as
+// an output, JIT-compiled by Halide 14 and run on runtime tensors. On the
+// CPU each op's Func is computed at the root (one loop nest per op, as the
+// MLIR CPU path without fusion), or `schedule=mullapudi2016` asks Halide's
+// Mullapudi2016 autoscheduler; on CUDA each op's Func is one kernel (see
+// lib/Codegen/Halide/HalideSchedules.cpp) and Halide's CUDA runtime loads
+// the driver at the first run. The ops covered are listed by
+// `halideSupportedOps()`; any other op is an error naming it.
 //
 //   auto exec = HalideExecutor::create(module, "main", {});
 //   auto outputs = (*exec)->run({a, b});
@@ -38,10 +39,17 @@ namespace kiln {
 namespace halide {
 
 struct HalideOptions {
-  /// "root" (every op's Func computed at the root, vectorized and threaded
-  /// along its outer dimension) or "mullapudi2016" (Halide's autoscheduler
-  /// plugin, from /usr/lib/x86_64-linux-gnu/halide14).
+  /// "cpu" (halide-cpu) or "cuda" (halide-cuda).
+  std::string device = "cpu";
+  /// "root" (every op's Func computed at the root: on the CPU vectorized
+  /// and threaded along its outer dimension, on CUDA one kernel) or
+  /// "mullapudi2016" (Halide's autoscheduler plugin, from
+  /// /usr/lib/x86_64-linux-gnu/halide14; CPU only).
   std::string schedule = "root";
+  /// halide-cuda: the compute capability the PTX targets. Halide 14 knows
+  /// up to 86; 80 (the default) also runs on sm_90 through the driver's
+  /// PTX JIT.
+  int cudaCapability = 80;
 };
 
 class HalideExecutor {
@@ -72,6 +80,15 @@ private:
 
 /// The kiln op names (e.g. "kiln.matmul") the translation covers.
 std::vector<std::string> halideSupportedOps();
+
+/// halide-cuda ahead of time: compiles @`entry` of `module` (kiln ops) with
+/// the CUDA schedule for `options.cudaCapability` and writes the PTX of its
+/// kernels to `dir`/<entry>.halide.sm_<capability>.ptx. Returns the file
+/// written; errors name the op Halide cannot express or the stage.
+llvm::Expected<std::string> writeHalidePTX(mlir::ModuleOp module,
+                                           llvm::StringRef entry,
+                                           const HalideOptions &options,
+                                           llvm::StringRef dir);
 
 } // namespace halide
 } // namespace kiln
