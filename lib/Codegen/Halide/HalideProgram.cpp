@@ -13,6 +13,7 @@
 
 #include "HalideProgram.h"
 
+#include "kiln/Dialect/Kiln/KilnInterfaces.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,7 +24,9 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <functional>
+#include <limits>
 #include <numeric>
+#include <set>
 
 using namespace mlir;
 namespace H = Halide;
@@ -100,6 +103,9 @@ public:
   std::vector<H::ImageParam> params;
   std::vector<TensorFunc> results;
   std::vector<H::Func> all; // every op's Func, for the root schedule
+  /// Names of the Funcs that are cheaper inlined into their one consumer
+  /// than stored (see canInline).
+  std::set<std::string> inlinable;
 
 private:
   static std::vector<H::Expr> reversed(const std::vector<H::Expr> &idx) {
@@ -130,6 +136,45 @@ private:
   }
 
   llvm::Expected<TensorFunc> lower(Operation *op);
+  /// Convolutions, max pooling and their gradients (NCHW); null when `op`
+  /// is none of them.
+  std::optional<TensorFunc> lowerWindowed(Operation *op,
+                                          const std::vector<int64_t> &shape,
+                                          H::Type type);
+  /// x[n, c, h, w] of an NCHW tensor, 0 (or `outside`) where (h, w) falls
+  /// in the padding.
+  H::Expr padded(const TensorFunc &x, H::Expr n, H::Expr c, H::Expr h,
+                 H::Expr w, H::Expr outside) {
+    H::Expr inside = h >= 0 && h < int(x.shape[2]) && w >= 0 &&
+                     w < int(x.shape[3]);
+    H::Expr value = at(x, {n, c, H::clamp(h, 0, int(x.shape[2]) - 1),
+                           H::clamp(w, 0, int(x.shape[3]) - 1)});
+    return H::select(inside, value, outside);
+  }
+  /// Fusion: an elementwise op (FusibleOpInterface) or a pure index
+  /// remapping (broadcast, reshape, transpose, slice) whose result has one
+  /// reader, or a splat constant, is computed inside its consumer's loops
+  /// instead of being stored. Work is never repeated: multi-use values and
+  /// everything with a reduction stay stored.
+  static bool canInline(Operation *op) {
+    if (auto c = dyn_cast<ConstantOp>(op)) {
+      auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+      return dense && dense.isSplat();
+    }
+    if (!op->getResult(0).hasOneUse() ||
+        isa<func::ReturnOp>(*op->getResult(0).getUsers().begin()))
+      return false;
+    // Casts stay stored: with u8 -> i32 casts inlined into a matmul's sum
+    // (ONNX test_matmulinteger) the Halide 14 code gave wrong integers;
+    // stored, they are right. Not yet understood (Halide's widening
+    // arithmetic rewrites are the suspect).
+    if (isa<CastOp>(op))
+      return false;
+    if (isa<BroadcastOp, ReshapeOp, TransposeOp, SliceOp>(op))
+      return true;
+    auto fusible = dyn_cast<FusibleOpInterface>(op);
+    return fusible && fusible.getFusionRole() == FusionRole::Elementwise;
+  }
   llvm::Expected<TensorFunc> constant(ConstantOp op);
   TensorFunc reduce(Value input, ArrayRef<int64_t> axes, bool keepDims,
                     const std::vector<int64_t> &resultShape, H::Type type,
@@ -468,10 +513,123 @@ llvm::Expected<TensorFunc> Translator::lower(Operation *op) {
                  : at(exps, idx) / at(total, k);
     });
   }
+  if (std::optional<TensorFunc> windowed = lowerWindowed(op, shape, *type))
+    return *windowed;
   return unsupported("no Halide translation for this op (the Halide targets cover: "
                      "elementwise math, compare/select/cast, broadcast, "
                      "reshape, transpose, slice, matmul, reductions, "
-                     "softmax, log_softmax, constants)");
+                     "softmax, log_softmax, conv2d, max_pool2d and their "
+                     "gradients, constants)");
+}
+
+std::optional<TensorFunc>
+Translator::lowerWindowed(Operation *op, const std::vector<int64_t> &shape,
+                          H::Type type) {
+  using Idx = std::vector<H::Expr>;
+  auto attr = [&](StringRef name) {
+    return op->getAttrOfType<DenseI64ArrayAttr>(name).asArrayRef();
+  };
+  auto i = [](int64_t v) { return int(v); };
+  H::Expr zero = H::cast(type, 0);
+  if (isa<Conv2dOp, Conv2dBackwardInputOp, Conv2dBackwardFilterOp>(op)) {
+    ArrayRef<int64_t> st = attr("strides"), pad = attr("padding"),
+                      dil = attr("dilations");
+    int64_t groups = op->getAttrOfType<IntegerAttr>("groups").getInt();
+    if (auto conv = dyn_cast<Conv2dOp>(op)) {
+      // result[n, f, oh, ow] = sum over (c', kh, kw) of
+      //   x[n, g*C/groups + c', oh*sh + kh*dh - pt, ow*sw + kw*dw - pl]
+      //   * w[f, c', kh, kw], g = f / (F/groups).
+      TensorFunc &x = get(conv.getInput()), &w = get(conv.getFilter());
+      int64_t cg = w.shape[1], fg = w.shape[0] / groups;
+      H::RDom r(0, i(w.shape[3]), 0, i(w.shape[2]), 0, i(cg)); // kw, kh, c'
+      return define(shape, type, [&](const Idx &o) {
+        H::Expr c = (o[1] / i(fg)) * i(cg) + r.z;
+        H::Expr h = o[2] * i(st[0]) + r.y * i(dil[0]) - i(pad[0]);
+        H::Expr wd = o[3] * i(st[1]) + r.x * i(dil[1]) - i(pad[1]);
+        return H::sum(padded(x, o[0], c, h, wd, zero) *
+                      at(w, {o[1], r.z, r.y, r.x}));
+      });
+    }
+    if (auto back = dyn_cast<Conv2dBackwardInputOp>(op)) {
+      // result[n, c, h, w] = sum over (f' in c's group, kh, kw) of
+      //   dy[n, f, oh, ow] * w[f, c - g*C/groups, kh, kw] where
+      //   oh*sh = h + pt - kh*dh (and the same for w) has a solution.
+      TensorFunc &dy = get(back.getGradOutput()), &w = get(back.getFilter());
+      int64_t cg = w.shape[1], fg = w.shape[0] / groups;
+      int64_t oh = dy.shape[2], ow = dy.shape[3];
+      H::RDom r(0, i(w.shape[3]), 0, i(w.shape[2]), 0, i(fg)); // kw, kh, f'
+      return define(shape, type, [&](const Idx &o) {
+        H::Expr g = o[1] / i(cg);
+        H::Expr f = g * i(fg) + r.z;
+        H::Expr nh = o[2] + i(pad[0]) - r.y * i(dil[0]);
+        H::Expr nw = o[3] + i(pad[1]) - r.x * i(dil[1]);
+        H::Expr valid = nh >= 0 && nw >= 0 && nh % i(st[0]) == 0 &&
+                        nw % i(st[1]) == 0 && nh / i(st[0]) < i(oh) &&
+                        nw / i(st[1]) < i(ow);
+        H::Expr y = at(dy, {o[0], f, H::clamp(nh / i(st[0]), 0, i(oh) - 1),
+                            H::clamp(nw / i(st[1]), 0, i(ow) - 1)});
+        return H::sum(H::select(valid, y, zero) *
+                      at(w, {f, o[1] - g * i(cg), r.y, r.x}));
+      });
+    }
+    // Filter gradient: result[f, c', kh, kw] = sum over (n, oh, ow) of
+    //   dy[n, f, oh, ow] * x[n, g*C/groups + c', oh*sh + kh*dh - pt, ...].
+    auto back = cast<Conv2dBackwardFilterOp>(op);
+    TensorFunc &x = get(back.getInput()), &dy = get(back.getGradOutput());
+    int64_t cg = shape[1], fg = shape[0] / groups;
+    H::RDom r(0, i(dy.shape[3]), 0, i(dy.shape[2]), 0, i(dy.shape[0]));
+    return define(shape, type, [&](const Idx &o) {
+      H::Expr c = (o[0] / i(fg)) * i(cg) + o[1];
+      H::Expr h = r.y * i(st[0]) + o[2] * i(dil[0]) - i(pad[0]);
+      H::Expr wd = r.x * i(st[1]) + o[3] * i(dil[1]) - i(pad[1]);
+      return H::sum(at(dy, {r.z, o[0], r.y, r.x}) *
+                    padded(x, r.z, c, h, wd, zero));
+    });
+  }
+  if (!isa<MaxPool2dOp, MaxPool2dBackwardOp>(op))
+    return std::nullopt;
+  ArrayRef<int64_t> k = attr("kernel"), st = attr("strides"),
+                    pad = attr("padding"), dil = attr("dilations");
+  H::Expr lowest =
+      H::cast(type, H::Expr(-std::numeric_limits<float>::infinity()));
+  // Window (oh, ow)'s element (kh, kw) of x, -inf in the padding (which so
+  // never wins).
+  auto windowValue = [&](const TensorFunc &x, H::Expr n, H::Expr c,
+                         H::Expr oh, H::Expr ow, H::Expr kh, H::Expr kw) {
+    return padded(x, n, c, oh * i(st[0]) + kh * i(dil[0]) - i(pad[0]),
+                  ow * i(st[1]) + kw * i(dil[1]) - i(pad[1]), lowest);
+  };
+  if (auto pool = dyn_cast<MaxPool2dOp>(op)) {
+    TensorFunc &x = get(pool.getInput());
+    H::RDom r(0, i(k[1]), 0, i(k[0])); // kw, kh
+    return define(shape, type, [&](const Idx &o) {
+      return H::maximum(windowValue(x, o[0], o[1], o[2], o[3], r.y, r.x));
+    });
+  }
+  // The gradient goes to each window's first maximum in row-major (kh, kw)
+  // order: argmax over an RDom whose inner dimension is kw keeps the first.
+  auto back = cast<MaxPool2dBackwardOp>(op);
+  TensorFunc &x = get(back.getInput()), &dy = get(back.getGradOutput());
+  int64_t oh = dy.shape[2], ow = dy.shape[3];
+  H::Var n, c, y, xw;
+  H::Func first;
+  {
+    H::RDom r(0, i(k[1]), 0, i(k[0]));
+    first(xw, y, c, n) = H::argmax(windowValue(x, n, c, y, xw, r.y, r.x));
+  }
+  all.push_back(first);
+  H::RDom r(0, i(k[1]), 0, i(k[0])); // the (kh, kw) whose window may hold h, w
+  return define(shape, type, [&](const Idx &o) {
+    H::Expr nh = o[2] + i(pad[0]) - r.y * i(dil[0]);
+    H::Expr nw = o[3] + i(pad[1]) - r.x * i(dil[1]);
+    H::Expr wh = H::clamp(nh / i(st[0]), 0, i(oh) - 1);
+    H::Expr ww = H::clamp(nw / i(st[1]), 0, i(ow) - 1);
+    H::Tuple best = first(ww, wh, o[1], o[0]);
+    H::Expr valid = nh >= 0 && nw >= 0 && nh % i(st[0]) == 0 &&
+                    nw % i(st[1]) == 0 && nh / i(st[0]) < i(oh) &&
+                    nw / i(st[1]) < i(ow) && best[0] == r.x && best[1] == r.y;
+    return H::sum(H::select(valid, at(dy, {o[0], o[1], wh, ww}), zero));
+  });
 }
 
 llvm::Error Translator::translate() {
@@ -492,6 +650,7 @@ llvm::Error Translator::translate() {
       H::Expr e = param(reversed(idx));
       return isBool ? H::Expr(e != 0) : e;
     });
+    inlinable.insert(env[arg].f.name()); // A load, read where it is used.
   }
   for (Operation &op : func.getBody().front()) {
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
@@ -503,6 +662,8 @@ llvm::Error Translator::translate() {
     if (!lowered)
       return lowered.takeError();
     env[op.getResult(0)] = *lowered;
+    if (canInline(&op))
+      inlinable.insert(lowered->f.name());
   }
   return llvm::Error::success();
 }
@@ -550,7 +711,9 @@ llvm::Expected<HalideProgram> translateToHalide(ModuleOp module,
       program.outputs.push_back(out);
     }
     program.params = t.params;
-    program.funcs = t.all;
+    for (H::Func &f : t.all)
+      (t.inlinable.count(f.name()) ? program.inlined : program.funcs)
+          .push_back(f);
   } catch (const H::Error &e) {
     return fail(e.what());
   }

@@ -42,8 +42,13 @@ using Spec = std::pair<rt::DType, std::vector<int64_t>>;
 struct HalideProgram {
   /// One per argument, in order.
   std::vector<Halide::ImageParam> params;
-  /// Every op's Func (what a schedule places).
+  /// The Funcs a schedule stores (compute_root): reductions, contractions,
+  /// values read more than once.
   std::vector<Halide::Func> funcs;
+  /// The Funcs left inline (Halide's default), computed in their one
+  /// consumer's loops: single-use elementwise ops and index remappings,
+  /// splat constants, argument loads. Autoschedulers may still place them.
+  std::vector<Halide::Func> inlined;
   /// One per result, in its storage type (bools as bytes): the pipeline's
   /// outputs, so shared work is computed once.
   std::vector<Halide::Func> outputs;
