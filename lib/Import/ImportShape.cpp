@@ -547,8 +547,10 @@ LogicalResult importConstantOfShape(NodeImporter &n) {
   Attribute scalar = n.b().getF32FloatAttr(0.0f);
   if (const onnx::AttributeProto *value = n.attr("value")) {
     std::string error;
-    ElementsAttr one = elementsFromTensorProto(value->t(), n.context(),
-                                               INT64_MAX, error);
+    LiteralOptions inline_ = n.literalOptions();
+    inline_.resourceThresholdBytes = INT64_MAX;
+    ElementsAttr one =
+        elementsFromTensorProto(value->t(), n.context(), inline_, error);
     if (!one)
       return n.fail("value: " + error);
     if (one.getNumElements() != 1)

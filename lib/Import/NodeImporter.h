@@ -16,6 +16,7 @@
 #define KILN_LIB_IMPORT_NODEIMPORTER_H
 
 #include "kiln/Dialect/Kiln/KilnBuilder.h"
+#include "kiln/Runtime/TensorProtoIO.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/DenseMap.h"
@@ -29,6 +30,14 @@ namespace kiln {
 namespace onnx_import {
 
 class NodeImporter;
+
+/// How tensor literals (initializers, Constant values) are read: within
+/// `limits` (size, external-data folder), and stored as dense_resource
+/// blobs over `resourceThresholdBytes`.
+struct LiteralOptions {
+  int64_t resourceThresholdBytes = 256;
+  rt::TensorReadLimits limits;
+};
 
 /// Imports one node; returns failure after emitting a diagnostic.
 using OpImporterFn = mlir::LogicalResult (*)(NodeImporter &);
@@ -98,11 +107,12 @@ class NodeImporter {
 public:
   NodeImporter(const onnx::NodeProto &node, mlir::OpBuilder &builder,
                mlir::Location loc, int64_t opset, ValueScope &scope,
-               int64_t resourceThresholdBytes)
+               const LiteralOptions &literals)
       : node(node), builder(builder), loc(loc), opsetVersion(opset),
-        scope(scope), resourceThresholdBytes(resourceThresholdBytes) {}
+        scope(scope), literals(literals) {}
 
   const onnx::NodeProto &proto() const { return node; }
+  const LiteralOptions &literalOptions() const { return literals; }
   mlir::OpBuilder &b() { return builder; }
   mlir::Location location() const { return loc; }
   mlir::MLIRContext *context() { return builder.getContext(); }
@@ -229,7 +239,7 @@ private:
   mlir::Location loc;
   int64_t opsetVersion;
   ValueScope &scope;
-  int64_t resourceThresholdBytes;
+  LiteralOptions literals;
 };
 
 /// The MLIR element type of an ONNX TensorProto.DataType, or null with
@@ -237,11 +247,12 @@ private:
 mlir::Type elementTypeFromOnnx(int32_t onnxType, mlir::MLIRContext *context,
                                std::string &error);
 
-/// The literal of an ONNX tensor; tensors over `resourceThresholdBytes`
-/// become dense_resource blobs. Null with `error` set on a bad tensor.
+/// The literal of an ONNX tensor, read within `literals.limits`; tensors
+/// over `literals.resourceThresholdBytes` become dense_resource blobs. Null
+/// with `error` set on a bad tensor.
 mlir::ElementsAttr elementsFromTensorProto(const onnx::TensorProto &proto,
                                            mlir::MLIRContext *context,
-                                           int64_t resourceThresholdBytes,
+                                           const LiteralOptions &literals,
                                            std::string &error);
 
 /// Numpy broadcasting of two shapes; std::nullopt if incompatible.

@@ -16,7 +16,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Path.h"
 
 #include <google/protobuf/io/coded_stream.h>
 
@@ -91,7 +93,17 @@ private:
     return nullptr;
   }
 
+  LiteralOptions literalOptions() const {
+    LiteralOptions literals;
+    literals.resourceThresholdBytes = options.resourceThresholdBytes;
+    literals.limits.maxBytes = options.maxTensorBytes;
+    literals.limits.externalDataDir = options.externalDataDir;
+    return literals;
+  }
+
   LogicalResult readOpsets(const onnx::ModelProto &model);
+  LogicalResult checkDeclaredSize(StringRef name, ArrayRef<int64_t> shape,
+                                  Type element);
   FailureOr<RankedTensorType> valueInfoType(const onnx::ValueInfoProto &info,
                                             std::optional<std::vector<int64_t>> shape);
   LogicalResult importInitializers(const onnx::GraphProto &graph);
@@ -127,6 +139,35 @@ LogicalResult GraphImporter::readOpsets(const onnx::ModelProto &model) {
   return success();
 }
 
+/// A declared shape whose tensor would exceed options.maxTensorBytes (or
+/// whose element count overflows) is refused before anything is allocated
+/// for it, e.g. a random input of 2^62 elements in kiln-run.
+LogicalResult GraphImporter::checkDeclaredSize(StringRef name,
+                                               ArrayRef<int64_t> shape,
+                                               Type element) {
+  int64_t bits = element.isIntOrFloat() ? element.getIntOrFloatBitWidth() : 64;
+  int64_t bytesPerElement = std::max<int64_t>(1, llvm::divideCeil(bits, 8));
+  int64_t limit = options.maxTensorBytes / bytesPerElement, count = 1;
+  for (int64_t d : shape) {
+    if (ShapedType::isDynamic(d) || d == 0)
+      return success();
+  }
+  for (int64_t d : shape) {
+    if (count > limit / d)
+      return fail(fileLoc(),
+                  "graph value '" + name + "' declares shape [" +
+                      llvm::join(llvm::map_range(shape,
+                                                 [](int64_t d) {
+                                                   return std::to_string(d);
+                                                 }),
+                                 "x") +
+                      "]: more than the limit of " +
+                      Twine(options.maxTensorBytes) + " bytes per tensor");
+    count *= d;
+  }
+  return success();
+}
+
 FailureOr<RankedTensorType>
 GraphImporter::valueInfoType(const onnx::ValueInfoProto &info,
                              std::optional<std::vector<int64_t>> override) {
@@ -148,6 +189,10 @@ GraphImporter::valueInfoType(const onnx::ValueInfoProto &info,
     declared.push_back(d.has_dim_value() && d.dim_value() >= 0
                            ? d.dim_value()
                            : ShapedType::kDynamic);
+  if (failed(checkDeclaredSize(info.name(), override ? ArrayRef<int64_t>(*override)
+                                                    : ArrayRef<int64_t>(declared),
+                                element)))
+    return failure();
   if (!override)
     return RankedTensorType::get(declared, element);
   // A concrete shape replaces the declaration; it must agree with it.
@@ -164,8 +209,8 @@ GraphImporter::valueInfoType(const onnx::ValueInfoProto &info,
 LogicalResult GraphImporter::importInitializers(const onnx::GraphProto &graph) {
   for (const onnx::TensorProto &init : graph.initializer()) {
     std::string error;
-    ElementsAttr value = elementsFromTensorProto(
-        init, context, options.resourceThresholdBytes, error);
+    ElementsAttr value =
+        elementsFromTensorProto(init, context, literalOptions(), error);
     if (!value)
       return fail(fileLoc(), "initializer '" + init.name() + "': " + error);
     Location loc = NameLoc::get(StringAttr::get(context, init.name()));
@@ -201,7 +246,7 @@ LogicalResult GraphImporter::importNodes(const onnx::GraphProto &graph) {
                              "' is not defined before use (missing, or the "
                              "graph is not topologically sorted)");
     NodeImporter nodeImporter(node, builder, loc, version, scope,
-                              options.resourceThresholdBytes);
+                              literalOptions());
     if (failed(importer(nodeImporter)))
       return failure();
     for (const std::string &name : node.output())
@@ -347,6 +392,14 @@ OwningOpRef<ModuleOp> kiln::importONNXBytes(StringRef bytes,
                                             MLIRContext *context,
                                             const ImportOptions &options) {
   registerImportDialects(*context);
+  if (bytes.size() > size_t(INT32_MAX)) {
+    emitError(FileLineColLoc::get(context, sourceName, 0, 0))
+        << "the model file is " << bytes.size()
+        << " bytes, over protobuf's 2 GB limit: store its large initializers "
+           "as external data beside it (onnx.save_model(..., "
+           "save_as_external_data=True))";
+    return nullptr;
+  }
   onnx::ModelProto model;
   google::protobuf::io::CodedInputStream stream(
       reinterpret_cast<const uint8_t *>(bytes.data()),
@@ -357,5 +410,11 @@ OwningOpRef<ModuleOp> kiln::importONNXBytes(StringRef bytes,
         << "not a valid ONNX model (the protobuf does not parse)";
     return nullptr;
   }
-  return importWithTrainingInfo(model, context, options, sourceName);
+  ImportOptions withFolder = options;
+  if (withFolder.externalDataDir.empty()) {
+    SmallString<256> dir(sourceName);
+    llvm::sys::path::remove_filename(dir);
+    withFolder.externalDataDir = dir.empty() ? "." : dir.str().str();
+  }
+  return importWithTrainingInfo(model, context, withFolder, sourceName);
 }

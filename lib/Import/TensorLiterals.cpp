@@ -39,12 +39,12 @@ Type onnx_import::elementTypeFromOnnx(int32_t onnxType, MLIRContext *context,
 
 ElementsAttr onnx_import::elementsFromTensorProto(
     const onnx::TensorProto &proto, MLIRContext *context,
-    int64_t resourceThresholdBytes, std::string &error) {
+    const LiteralOptions &literals, std::string &error) {
   Type element = elementTypeFromOnnx(proto.data_type(), context, error);
   if (!element)
     return {};
   rt::Tensor tensor;
-  if (!rt::tensorFromProto(proto, tensor, error))
+  if (!rt::tensorFromProto(proto, tensor, error, literals.limits))
     return {};
   auto type = RankedTensorType::get(tensor.shape(), element);
   if (element.isInteger(1)) {
@@ -56,7 +56,8 @@ ElementsAttr onnx_import::elementsFromTensorProto(
   }
   ArrayRef<char> bytes(static_cast<const char *>(tensor.data()),
                        tensor.numBytes());
-  if (static_cast<int64_t>(tensor.numBytes()) > resourceThresholdBytes) {
+  if (static_cast<int64_t>(tensor.numBytes()) >
+      literals.resourceThresholdBytes) {
     std::string name = proto.name().empty() ? "tensor" : proto.name();
     return DenseResourceElementsAttr::get(
         type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign(bytes));
@@ -71,8 +72,8 @@ ElementsAttr onnx_import::elementsFromTensorProto(
 
 FailureOr<Value> NodeImporter::tensorConstant(const onnx::TensorProto &proto) {
   std::string message;
-  ElementsAttr value = elementsFromTensorProto(proto, context(),
-                                               resourceThresholdBytes, message);
+  ElementsAttr value =
+      elementsFromTensorProto(proto, context(), literals, message);
   if (!value)
     return fail(message);
   return create<ConstantOp>(value);

@@ -14,7 +14,10 @@
 
 #include "onnx/onnx_pb.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -187,16 +190,111 @@ void copyTypedField(const onnx::TensorProto &proto, Tensor &out) {
   }
 }
 
+/// Reads the `expectedBytes` of an EXTERNAL tensor from the file its
+/// `location` names inside `dir` (at `offset`, `length` bytes when given).
+/// Refuses absolute paths, `..`, paths that leave `dir` through links,
+/// missing files and ranges past the end of the file.
+bool readExternalData(const onnx::TensorProto &proto, const std::string &dir,
+                      size_t expectedBytes, std::string &bytes,
+                      std::string &error) {
+  namespace fs = std::filesystem;
+  std::string location;
+  uint64_t offset = 0, length = 0;
+  bool hasLength = false;
+  for (const onnx::StringStringEntryProto &entry : proto.external_data()) {
+    const std::string &key = entry.key(), &value = entry.value();
+    auto number = [&](uint64_t &out) {
+      char *end = nullptr;
+      errno = 0;
+      out = std::strtoull(value.c_str(), &end, 10);
+      return !value.empty() && *end == 0 && errno == 0 &&
+             value.find('-') == std::string::npos;
+    };
+    if (key == "location") {
+      location = value;
+    } else if (key == "offset") {
+      if (!number(offset)) {
+        error = "external data offset '" + value + "' is not a number";
+        return false;
+      }
+    } else if (key == "length") {
+      if (!number(length)) {
+        error = "external data length '" + value + "' is not a number";
+        return false;
+      }
+      hasLength = true;
+    }
+  }
+  if (location.empty()) {
+    error = "external data without a location";
+    return false;
+  }
+  if (dir.empty()) {
+    error = "uses external data ('" + location +
+            "'), but the model's folder is not known here";
+    return false;
+  }
+  fs::path rel(location);
+  bool escapes = rel.is_absolute() || location.find('\0') != std::string::npos;
+  for (const fs::path &part : rel)
+    escapes |= part == "..";
+  if (escapes) {
+    error = "external data location '" + location +
+            "' must be a relative path inside the model's folder (no "
+            "absolute path, no '..')";
+    return false;
+  }
+  std::error_code ec;
+  fs::path base = fs::weakly_canonical(fs::path(dir), ec);
+  fs::path file = fs::weakly_canonical(fs::path(dir) / rel, ec);
+  std::string baseText = base.string() + "/";
+  if (ec || file.string().compare(0, baseText.size(), baseText) != 0) {
+    error = "external data location '" + location +
+            "' leaves the model's folder";
+    return false;
+  }
+  if (!fs::is_regular_file(file, ec)) {
+    error = "external data file '" + location + "' does not exist";
+    return false;
+  }
+  uint64_t size = fs::file_size(file, ec);
+  if (ec) {
+    error = "cannot read external data file '" + location + "'";
+    return false;
+  }
+  if (!hasLength)
+    length = offset <= size ? size - offset : 0;
+  if (offset > size || length > size - offset) {
+    error = "external data range [" + std::to_string(offset) + ", +" +
+            std::to_string(length) + ") lies past the end of '" + location +
+            "' (" + std::to_string(size) + " bytes)";
+    return false;
+  }
+  if (length != expectedBytes) {
+    error = "external data in '" + location + "' holds " +
+            std::to_string(length) + " bytes, the tensor needs " +
+            std::to_string(expectedBytes);
+    return false;
+  }
+  std::ifstream in(file, std::ios::binary);
+  bytes.resize(expectedBytes);
+  in.seekg(static_cast<std::streamoff>(offset));
+  if (expectedBytes != 0 &&
+      !in.read(bytes.data(), static_cast<std::streamsize>(expectedBytes))) {
+    error = "cannot read " + std::to_string(expectedBytes) +
+            " bytes of external data from '" + location + "'";
+    return false;
+  }
+  return true;
+}
+
 } // namespace
 
 bool tensorFromProto(const onnx::TensorProto &proto, Tensor &out,
-                     std::string &error) {
+                     std::string &error, const TensorReadLimits &limits) {
   const std::string label = tensorLabel(proto);
-  if (proto.data_location() == onnx::TensorProto::EXTERNAL ||
-      proto.external_data_size() != 0) {
-    error = label + " uses external data, which is not supported";
-    return false;
-  }
+  bool external = proto.data_location() == onnx::TensorProto::EXTERNAL ||
+                  proto.external_data_size() != 0;
   if (proto.has_segment()) {
     error = label + " is segmented, which is not supported";
     return false;
@@ -217,6 +315,25 @@ bool tensorFromProto(const onnx::TensorProto &proto, Tensor &out,
                            onnxDataTypeName(proto.data_type()) +
                            " with dims " + formatDims(dims) + " expects " +
                            std::to_string(count) + " elements";
+  if (count > limits.maxBytes / static_cast<int64_t>(dtypeSize(type))) {
+    error = what + ", " + std::to_string(count * dtypeSize(type)) +
+            " bytes: more than the limit of " +
+            std::to_string(limits.maxBytes) + " bytes per tensor";
+    return false;
+  }
+  if (external) {
+    const size_t expectedBytes = static_cast<size_t>(count) * dtypeSize(type);
+    std::string bytes;
+    if (!readExternalData(proto, limits.externalDataDir, expectedBytes, bytes,
+                          error)) {
+      error = label + ": " + error;
+      return false;
+    }
+    out = Tensor(type, std::move(dims));
+    if (expectedBytes != 0)
+      std::memcpy(out.data(), bytes.data(), expectedBytes);
+    return true;
+  }
   if (proto.has_raw_data()) {
     const size_t expectedBytes = static_cast<size_t>(count) * dtypeSize(type);
     if (proto.raw_data().size() != expectedBytes) {

@@ -48,6 +48,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -151,6 +153,14 @@ cl::opt<std::string> emitArtifactDir(
              "kiln-step runs without LLVM or MLIR (docs/artifacts.md); "
              "--target cpu only"),
     cl::value_desc("dir"), cl::cat(category));
+cl::opt<std::string> memoryLimitOpt(
+    "memory-limit",
+    cl::desc("The most memory a run may plan to use: any one tensor the "
+             "model declares, and the inputs, outputs, state and planned "
+             "buffers of a step together (e.g. 512M, 8G; default: the "
+             "machine's physical memory). Over it, the model is refused "
+             "(exit 2) before anything is allocated"),
+    cl::value_desc("bytes"), cl::cat(category));
 cl::opt<unsigned> seedOpt(
     "seed", cl::desc("Seed of the random inputs used without --test-data"),
     cl::init(0), cl::cat(category));
@@ -405,6 +415,64 @@ int writeOutputs(const std::vector<kiln::rt::Tensor> &outputs,
 
 bool isHalideTarget() {
   return targetOpt == "halide-cpu" || targetOpt == "halide-cuda";
+}
+
+/// --memory-limit in bytes (suffixes K, M, G, T of 1024), or the physical
+/// memory; 0 when the flag does not parse.
+int64_t memoryLimitBytes() {
+  StringRef text = memoryLimitOpt;
+  if (text.empty()) {
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? int64_t(pages) * size : int64_t(1) << 40;
+  }
+  int shift = 0;
+  switch (llvm::toUpper(text.back())) {
+  case 'K': shift = 10; break;
+  case 'M': shift = 20; break;
+  case 'G': shift = 30; break;
+  case 'T': shift = 40; break;
+  default: break;
+  }
+  if (shift)
+    text = text.drop_back();
+  uint64_t value = 0;
+  if (text.getAsInteger(10, value) || value == 0 ||
+      value > (uint64_t(INT64_MAX) >> shift))
+    return 0;
+  return int64_t(value << shift);
+}
+
+/// Bytes of tensors of these specs; INT64_MAX on overflow.
+int64_t specBytes(llvm::ArrayRef<kiln::cpu::TensorSpec> specs) {
+  int64_t total = 0;
+  for (const kiln::cpu::TensorSpec &spec : specs) {
+    int64_t bytes = 0;
+    if (llvm::MulOverflow(spec.numElements(),
+                          int64_t(kiln::rt::dtypeSize(spec.dtype)), bytes) ||
+        llvm::AddOverflow(total, bytes, total))
+      return INT64_MAX;
+  }
+  return total;
+}
+
+/// Refuses a run whose inputs, outputs and planned buffers (`planned`,
+/// with `extra` bytes of state or data the caller holds) exceed
+/// --memory-limit, before anything is allocated for it.
+llvm::Error checkMemoryCeiling(llvm::ArrayRef<kiln::cpu::TensorSpec> inputs,
+                               llvm::ArrayRef<kiln::cpu::TensorSpec> outputs,
+                               const kiln::cpu::PlannedMemory &planned) {
+  int64_t limit = memoryLimitBytes();
+  int64_t need = 0;
+  for (int64_t part : {specBytes(inputs), specBytes(outputs),
+                       planned.peakBytes()})
+    if (llvm::AddOverflow(need, part, need))
+      need = INT64_MAX;
+  if (need <= limit)
+    return llvm::Error::success();
+  return llvm::createStringError(
+      "the run needs " + std::to_string(need) +
+      " bytes (inputs, outputs and planned buffers), more than the memory "
+      "limit of " + std::to_string(limit) + " bytes (--memory-limit)");
 }
 
 /// Options of the Halide targets that kiln-run's flags set.
@@ -706,6 +774,7 @@ int runTraining(MLIRContext &context) {
     // specialized: they change from step to step.
     kiln::ImportOptions options;
     options.importTrainingInfo = !makeTrainStep.getNumOccurrences();
+    options.maxTensorBytes = memoryLimitBytes();
     module = kiln::importONNXBytes((*file)->getBuffer(), modelPath, &context,
                                    options);
     func::FuncOp entry = module ? findEntry(*module) : nullptr;
@@ -837,6 +906,9 @@ int runTraining(MLIRContext &context) {
   if (!stepExec)
     return failWith(stepExec.takeError());
   std::vector<kiln::cpu::TensorSpec> stepOutputs = (*stepExec)->outputSpecs();
+  if (llvm::Error err = checkMemoryCeiling({}, stepOutputs,
+                                           (*stepExec)->plannedMemory()))
+    return failWith(std::move(err));
 
   // Scalars to print: one-element float results that are not fed back.
   std::vector<size_t> logged;
@@ -1044,6 +1116,9 @@ int runTool() {
                 "yet)");
   if (!emitArtifactDir.empty() && targetOpt != "cpu")
     return fail("--emit-artifact compiles for --target cpu only");
+  if (memoryLimitBytes() == 0)
+    return fail("bad --memory-limit '" + memoryLimitOpt +
+                "' (a positive number of bytes, optionally with K, M, G or T)");
   if (!reportOpt.empty() && reportOpt != "memory")
     return fail("unknown --report '" + reportOpt + "' (supported: memory)");
 
@@ -1083,6 +1158,7 @@ int runTool() {
   } else {
     kiln::ImportOptions options;
     options.importTrainingInfo = false; // Inference only.
+    options.maxTensorBytes = memoryLimitBytes();
     for (const kiln::rt::Tensor &t : inputs) {
       options.inputShapes.push_back(t.shape());
       options.inputValues.push_back(shapeCarryingValue(t, context));
@@ -1151,6 +1227,10 @@ int runTool() {
 
   reinterpretBFloat16Data(inputs, (*executor)->inputSpecs());
   reinterpretBFloat16Data(expected, (*executor)->outputSpecs());
+  if (llvm::Error err = checkMemoryCeiling((*executor)->inputSpecs(),
+                                           (*executor)->outputSpecs(),
+                                           (*executor)->plannedMemory()))
+    return failWith(std::move(err));
 
   if (!haveTestData) {
     std::mt19937 rng(seedOpt);

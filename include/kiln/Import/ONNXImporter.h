@@ -58,6 +58,14 @@ struct ImportOptions {
   /// Also import ModelProto.training_info: @kiln_train_step and @kiln_init
   /// functions beside the entry (see kiln/Training/TrainStep.h).
   bool importTrainingInfo = true;
+  /// The largest tensor, in bytes, the model may declare: an initializer,
+  /// a graph input or output, or a constant. Larger ones are refused before
+  /// anything is allocated.
+  int64_t maxTensorBytes = int64_t(1) << 36;
+  /// The folder that external data (initializers stored beside the model)
+  /// is read from, confined to it; importONNXBytes sets it to the model
+  /// file's folder when empty.
+  std::string externalDataDir;
 };
 
 /// Imports `model`; returns null after emitting diagnostics on failure.

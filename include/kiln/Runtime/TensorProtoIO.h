@@ -39,9 +39,25 @@ bool dtypeFromOnnx(int32_t onnxType, DType &out);
 /// messages; "<n>" for values unknown to this build.
 std::string onnxDataTypeName(int32_t onnxType);
 
-/// Converts an in-memory TensorProto into `out` (e.g. a model initializer).
+/// The largest tensor the runtime reads or allocates unless told otherwise:
+/// 64 GiB. A file that declares more is refused before any allocation.
+constexpr int64_t kDefaultMaxTensorBytes = int64_t(1) << 36;
+
+/// What reading a TensorProto may do.
+struct TensorReadLimits {
+  /// The folder of the model the tensor belongs to. External data
+  /// (data_location EXTERNAL) is read only from files inside it, named by a
+  /// relative path without `..`; empty: external data is refused.
+  std::string externalDataDir;
+  /// The largest tensor, in bytes, that is read or allocated.
+  int64_t maxBytes = kDefaultMaxTensorBytes;
+};
+
+/// Converts an in-memory TensorProto into `out` (e.g. a model initializer),
+/// within `limits`; false with a message naming the tensor and the reason.
 bool tensorFromProto(const onnx::TensorProto &proto, Tensor &out,
-                     std::string &error);
+                     std::string &error,
+                     const TensorReadLimits &limits = {});
 
 /// Fills `proto` with `tensor`'s dims, data type, `name` and raw_data
 /// (little-endian, as ONNX requires).
