@@ -22,8 +22,11 @@ PACKAGES=(
   # OpenMP runtime (libomp.so.5) that the JIT loads for the multithreaded
   # matmul kernels' thread tiles.
   libomp-dev
-  # Halide 14 (later kernel backend).
+  # Halide 14 (the halide-cpu and halide-cuda targets).
   libhalide14-0-dev
+  # clang 22 with its sanitizer and libFuzzer runtimes: the ASan + UBSan
+  # build and the fuzz targets (scripts/sanitize.sh, scripts/fuzz.sh).
+  clang-22 libclang-rt-22-dev
   # Python used by test generators and the conformance script.
   python3 python3-onnx python3-numpy
 )

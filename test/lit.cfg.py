@@ -54,3 +54,8 @@ for _name in ("libcuda.so.1", "libcuda.so"):
         break
     except OSError:
         pass
+
+# A sanitizer build (-DKILN_SANITIZE=...): tests that cap virtual memory
+# (ASan reserves terabytes of shadow address space) are skipped there.
+if "address" in getattr(config, "kiln_sanitize", ""):
+    config.available_features.add("asan")

@@ -44,22 +44,18 @@ using namespace mlir;
 namespace kiln {
 namespace cpu {
 
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 /// Adds `void kiln_artifact_entry(void **args)`, which calls
 /// `_mlir_ciface_<entry>` with *(void **)args[i] as its i-th argument: the
 /// packed form that the JIT's ExecutionEngine builds for itself.
 static llvm::Error addPackedEntry(llvm::Module &module, StringRef entry) {
   llvm::Function *target = module.getFunction(("_mlir_ciface_" + entry).str());
   if (!target)
-    return makeError("the lowered module has no _mlir_ciface_" + entry);
+    return llvm::createStringError("the lowered module has no _mlir_ciface_" + entry);
   llvm::FunctionType *type = target->getFunctionType();
   if (!type->getReturnType()->isVoidTy() ||
       llvm::any_of(type->params(),
                    [](llvm::Type *t) { return !t->isPointerTy(); }))
-    return makeError("_mlir_ciface_" + entry +
+    return llvm::createStringError("_mlir_ciface_" + entry +
                      " does not take memref descriptors only (results must "
                      "be out-params)");
   llvm::LLVMContext &context = module.getContext();
@@ -79,7 +75,7 @@ static llvm::Error addPackedEntry(llvm::Module &module, StringRef entry) {
   builder.CreateCall(target, args);
   builder.CreateRetVoid();
   if (llvm::verifyModule(module, &llvm::errs()))
-    return makeError("the packed entry does not verify");
+    return llvm::createStringError("the packed entry does not verify");
   return llvm::Error::success();
 }
 
@@ -89,11 +85,11 @@ static llvm::Error emitObject(llvm::Module &module,
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
   if (ec)
-    return makeError("cannot write '" + path + "': " + ec.message());
+    return llvm::createStringError("cannot write '" + path + "': " + ec.message());
   llvm::legacy::PassManager pm;
   if (machine.addPassesToEmitFile(pm, os, nullptr,
                                   llvm::CodeGenFileType::ObjectFile))
-    return makeError("the host target cannot emit object files");
+    return llvm::createStringError("the host target cannot emit object files");
   pm.run(module);
   return llvm::Error::success();
 }
@@ -113,12 +109,12 @@ static llvm::Error linkSharedLibrary(StringRef object, StringRef output) {
   std::string ccName = ccEnv && *ccEnv ? ccEnv : "cc";
   auto cc = llvm::sys::findProgramByName(ccName);
   if (!cc)
-    return makeError("cannot find the C compiler driver '" + ccName +
+    return llvm::createStringError("cannot find the C compiler driver '" + ccName +
                      "' to link the artifact (install gcc or clang, or set "
                      "KILN_CC)");
   std::string support = supportLibraryPath();
   if (support.empty() || !llvm::sys::fs::exists(support))
-    return makeError("the artifact support library '" + support +
+    return llvm::createStringError("the artifact support library '" + support +
                      "' is missing (set KILN_ARTIFACT_SUPPORT_LIB)");
   llvm::SmallVector<std::string> args = {
       *cc,           "-shared", "-o",     output.str(), object.str(),
@@ -130,7 +126,7 @@ static llvm::Error linkSharedLibrary(StringRef object, StringRef output) {
   llvm::SmallString<128> log;
   if (std::error_code ec =
           llvm::sys::fs::createTemporaryFile("kiln-link", "log", log))
-    return makeError("cannot create a temporary file: " + ec.message());
+    return llvm::createStringError("cannot create a temporary file: " + ec.message());
   llvm::SmallVector<StringRef> argRefs(args.begin(), args.end());
   std::optional<StringRef> redirects[] = {std::nullopt, StringRef(log),
                                           StringRef(log)};
@@ -142,7 +138,7 @@ static llvm::Error linkSharedLibrary(StringRef object, StringRef output) {
     message = (*text)->getBuffer().trim().str();
   llvm::sys::fs::remove(log);
   if (rc != 0)
-    return makeError("linking the artifact with '" + *cc + "' failed" +
+    return llvm::createStringError("linking the artifact with '" + *cc + "' failed" +
                      (execError.empty() ? "" : " (" + execError + ")") +
                      (message.empty() ? "" : ":\n" + message));
   return llvm::Error::success();
@@ -159,7 +155,7 @@ writeCPUArtifact(ModuleOp module, StringRef entry, rt::ArtifactManifest manifest
     return lowered.takeError();
   if (manifest.inputs.size() != lowered->inputs.size() ||
       manifest.outputs.size() != lowered->outputs.size())
-    return makeError("@" + entry + ": the manifest names " +
+    return llvm::createStringError("@" + entry + ": the manifest names " +
                      llvm::Twine(manifest.inputs.size()) + " inputs and " +
                      llvm::Twine(manifest.outputs.size()) +
                      " outputs, the function has " +
@@ -181,7 +177,7 @@ writeCPUArtifact(ModuleOp module, StringRef entry, rt::ArtifactManifest manifest
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(
       lowered->module.get(), llvmContext, "kiln_artifact");
   if (!llvmModule)
-    return makeError("@" + entry + ": translation to LLVM IR failed");
+    return llvm::createStringError("@" + entry + ": translation to LLVM IR failed");
   auto machine = createHostTargetMachine(opts.llvmOptLevel,
                                          /*sharedLibrary=*/true);
   if (!machine)
@@ -196,7 +192,7 @@ writeCPUArtifact(ModuleOp module, StringRef entry, rt::ArtifactManifest manifest
     return err;
 
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
-    return makeError("cannot create '" + dir + "': " + ec.message());
+    return llvm::createStringError("cannot create '" + dir + "': " + ec.message());
   llvm::SmallString<256> object(dir), library(dir);
   llvm::sys::path::append(object, "kiln-step.o");
   llvm::sys::path::append(library, manifest.library);
@@ -216,10 +212,10 @@ writeCPUArtifact(ModuleOp module, StringRef entry, rt::ArtifactManifest manifest
       continue;
     auto it = initialState.find(input.name);
     if (it == initialState.end())
-      return makeError("@" + entry + ": no initial value for the state '" +
+      return llvm::createStringError("@" + entry + ": no initial value for the state '" +
                        input.name + "'");
     if (std::error_code ec = llvm::sys::fs::create_directories(stateDir))
-      return makeError("cannot create '" + stateDir + "': " + ec.message());
+      return llvm::createStringError("cannot create '" + stateDir + "': " + ec.message());
     std::string file = "state/" + rt::tensorFileName(input.name);
     for (int k = 1; llvm::any_of(manifest.stateFiles, [&](auto &entry) {
            return entry.second == file + ".pb";
@@ -233,7 +229,7 @@ writeCPUArtifact(ModuleOp module, StringRef entry, rt::ArtifactManifest manifest
     std::string error;
     if (!rt::writeTensorProtoFile(path.str().str(), it->second, input.name,
                                   error))
-      return makeError(error);
+      return llvm::createStringError(error);
     manifest.stateFiles.emplace_back(input.name, file);
   }
 
@@ -242,7 +238,7 @@ writeCPUArtifact(ModuleOp module, StringRef entry, rt::ArtifactManifest manifest
   std::error_code ec;
   llvm::raw_fd_ostream os(manifestPath, ec, llvm::sys::fs::OF_Text);
   if (ec)
-    return makeError("cannot write '" + manifestPath + "': " + ec.message());
+    return llvm::createStringError("cannot write '" + manifestPath + "': " + ec.message());
   os << "# A Kiln artifact: run it with kiln-step " << dir << "\n"
      << manifest.print();
   return llvm::Error::success();

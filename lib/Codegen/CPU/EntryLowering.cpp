@@ -36,10 +36,6 @@ using namespace mlir;
 namespace kiln {
 namespace cpu {
 
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 int64_t TensorSpec::numElements() const {
   int64_t n = 1;
   for (int64_t d : shape)
@@ -68,7 +64,7 @@ static llvm::Expected<TensorSpec> specOf(Type type, bool isUnsigned,
   std::string typeText;
   llvm::raw_string_ostream(typeText) << type;
   auto fail = [&](StringRef why) {
-    return makeError("entry @" + entry + ": " + what + " #" +
+    return llvm::createStringError("entry @" + entry + ": " + what + " #" +
                      llvm::Twine(index) + " has type '" + typeText +
                      "': " + why);
   };
@@ -111,7 +107,7 @@ static llvm::Error lowerToLLVMDialect(ModuleOp module,
   PassManager pm(context, ModuleOp::getOperationName());
   buildCPULoweringPipeline(pm, opts);
   if (failed(pm.run(module)))
-    return makeError("CPU lowering pipeline failed:\n" + diagnostics);
+    return llvm::createStringError("CPU lowering pipeline failed:\n" + diagnostics);
   return llvm::Error::success();
 }
 
@@ -143,9 +139,9 @@ llvm::Expected<LoweredEntry> lowerEntryForHost(ModuleOp module, StringRef entry,
   auto func = dyn_cast_or_null<func::FuncOp>(
       SymbolTable::lookupSymbolIn(module, entry));
   if (!func)
-    return makeError("entry function @" + entry + " not found in the module");
+    return llvm::createStringError("entry function @" + entry + " not found in the module");
   if (func.isExternal())
-    return makeError("entry function @" + entry + " has no body");
+    return llvm::createStringError("entry function @" + entry + " has no body");
 
   LoweredEntry result;
   result.entry = entry.str();

@@ -36,10 +36,6 @@ using namespace mlir;
 namespace kiln {
 namespace cpu {
 
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 llvm::Expected<std::unique_ptr<JitExecutor>>
 JitExecutor::create(ModuleOp module, StringRef entry,
                     const CPUPipelineOptions &opts) {
@@ -121,16 +117,16 @@ llvm::Error JitExecutor::runInto(llvm::ArrayRef<rt::Tensor> inputs,
                                  AllocationStats *stats) {
   auto mismatch = [&](StringRef what, size_t index, const TensorSpec &spec,
                       const rt::Tensor &tensor) {
-    return makeError("@" + entry + ": " + what + " #" + llvm::Twine(index) +
+    return llvm::createStringError("@" + entry + ": " + what + " #" + llvm::Twine(index) +
                      ": expected " + spec.describe() + ", got " +
                      tensor.describe());
   };
   if (inputs.size() != inSpecs.size())
-    return makeError("@" + entry + ": expected " +
+    return llvm::createStringError("@" + entry + ": expected " +
                      llvm::Twine(inSpecs.size()) + " inputs, got " +
                      llvm::Twine(inputs.size()));
   if (outputs.size() != outSpecs.size())
-    return makeError("@" + entry + ": expected " +
+    return llvm::createStringError("@" + entry + ": expected " +
                      llvm::Twine(outSpecs.size()) + " outputs, got " +
                      llvm::Twine(outputs.size()));
   for (size_t i = 0; i < inputs.size(); ++i)
