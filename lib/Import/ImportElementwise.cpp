@@ -38,7 +38,9 @@ namespace {
 using Pred = ComparePredicate;
 
 template <typename OpT> LogicalResult importUnary(NodeImporter &n) {
-  if (failed(n.expectInputs(1, 1)))
+  // consumed_inputs: opset 1's legacy optimization hint, meaningless here.
+  if (failed(n.expectInputs(1, 1)) ||
+      failed(n.expectOnlyAttrs({"consumed_inputs"})))
     return failure();
   return n.setResult(n.create<OpT>(n.input(0)));
 }

@@ -558,6 +558,9 @@ Value onnx_import::buildConvFromNode(Composer &c, Value x, Value filter) {
   SmallVector<int64_t> kernel(wType.getShape().drop_front(2));
   if (llvm::any_of(kernel, ShapedType::isDynamic))
     return c.fail("the weight's spatial size must be static");
+  if (std::optional<SmallVector<int64_t>> ks = n.attrInts("kernel_shape"))
+    if (!ks->empty() && *ks != kernel)
+      return c.fail("kernel_shape differs from the weight's spatial size");
   FailureOr<Window> w = readWindow(n, xType.getShape(), kernel, false);
   if (!c.check(w))
     return {};
@@ -952,6 +955,16 @@ LogicalResult importBatchNorm(NodeImporter &n) {
   RankedTensorType xType = n.inputType(0);
   if (xType.getRank() < 2)
     return n.fail("input must have rank >= 2");
+  static const char *names[] = {"scale", "B", "input_mean", "input_var"};
+  for (int i = 1; i <= 4; ++i) {
+    RankedTensorType t = n.inputType(i);
+    int64_t c = xType.getDimSize(1);
+    if (t.getRank() != 1 ||
+        (!ShapedType::isDynamic(c) && !ShapedType::isDynamic(t.getDimSize(0)) &&
+         t.getDimSize(0) != c))
+      return n.fail(Twine(names[i - 1]) + " must have shape [C] = [" +
+                    Twine(c) + "] (the input's channels)");
+  }
   Value scale = n.input(1), bias = n.input(2), mean = n.input(3),
         var = n.input(4);
   float eps = n.attrFloat("epsilon", 1e-5f);

@@ -20,6 +20,8 @@
 #include "ImportDataUtils.h"
 #include "NodeImporter.h"
 
+#include "mlir/IR/Matchers.h"
+
 using namespace mlir;
 using namespace kiln;
 using namespace kiln::onnx_import;
@@ -270,6 +272,8 @@ LogicalResult importConcat(NodeImporter &n) {
     if (n.hasInput(i))
       inputs.push_back(n.input(i));
   int64_t rank = cast<RankedTensorType>(inputs[0].getType()).getRank();
+  if (!n.attr("axis"))
+    return n.fail("attribute 'axis' is required");
   FailureOr<int64_t> axis = n.normalizeAxis(n.attrInt("axis", 0), rank);
   if (failed(axis))
     return failure();
@@ -283,6 +287,19 @@ LogicalResult importGather(NodeImporter &n) {
       n.normalizeAxis(n.attrInt("axis", 0), n.inputType(0).getRank());
   if (failed(axis))
     return failure();
+  // Literal indices are checked here: ONNX leaves out-of-range indices
+  // undefined, and the lowering would clamp them silently.
+  int64_t extent = n.inputType(0).getDimSize(*axis);
+  DenseIntElementsAttr indices;
+  if (!ShapedType::isDynamic(extent) &&
+      matchPattern(n.input(1), m_Constant(&indices))) {
+    for (const APInt &index : indices) {
+      int64_t i = index.getSExtValue();
+      if (i < -extent || i >= extent)
+        return n.fail("index " + Twine(i) + " is out of range for axis " +
+                      Twine(*axis) + " of extent " + Twine(extent));
+    }
+  }
   return n.setResult(n.create<GatherOp>(n.input(0), n.input(1), *axis));
 }
 
@@ -533,6 +550,9 @@ LogicalResult importConstant(NodeImporter &n) {
     n.setOutput(0, i64Constant(n, v, {(int64_t)v.size()}));
     return success();
   }
+  if (n.proto().attribute_size() == 0)
+    return n.fail("no value attribute (value, value_float(s) or "
+                  "value_int(s))");
   return n.fail("only tensor, float(s) and int(s) constants are supported");
 }
 

@@ -90,24 +90,43 @@ const onnx::AttributeProto *NodeImporter::attr(StringRef name) const {
   return nullptr;
 }
 
-int64_t NodeImporter::attrInt(StringRef name, int64_t fallback) const {
+/// The attribute `name` if it has type `expected` (or, as in files written
+/// before types were recorded, none); otherwise records the mismatch as the
+/// node's attribute error and returns null, so the caller uses its default
+/// and the import fails after the node with that error.
+const onnx::AttributeProto *
+NodeImporter::typedAttr(StringRef name,
+                        onnx::AttributeProto::AttributeType expected) const {
   const onnx::AttributeProto *a = attr(name);
+  if (!a || a->type() == expected ||
+      a->type() == onnx::AttributeProto::UNDEFINED)
+    return a;
+  if (attrError.empty())
+    attrError = "attribute '" + name.str() + "' has type " +
+                onnx::AttributeProto::AttributeType_Name(a->type()) +
+                ", expected " +
+                onnx::AttributeProto::AttributeType_Name(expected);
+  return nullptr;
+}
+
+int64_t NodeImporter::attrInt(StringRef name, int64_t fallback) const {
+  const onnx::AttributeProto *a = typedAttr(name, onnx::AttributeProto::INT);
   return a ? a->i() : fallback;
 }
 
 float NodeImporter::attrFloat(StringRef name, float fallback) const {
-  const onnx::AttributeProto *a = attr(name);
+  const onnx::AttributeProto *a = typedAttr(name, onnx::AttributeProto::FLOAT);
   return a ? a->f() : fallback;
 }
 
 std::string NodeImporter::attrString(StringRef name, StringRef fallback) const {
-  const onnx::AttributeProto *a = attr(name);
+  const onnx::AttributeProto *a = typedAttr(name, onnx::AttributeProto::STRING);
   return a ? a->s() : fallback.str();
 }
 
 std::optional<SmallVector<int64_t>>
 NodeImporter::attrInts(StringRef name) const {
-  const onnx::AttributeProto *a = attr(name);
+  const onnx::AttributeProto *a = typedAttr(name, onnx::AttributeProto::INTS);
   if (!a)
     return std::nullopt;
   return SmallVector<int64_t>(a->ints().begin(), a->ints().end());

@@ -112,6 +112,9 @@ public:
         scope(scope), literals(literals) {}
 
   const onnx::NodeProto &proto() const { return node; }
+  /// The first attribute read with the wrong type ("" if none): the node
+  /// fails with it even when its importer went on with a default.
+  const std::string &attributeError() const { return attrError; }
   const LiteralOptions &literalOptions() const { return literals; }
   mlir::OpBuilder &b() { return builder; }
   mlir::Location location() const { return loc; }
@@ -240,6 +243,10 @@ private:
   int64_t opsetVersion;
   ValueScope &scope;
   LiteralOptions literals;
+  mutable std::string attrError;
+  const onnx::AttributeProto *
+  typedAttr(llvm::StringRef name,
+            onnx::AttributeProto::AttributeType expected) const;
 };
 
 /// The MLIR element type of an ONNX TensorProto.DataType, or null with

@@ -67,9 +67,9 @@ constexpr const char *kPreviewTrainingDomain = "ai.onnx.preview.training";
 class GraphImporter {
 public:
   GraphImporter(MLIRContext *context, const ImportOptions &options,
-                StringRef sourceName)
+                StringRef sourceName, bool isMainGraph = true)
       : context(context), options(options), builder(context),
-        sourceName(sourceName.str()) {}
+        sourceName(sourceName.str()), isMainGraph(isMainGraph) {}
 
   OwningOpRef<ModuleOp> run(const onnx::ModelProto &model);
 
@@ -102,8 +102,8 @@ private:
   }
 
   LogicalResult readOpsets(const onnx::ModelProto &model);
-  LogicalResult checkDeclaredSize(StringRef name, ArrayRef<int64_t> shape,
-                                  Type element);
+  LogicalResult checkDeclaredSize(const Twine &what, ArrayRef<int64_t> shape,
+                                  Type element, Location loc);
   FailureOr<RankedTensorType> valueInfoType(const onnx::ValueInfoProto &info,
                                             std::optional<std::vector<int64_t>> shape);
   LogicalResult importInitializers(const onnx::GraphProto &graph);
@@ -114,18 +114,65 @@ private:
   const ImportOptions &options;
   OpBuilder builder;
   std::string sourceName;
+  /// The model's graph (not a training-info algorithm): stricter checks.
+  bool isMainGraph;
   int64_t opset = 0;
   /// The version of ai.onnx.preview.training imported (0 if none).
   int64_t trainingOpset = 0;
   ValueScope scope;
 };
 
+/// The opset that introduced an ai.onnx op, for the ops Kiln imports that
+/// are younger than opset 1 (others: 1). A node of a younger op in an older
+/// model is an error, not a silent import.
+int64_t firstOpsetOf(StringRef opType) {
+  static const llvm::StringMap<int64_t> since = {
+      {"Acos", 7},  {"Acosh", 9}, {"Asin", 7},  {"Asinh", 9},
+      {"Atan", 7},  {"Atanh", 9}, {"Cos", 7},   {"Cosh", 9},
+      {"Sin", 7},   {"Sinh", 9},  {"Tan", 7},   {"Expand", 8},
+      {"Erf", 9},   {"Sign", 9},  {"IsNaN", 9}, {"Where", 9},
+      {"NonZero", 9}, {"OneHot", 9}, {"Compress", 9}, {"EyeLike", 9},
+      {"Shrink", 9}, {"ConstantOfShape", 9}, {"MaxUnpool", 9},
+      {"MeanVarianceNormalization", 9}, {"Mod", 10}, {"IsInf", 10},
+      {"ThresholdedRelu", 10}, {"Resize", 10}, {"ReverseSequence", 10},
+      {"RoiAlign", 10}, {"QuantizeLinear", 10}, {"DequantizeLinear", 10},
+      {"MatMulInteger", 10}, {"ConvInteger", 10}, {"QLinearMatMul", 10},
+      {"QLinearConv", 10}, {"CumSum", 11}, {"Range", 11}, {"Round", 11},
+      {"BitShift", 11}, {"Det", 11}, {"Unique", 11}, {"GatherElements", 11},
+      {"GatherND", 11}, {"ScatterElements", 11}, {"ScatterND", 11},
+      {"DynamicQuantizeLinear", 11}, {"Celu", 12}, {"Einsum", 12},
+      {"GreaterOrEqual", 12}, {"LessOrEqual", 12},
+      {"NegativeLogLikelihoodLoss", 12}, {"SoftmaxCrossEntropyLoss", 12},
+      {"HardSwish", 14}, {"Trilu", 14}, {"Bernoulli", 15}, {"CastLike", 15},
+      {"GridSample", 16}, {"LayerNormalization", 17}, {"DFT", 17},
+      {"STFT", 17}, {"HannWindow", 17}, {"HammingWindow", 17},
+      {"BlackmanWindow", 17}, {"MelWeightMatrix", 17}, {"BitwiseAnd", 18},
+      {"BitwiseOr", 18}, {"BitwiseXor", 18}, {"BitwiseNot", 18},
+      {"CenterCropPad", 18}, {"Col2Im", 18}, {"GroupNormalization", 18},
+      {"Mish", 18}, {"Gelu", 20}, {"AffineGrid", 20}};
+  auto it = since.find(opType);
+  return it == since.end() ? 1 : it->second;
+}
+
+/// The newest ai.onnx opset a model may name (ONNX 1.18); Kiln's importers
+/// follow the operator versions up to it.
+constexpr int64_t kNewestOpset = 23;
+
 LogicalResult GraphImporter::readOpsets(const onnx::ModelProto &model) {
   for (const onnx::OperatorSetIdProto &id : model.opset_import()) {
-    if (isDefaultDomain(id.domain()))
-      opset = id.version();
-    else if (id.domain() == kPreviewTrainingDomain)
-      trainingOpset = id.version();
+    bool isDefault = isDefaultDomain(id.domain());
+    if (!isDefault && id.domain() != kPreviewTrainingDomain)
+      continue; // Other domains fail at their first node.
+    std::string domain = isDefault ? "the default ONNX domain"
+                                   : "domain '" + id.domain() + "'";
+    if ((isDefault ? opset : trainingOpset) != 0)
+      return fail(fileLoc(), "the model imports " + domain + " twice");
+    if (id.version() < 1 || id.version() > kNewestOpset)
+      return fail(fileLoc(), "the model imports version " +
+                                 Twine(id.version()) + " of " + domain +
+                                 " (supported: 1 to " + Twine(kNewestOpset) +
+                                 ")");
+    (isDefault ? opset : trainingOpset) = id.version();
   }
   // A model of training-domain ops only (e.g. one optimizer node) need not
   // import the default domain; a default-domain node then fails below.
@@ -142,9 +189,9 @@ LogicalResult GraphImporter::readOpsets(const onnx::ModelProto &model) {
 /// A declared shape whose tensor would exceed options.maxTensorBytes (or
 /// whose element count overflows) is refused before anything is allocated
 /// for it, e.g. a random input of 2^62 elements in kiln-run.
-LogicalResult GraphImporter::checkDeclaredSize(StringRef name,
+LogicalResult GraphImporter::checkDeclaredSize(const Twine &what,
                                                ArrayRef<int64_t> shape,
-                                               Type element) {
+                                               Type element, Location loc) {
   int64_t bits = element.isIntOrFloat() ? element.getIntOrFloatBitWidth() : 64;
   int64_t bytesPerElement = std::max<int64_t>(1, llvm::divideCeil(bits, 8));
   int64_t limit = options.maxTensorBytes / bytesPerElement, count = 1;
@@ -154,8 +201,8 @@ LogicalResult GraphImporter::checkDeclaredSize(StringRef name,
   }
   for (int64_t d : shape) {
     if (count > limit / d)
-      return fail(fileLoc(),
-                  "graph value '" + name + "' declares shape [" +
+      return fail(loc,
+                  what + " has shape [" +
                       llvm::join(llvm::map_range(shape,
                                                  [](int64_t d) {
                                                    return std::to_string(d);
@@ -189,9 +236,10 @@ GraphImporter::valueInfoType(const onnx::ValueInfoProto &info,
     declared.push_back(d.has_dim_value() && d.dim_value() >= 0
                            ? d.dim_value()
                            : ShapedType::kDynamic);
-  if (failed(checkDeclaredSize(info.name(), override ? ArrayRef<int64_t>(*override)
-                                                    : ArrayRef<int64_t>(declared),
-                                element)))
+  if (failed(checkDeclaredSize("graph value '" + info.name() + "'",
+                               override ? ArrayRef<int64_t>(*override)
+                                        : ArrayRef<int64_t>(declared),
+                               element, loc)))
     return failure();
   if (!override)
     return RankedTensorType::get(declared, element);
@@ -207,7 +255,11 @@ GraphImporter::valueInfoType(const onnx::ValueInfoProto &info,
 }
 
 LogicalResult GraphImporter::importInitializers(const onnx::GraphProto &graph) {
+  llvm::StringSet<> seen;
   for (const onnx::TensorProto &init : graph.initializer()) {
+    if (!seen.insert(init.name()).second)
+      return fail(fileLoc(), "initializer '" + init.name() +
+                                 "' is defined twice");
     std::string error;
     ElementsAttr value =
         elementsFromTensorProto(init, context, literalOptions(), error);
@@ -240,18 +292,45 @@ LogicalResult GraphImporter::importNodes(const onnx::GraphProto &graph) {
     OpImporterFn importer = registry.lookup(node.op_type());
     if (!importer)
       return fail(loc, "unsupported op '" + node.op_type() + "'");
+    if (int64_t since = firstOpsetOf(node.op_type()); !training &&
+                                                      version < since)
+      return fail(loc, "'" + node.op_type() + "' exists from opset " +
+                           Twine(since) + " on; the model imports opset " +
+                           Twine(version));
     for (const std::string &name : node.input())
       if (!name.empty() && !scope.lookup(name))
         return fail(loc, "input '" + name +
                              "' is not defined before use (missing, or the "
                              "graph is not topologically sorted)");
+    if (node.output_size() == 0)
+      return fail(loc, "the node has no outputs");
+    llvm::StringSet<> outputs;
+    for (const std::string &name : node.output())
+      if (!name.empty() && (scope.lookup(name) || !outputs.insert(name).second))
+        return fail(loc, "output '" + name +
+                             "' is already defined (ONNX names are assigned "
+                             "once)");
     NodeImporter nodeImporter(node, builder, loc, version, scope,
                               literalOptions());
     if (failed(importer(nodeImporter)))
       return failure();
-    for (const std::string &name : node.output())
-      if (!name.empty() && !scope.lookup(name))
+    if (const std::string &bad = nodeImporter.attributeError(); !bad.empty())
+      return fail(loc, bad);
+    for (const std::string &name : node.output()) {
+      if (name.empty())
+        continue;
+      Value result = scope.lookup(name);
+      if (!result)
         return fail(loc, "output '" + name + "' is not supported");
+      // A result too large to hold (e.g. ConstantOfShape to 2^93
+      // elements) is refused here, before any pass materializes it.
+      auto type = dyn_cast<RankedTensorType>(result.getType());
+      if (type && type.hasStaticShape() &&
+          failed(checkDeclaredSize("node output '" + name + "'",
+                                   type.getShape(), type.getElementType(),
+                                   loc)))
+        return failure();
+    }
   }
   return success();
 }
@@ -259,8 +338,13 @@ LogicalResult GraphImporter::importNodes(const onnx::GraphProto &graph) {
 LogicalResult GraphImporter::checkOutput(const onnx::ValueInfoProto &info,
                                          Value value) {
   auto actual = cast<RankedTensorType>(value.getType());
-  if (!info.type().has_tensor_type())
-    return success();
+  if (!info.type().has_tensor_type()) {
+    if (!isMainGraph)
+      return success();
+    return fail(fileLoc(), "graph output '" + info.name() +
+                               "' has no type (the main graph's outputs must "
+                               "declare one)");
+  }
   const onnx::TypeProto::Tensor &declared = info.type().tensor_type();
   std::string error;
   Type element = declared.elem_type()
@@ -294,9 +378,34 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc());
   builder.setInsertionPointToEnd(module->getBody());
 
-  llvm::StringSet<> initialized;
+  llvm::StringMap<const onnx::TensorProto *> initialized;
   for (const onnx::TensorProto &init : graph.initializer())
-    initialized.insert(init.name());
+    initialized.try_emplace(init.name(), &init);
+  llvm::StringSet<> inputNames;
+  for (const onnx::ValueInfoProto &info : graph.input()) {
+    if (!inputNames.insert(info.name()).second)
+      return failNull(fileLoc(), "graph input '" + info.name() +
+                                     "' is defined twice");
+    // An initialized input (a default value) must agree with its
+    // declaration where the declaration is specific.
+    auto it = initialized.find(info.name());
+    if (it == initialized.end() || !info.type().has_tensor_type())
+      continue;
+    const onnx::TypeProto::Tensor &declared = info.type().tensor_type();
+    const onnx::TensorProto &init = *it->second;
+    bool agrees = !declared.elem_type() ||
+                  declared.elem_type() == init.data_type();
+    if (agrees && declared.has_shape()) {
+      agrees = declared.shape().dim_size() == init.dims_size();
+      for (int d = 0; agrees && d < init.dims_size(); ++d)
+        agrees = !declared.shape().dim(d).has_dim_value() ||
+                 declared.shape().dim(d).dim_value() == init.dims(d);
+    }
+    if (!agrees)
+      return failNull(fileLoc(), "graph input '" + info.name() +
+                                     "' is declared with another type or "
+                                     "shape than its initializer");
+  }
 
   // Runtime inputs: graph inputs without an initializer, in order.
   SmallVector<Type> argTypes;
@@ -370,7 +479,8 @@ OwningOpRef<ModuleOp> importWithTrainingInfo(const onnx::ModelProto &model,
     return module;
   auto importGraph = [&](const onnx::ModelProto &graph,
                          const ImportOptions &graphOptions) {
-    GraphImporter graphImporter(context, graphOptions, sourceName);
+    GraphImporter graphImporter(context, graphOptions, sourceName,
+                                /*isMainGraph=*/false);
     return graphImporter.run(graph);
   };
   if (failed(importTrainingInfo(model, *module, options, importGraph)))

@@ -253,8 +253,12 @@ bool readExternalData(const onnx::TensorProto &proto, const std::string &dir,
             "' leaves the model's folder";
     return false;
   }
-  if (!fs::is_regular_file(file, ec)) {
+  if (!fs::exists(file, ec)) {
     error = "external data file '" + location + "' does not exist";
+    return false;
+  }
+  if (!fs::is_regular_file(file, ec)) {
+    error = "external data file '" + location + "' is not a regular file";
     return false;
   }
   uint64_t size = fs::file_size(file, ec);

@@ -50,14 +50,6 @@ RankedTensorType f32TensorType(Value v) {
 }
 
 /// `value` broadcast to `type`'s shape (no op when it already has it).
-Value broadcastTo(OpBuilder &b, Location loc, Value value,
-                  RankedTensorType type) {
-  auto from = cast<RankedTensorType>(value.getType());
-  if (from.getShape() == type.getShape())
-    return value;
-  return BroadcastOp::create(b, loc, type.clone(from.getElementType()), value);
-}
-
 } // namespace
 
 LogicalResult addLossScaling(func::FuncOp step, func::FuncOp init,
@@ -84,7 +76,7 @@ LogicalResult addLossScaling(func::FuncOp step, func::FuncOp init,
   if (!lossType.getElementType().isF32())
     return step.emitError("kiln-quantize: loss scaling needs an f32 loss");
   Value scaledLoss =
-      MulOp::create(b, loc, loss, broadcastTo(b, loc, scale, lossType));
+      MulOp::create(b, loc, loss, broadcastToShapeOf(b, loc, scale, lossType));
   request->setOperand(0, scaledLoss);
 
   b.setInsertionPointAfter(request);
@@ -96,7 +88,7 @@ LogicalResult addLossScaling(func::FuncOp step, func::FuncOp init,
   for (Value g : request.getGradients()) {
     auto type = cast<RankedTensorType>(g.getType());
     Value unscaled =
-        MulOp::create(b, loc, g, broadcastTo(b, loc, inverse, type));
+        MulOp::create(b, loc, g, broadcastToShapeOf(b, loc, inverse, type));
     g.replaceAllUsesExcept(unscaled, unscaled.getDefiningOp());
     Value diff = SubOp::create(b, loc, g, g);
     auto axes = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
@@ -124,7 +116,7 @@ LogicalResult addLossScaling(func::FuncOp step, func::FuncOp init,
              << "' names no argument or no result";
     auto type = cast<RankedTensorType>(results[*result].getType());
     results[*result] =
-        SelectOp::create(b, loc, broadcastTo(b, loc, finite, type),
+        SelectOp::create(b, loc, broadcastToShapeOf(b, loc, finite, type),
                          results[*result], step.getArgument(*arg));
   }
   ret->setOperands(results);

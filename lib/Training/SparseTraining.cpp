@@ -94,17 +94,12 @@ public:
   Value step, stepF32;
 };
 
-Value broadcastTo(OpBuilder &b, Location loc, Value scalar, Value like) {
-  auto type = cast<RankedTensorType>(like.getType());
-  return BroadcastOp::create(
-      b, loc,
-      type.clone(cast<RankedTensorType>(scalar.getType()).getElementType()),
-      scalar);
-}
-
 /// `select(when, a, b)` for a scalar `when` and tensors a, b.
 Value choose(OpBuilder &b, Location loc, Value when, Value a, Value other) {
-  return SelectOp::create(b, loc, broadcastTo(b, loc, when, a), a, other);
+  return SelectOp::create(
+      b, loc,
+      broadcastToShapeOf(b, loc, when, cast<RankedTensorType>(a.getType())), a,
+      other);
 }
 
 /// Whether the f32 mask is set, as i1.
@@ -400,17 +395,19 @@ sparsifyTrainingStep(ModuleOp module, func::FuncOp step,
           ValueRange{dropScore});
       Value kept = AndOp::create(
           b, loc, active,
-          CompareOp::create(b, loc, ComparePredicate::gt, dropScore,
-                            broadcastTo(b, loc, dropThreshold, dropScore)));
+          CompareOp::create(
+              b, loc, ComparePredicate::gt, dropScore,
+              broadcastToShapeOf(b, loc, dropThreshold,
+                                 cast<RankedTensorType>(dropScore.getType()))));
       // Grow as many where |dense gradient| is largest among the others.
       Value keptMask = toMask(b, loc, kept, type);
       auto i64Type = type.clone(b.getI64Type());
       Value dropped = SubOp::create(
           b, loc, sumAll(b, loc, CastOp::create(b, loc, i64Type, active)),
           sumAll(b, loc, CastOp::create(b, loc, i64Type, kept)));
-      Value growScore = SelectOp::create(
-          b, loc, kept, createSplat(b, loc, type, 0.0),
-          AbsOp::create(b, loc, denseGradients[i]));
+      Value growScore =
+          SelectOp::create(b, loc, kept, createSplat(b, loc, type, 0.0),
+                           AbsOp::create(b, loc, denseGradients[i]));
       Value below = SubOp::create(b, loc, e.integer(count), dropped);
       Value growThreshold = MagnitudeThresholdOp::create(
           b, loc, e.f32(),
@@ -418,8 +415,10 @@ sparsifyTrainingStep(ModuleOp module, func::FuncOp step,
           ValueRange{growScore});
       Value grown = CompareOp::create(
           b, loc, ComparePredicate::gt, growScore,
-          broadcastTo(b, loc, growThreshold, growScore));
-      Value regrown = AddOp::create(b, loc, keptMask, toMask(b, loc, grown, type));
+          broadcastToShapeOf(b, loc, growThreshold,
+                             cast<RankedTensorType>(growScore.getType())));
+      Value regrown =
+          AddOp::create(b, loc, keptMask, toMask(b, loc, grown, type));
       mask = choose(b, loc, regrow, regrown, mask);
     }
     nextMasks.push_back(mask);

@@ -16,12 +16,13 @@
 # that names the problem (check_malformed.py checks both): truncated and
 # garbage bytes, wrong element types, absurd dims, missing and duplicate
 # names, graph cycles, shape mismatches, invalid attributes, bad opsets,
-# unknown ops, external-data references out of the model's folder, huge and
-# deeply nested graphs. Models are built with onnx.helper (raw bytes for the
-# truncated and garbage ones) without the checker, from fixed seeds, so the
-# corpus is the same on every run. OUT_DIR/weights.bin is the (16-byte)
-# external-data file that some cases point past. Run with /usr/bin/python3
-# (Debian's python3-onnx): %python in lit.
+# unknown ops, bad external-data references, huge and deeply nested graphs.
+# Models are built with onnx.helper (raw bytes for the truncated and garbage
+# ones) without the checker, from fixed seeds, so the corpus is the same on
+# every run. The external-data cases point into OUT_DIR/weights.bin (16
+# bytes), past it, out of OUT_DIR, at the folder OUT_DIR/subdir and at
+# OUT_DIR/outside.bin, a symbolic link to /etc/passwd.
+# Run with /usr/bin/python3 (Debian's python3-onnx): %python in lit.
 #
 # ===-----------------------------------------------------------------------===#
 
@@ -276,8 +277,7 @@ def add_initializer_int64_to_float():
 # --- Dims -------------------------------------------------------------------
 
 @case("initializer 'W': tensor 'W' of type FLOAT with dims "
-      "[1048576,1048576] expects 1099511627776 elements but float_data "
-      "holds 0")
+      "[1048576,1048576] expects 1099511627776 elements")
 def init_2_pow_40_elements_no_data():
     t = TensorProto()
     t.name = "W"
@@ -407,8 +407,8 @@ def node_output_shadows_initializer():
 
 @case("graph input 'W'")
 def input_initializer_type_mismatch():
-    # Graph input W (the initializer's default may be overridden) declared
-    # [2,3] while its initializer is [4].
+    # W is a graph input declared [2,3] and an initializer of shape [4]: the
+    # initializer is the input's default value, so it must have its type.
     return model([helper.make_node("Add", ["x", "W"], ["y"], name="add")],
                  [vinfo("x", [4]), vinfo("W", [2, 3])], [vinfo("y", [4])],
                  [const_init("W", [1, 2, 3, 4])])
@@ -817,7 +817,7 @@ def constant_of_shape_negative():
 
 # --- Opsets -----------------------------------------------------------------
 
-@case("model imports no version of the default ONNX domain")
+@case("version 0 of the default ONNX domain (supported: 1 to")
 def opset_version_0():
     return model([helper.make_node("Relu", ["x"], ["y"], name="n")],
                  [vinfo("x", [2, 3])], [vinfo("y", [2, 3])], opset=0)
@@ -859,7 +859,7 @@ def opset_default_domain_twice():
                          helper.make_opsetid("ai.onnx", 9)])
 
 
-@case("node 'n' (LayerNormalization): ")
+@case("node 'n' (LayerNormalization): 'LayerNormalization' exists from opset 17 on; the model imports opset 13")
 def op_newer_than_opset():
     # LayerNormalization is in the default domain from opset 17 on.
     inits = [const_init("s", np.ones(3)), const_init("b", np.zeros(3))]
@@ -888,36 +888,61 @@ def op_type_wrong_case():
 
 # --- External data ----------------------------------------------------------
 
-@case("initializer 'W': tensor 'W' uses external data, which is not supported")
+@case("tensor 'W': external data location '/etc/passwd' must be a relative "
+      "path inside the model's folder")
 def external_data_etc_passwd():
     return with_init(external_init("/etc/passwd"))
 
 
-@case("initializer 'W': tensor 'W' uses external data, which is not supported")
+@case("tensor 'W': external data location '../secret.bin' must be a "
+      "relative path inside the model's folder")
 def external_data_parent_dir():
     return with_init(external_init("../secret.bin"))
 
 
-@case("initializer 'W': tensor 'W' uses external data, which is not supported")
+@case("tensor 'W': external data file 'no_such_weights.bin' does not exist")
 def external_data_missing_file():
     return with_init(external_init("no_such_weights.bin"))
 
 
-@case("initializer 'W': tensor 'W' uses external data, which is not supported")
+@case("tensor 'W': external data range [1000, +16) lies past the end of "
+      "'weights.bin'")
 def external_data_offset_beyond_file():
     return with_init(external_init("weights.bin", offset=1000, length=16))
 
 
-@case("initializer 'W': tensor 'W' uses external data, which is not supported")
+@case("tensor 'W': external data range [0, +1099511627776) lies past the "
+      "end of 'weights.bin'")
 def external_data_length_beyond_file():
     return with_init(external_init("weights.bin", offset=0, length=1 << 40))
 
 
-@case("initializer 'W': tensor 'W' uses external data, which is not supported")
+@case("tensor 'W': external data without a location")
 def external_data_no_location():
     t = external_init("weights.bin")
     del t.external_data[:]
     return with_init(t)
+
+
+@case("tensor 'W': external data location 'outside.bin' leaves the model's "
+      "folder")
+def external_data_symlink_outside():
+    # OUT_DIR/outside.bin is a symbolic link to /etc/passwd (main() makes it).
+    return with_init(external_init("outside.bin", offset=0, length=16))
+
+
+@case("tensor 'W': external data file 'subdir' is not a regular file")
+def external_data_location_is_folder():
+    # OUT_DIR/subdir is a folder (main() makes it).
+    return with_init(external_init("subdir"))
+
+
+@case("tensor 'W': external data in 'weights.bin' holds 16 bytes, the "
+      "tensor needs 32")
+def external_data_length_contradicts_dims():
+    # 8 floats are 32 bytes; the reference says 16.
+    return with_init(external_init("weights.bin", offset=0, length=16,
+                                   dims=(8,)), shape=(8,))
 
 
 # --- Huge and deeply nested graphs ------------------------------------------
@@ -1025,7 +1050,7 @@ def graph_input_without_shape():
     return m
 
 
-@case("node 'n' (Relu): expects 1 outputs")
+@case("node 'n' (Relu): the node has no outputs")
 def node_without_outputs():
     return model([helper.make_node("Relu", ["x"], [], name="n"),
                   helper.make_node("Neg", ["x"], ["y"], name="neg")],
@@ -1044,6 +1069,11 @@ def main():
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
     (out / "weights.bin").write_bytes(bytes(range(16)))
+    (out / "subdir").mkdir(exist_ok=True)
+    link = out / "outside.bin"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to("/etc/passwd")
     lines = []
     for name, (fn, expected) in CASES.items():
         made = fn()

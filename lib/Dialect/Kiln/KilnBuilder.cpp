@@ -37,6 +37,15 @@ LogicalResult inferTypesAndVerify(Operation *op, Location loc) {
   return verifyOrErase(op);
 }
 
+Value broadcastToShapeOf(OpBuilder &b, Location loc, Value value,
+                         RankedTensorType shapeLike) {
+  auto from = cast<RankedTensorType>(value.getType());
+  if (from.getShape() == shapeLike.getShape())
+    return value;
+  return BroadcastOp::create(b, loc, shapeLike.clone(from.getElementType()),
+                             value);
+}
+
 Value createSplat(OpBuilder &b, Location loc, RankedTensorType type,
                   double value) {
   Type element = type.getElementType();

@@ -53,6 +53,12 @@ mlir::FailureOr<OpT> createChecked(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value createSplat(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::RankedTensorType type, double value);
 
+/// `value` (e.g. a scalar) broadcast to the shape of `shapeLike`, keeping
+/// its own element type; `value` itself when the shapes already agree.
+mlir::Value broadcastToShapeOf(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::Value value,
+                               mlir::RankedTensorType shapeLike);
+
 } // namespace kiln
 
 #endif // KILN_DIALECT_KILN_KILNBUILDER_H
