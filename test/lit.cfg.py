@@ -18,7 +18,7 @@ config.substitutions.append(("%kiln_src", config.kiln_src_root))
 # The interpreter with Debian's python3-onnx (pyenv's python3 lacks it).
 config.substitutions.append(("%python", "/usr/bin/python3"))
 
-llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.with_system_environment(["HOME", "TMPDIR", "ASAN_OPTIONS", "UBSAN_OPTIONS"])
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
     ["kiln-opt", "kiln-translate", "kiln-run", "kiln-remat-solve", "kiln-step"], [config.kiln_tools_dir])

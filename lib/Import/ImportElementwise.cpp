@@ -156,8 +156,13 @@ LogicalResult importMod(NodeImporter &n) {
   if (fmod || elt.isUnsignedInteger())
     return c.result(r);
   // r != 0 and (r < 0) != (b < 0): move r into the divisor's sign.
-  Value rNeg = c.cmpC(Pred::lt, r, 0.0), bNeg = c.cmpC(Pred::lt, b, 0.0);
-  Value fix = c.op<AndOp>(c.cmpC(Pred::ne, r, 0.0), c.op<XorOp>(rNeg, bNeg));
+  // One statement per op: the IR's order must not depend on the order in
+  // which a compiler evaluates call arguments.
+  Value rNeg = c.cmpC(Pred::lt, r, 0.0);
+  Value bNeg = c.cmpC(Pred::lt, b, 0.0);
+  Value signsDiffer = c.op<XorOp>(rNeg, bNeg);
+  Value nonZero = c.cmpC(Pred::ne, r, 0.0);
+  Value fix = c.op<AndOp>(nonZero, signsDiffer);
   return c.result(c.select(fix, c.add(r, b), r));
 }
 

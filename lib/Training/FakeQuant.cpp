@@ -97,13 +97,14 @@ FailureOr<FakeQuantReport> insertFakeQuant(ModuleOp module, func::FuncOp step,
       Value current = ReduceMaxOp::create(b, loc, AbsOp::create(b, loc, x),
                                           axes, /*keep_dims=*/false);
       Value zero = createSplat(b, loc, scalar, 0.0);
-      Value blended = AddOp::create(
-          b, loc,
-          MulOp::create(b, loc, ema,
-                        createSplat(b, loc, scalar, options.observerDecay)),
-          MulOp::create(b, loc, current,
-                        createSplat(b, loc, scalar,
-                                    1.0 - options.observerDecay)));
+      // One statement per op: the IR's order must not depend on the order
+      // in which a compiler evaluates call arguments.
+      Value newPart = MulOp::create(
+          b, loc, current,
+          createSplat(b, loc, scalar, 1.0 - options.observerDecay));
+      Value oldPart = MulOp::create(
+          b, loc, ema, createSplat(b, loc, scalar, options.observerDecay));
+      Value blended = AddOp::create(b, loc, oldPart, newPart);
       Value first = CompareOp::create(b, loc, ComparePredicate::eq, ema, zero);
       Value observed = StopGradientOp::create(
           b, loc, SelectOp::create(b, loc, first, current, blended));

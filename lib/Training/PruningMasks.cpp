@@ -93,9 +93,12 @@ std::vector<unsigned> combinations(int64_t n, int64_t m) {
 
 Value magnitudeMask(OpBuilder &b, Location loc, Value w, Value threshold) {
   auto type = cast<RankedTensorType>(w.getType());
-  Value above = CompareOp::create(
-      b, loc, ComparePredicate::gt, AbsOp::create(b, loc, w),
-      BroadcastOp::create(b, loc, type, threshold));
+  // One statement per op: the IR's order must not depend on the order in
+  // which a compiler evaluates call arguments (lit tests check it).
+  Value limit = BroadcastOp::create(b, loc, type, threshold);
+  Value magnitude = AbsOp::create(b, loc, w);
+  Value above =
+      CompareOp::create(b, loc, ComparePredicate::gt, magnitude, limit);
   return CastOp::create(b, loc, type, above);
 }
 

@@ -79,11 +79,14 @@ def main():
     args = ap.parse_args()
     # Inherited by the tools (set here, not in a preexec_fn, which is unsafe
     # with the worker threads).
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = MEMORY_LIMIT_BYTES
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    # Not under AddressSanitizer (scripts/sanitize.sh sets ASAN_OPTIONS):
+    # its shadow memory needs terabytes of address space.
+    if "ASAN_OPTIONS" not in os.environ:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = MEMORY_LIMIT_BYTES
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     folder = Path(args.dir)
     cases = []
     for line in (folder / "expected.txt").read_text().splitlines():
