@@ -6,6 +6,10 @@
 
 #include "ImportDataUtils.h"
 
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
+
 #include "mlir/IR/Matchers.h"
 
 #include <cmath>
@@ -159,8 +163,11 @@ SmallVector<int64_t> onnx_import::stridesOf(ArrayRef<int64_t> shape) {
 
 int64_t onnx_import::productOf(ArrayRef<int64_t> shape, size_t begin,
                                size_t end) {
+  // Saturates at INT64_MAX: a product that large is refused by the size
+  // checks downstream instead of wrapping around.
   int64_t p = 1;
   for (size_t i = begin; i < end && i < shape.size(); ++i)
-    p *= shape[i];
+    if (llvm::MulOverflow(p, shape[i], p))
+      return std::numeric_limits<int64_t>::max();
   return p;
 }

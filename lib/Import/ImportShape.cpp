@@ -705,7 +705,11 @@ LogicalResult importTile(NodeImporter &n) {
       return n.fail("repeats must be non-negative");
     spread.append({1, d});
     wide.append({r, d});
-    out.push_back(r * d);
+    int64_t extent = 0;
+    if (llvm::MulOverflow(r, d, extent))
+      return n.fail("repeats " + Twine(r) + " of extent " + Twine(d) +
+                    " overflow the result's size");
+    out.push_back(extent);
   }
   if (productOf(out, 0, out.size()) == 0) {
     n.setOutput(0, typedLiteral(n, type.clone(out), {}));

@@ -21,14 +21,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 using namespace mlir;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   MLIRContext &context = kiln::fuzz::freshContextEvery(256);
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
-      StringRef(reinterpret_cast<const char *>(data), size),
-      ParserConfig(&context));
+  // MLIR's lexer needs a NUL-terminated buffer, as files read by the tools
+  // are: libFuzzer's input is not.
+  std::string text(reinterpret_cast<const char *>(data), size);
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(text, ParserConfig(&context));
   if (!module || failed(verify(*module)))
     return 0;
   PassManager pm(&context);
