@@ -89,7 +89,8 @@ LogicalResult importReshape(NodeImporter &n) {
     }
     if (d < 0)
       return n.fail("shape entry " + Twine(d) + " is invalid");
-    known *= d;
+    if (llvm::MulOverflow(known, d, known))
+      return n.fail("the shape's element count overflows int64");
   }
   int64_t total = type.getNumElements();
   if (inferred >= 0) {
@@ -501,6 +502,10 @@ LogicalResult importPad(NodeImporter &n) {
     return success();
   }
   Type element = type.getElementType();
+  if (!isa<FloatType>(element) &&
+      !(value >= -9.2e18 && value <= 9.2e18)) // NaN fails too.
+    return n.fail("constant_value " + std::to_string(value) +
+                  " is not an integer of the input's type");
   TypedAttr padValue =
       isa<FloatType>(element)
           ? TypedAttr(n.b().getFloatAttr(element, value))
