@@ -458,9 +458,14 @@ LogicalResult importOneHot(NodeImporter &n) {
   std::optional<SmallVector<double>> depthValue = constantDoubles(n, 1);
   if (!depthValue || depthValue->size() != 1)
     return n.fail("input 1 (depth) must be a constant scalar");
-  int64_t depth = static_cast<int64_t>(std::trunc((*depthValue)[0]));
-  if (depth < 1)
-    return n.fail("depth must be positive, got " + Twine(depth));
+  // Checked as a double first: converting an out-of-range double is UB.
+  // The one-hot table holds depth entries per index; a depth beyond 2^24
+  // is refused before anything is built.
+  double depthAsDouble = std::trunc((*depthValue)[0]);
+  if (!(depthAsDouble >= 1 && depthAsDouble <= double(int64_t(1) << 24)))
+    return n.fail("depth must be between 1 and 2^24, got " +
+                  std::to_string(depthAsDouble));
+  int64_t depth = static_cast<int64_t>(depthAsDouble);
   if (valuesType.getNumElements() != 2 || !valuesType.hasStaticShape())
     return n.fail("values must hold exactly [off, on]");
   Type idxElement = idxType.getElementType();

@@ -744,7 +744,7 @@ def pad_negative_beyond_size():
                  [vinfo("x", [2, 3])], [vinfo("y", [2, 3])], [pads])
 
 
-@case("node 'n' (OneHot): depth must be positive, got -3")
+@case("node 'n' (OneHot): depth must be between 1 and 2^24, got -3")
 def onehot_negative_depth():
     inits = [const_init("i", [0, 1], np.int64),
              const_init("d", [-3], np.int64),
