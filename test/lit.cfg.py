@@ -44,6 +44,11 @@ if os.access(ptxas, os.X_OK):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
 
+# The CUDA driver stand-in for --target cuda's host side without a GPU.
+config.substitutions.append(
+    ("%fake_cuda_driver",
+     os.path.join(config.kiln_obj_root, "lib", "libkiln-fake-cuda.so")))
+
 # The CUDA driver library (an NVIDIA GPU machine): tests of what happens
 # without it are skipped there.
 import ctypes

@@ -499,4 +499,64 @@ def KilnCPUBufferize : Pass<"kiln-cpu-bufferize", "mlir::ModuleOp"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// CUDA code generation (lib/Codegen/CUDA)
+//===----------------------------------------------------------------------===//
+
+def KilnCUDAThreadTiles
+    : Pass<"kiln-cuda-thread-tiles", "mlir::func::FuncOp"> {
+  let summary = "Splits each outermost scf.parallel into blocks of threads";
+  let description = [{
+    Before `gpu-map-parallel-loops`, which maps an outermost `scf.parallel`
+    to the grid and the parallel loop nested in it to the threads of a
+    block. `convert-linalg-to-parallel-loops` gives one loop per linalg op
+    with no nested parallel loop, i.e. one thread per block. This pass tiles
+    one dimension of every outermost parallel loop by `threads` (its second
+    dimension, thread id y, or the first of a one-dimensional loop: thread
+    id z allows only 64; a smaller static extent is its own tile), so that
+    the intra-tile loop becomes the block's threads. Consecutive threads
+    then touch consecutive elements of a row-major 2-d buffer. The other dimensions keep tile size 1.
+    Extents that the tile does not divide give an `affine.min` bound, which
+    `convert-parallel-loops-to-gpu` turns into a guard.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", "256",
+           "Threads per block along the tiled dimension (at most 1024)">,
+  ];
+  let dependentDialects = [
+    "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
+    "mlir::scf::SCFDialect",
+  ];
+  let statistics = [
+    Statistic<"numTiled", "tiled-loops", "Parallel loops split into blocks">,
+  ];
+}
+
+def KilnCUDAHostSharedMemory
+    : Pass<"kiln-cuda-host-shared-memory", "mlir::func::FuncOp"> {
+  let summary = "Puts the host code's buffers in memory the GPU can address";
+  let description = [{
+    After `gpu-kernel-outlining`, on host functions: every buffer that a
+    kernel may read or write must live in memory the device can address.
+    `memref.alloc` becomes `gpu.alloc host_shared` (CUDA managed memory,
+    also readable by the host code between launches) and `memref.dealloc`
+    `gpu.dealloc`. `memref.alloca` becomes such an allocation freed at the
+    end of its block. A `memref.get_global` (a constant of the program) is
+    copied into such an allocation, freed at the end of its block: a kernel
+    cannot read the host's globals. A global that leaves its block through a
+    terminator is an error.
+    The caller's buffers (function arguments) are the caller's business:
+    Kiln's CUDA executor passes managed memory.
+  }];
+  let dependentDialects = [
+    "mlir::gpu::GPUDialect", "mlir::memref::MemRefDialect",
+  ];
+  let statistics = [
+    Statistic<"numAllocs", "allocs", "memref.alloc/alloca made host-shared">,
+    Statistic<"numGlobals", "globals", "Globals copied into host-shared memory">,
+    Statistic<"numStaticBytes", "static-bytes",
+              "Bytes of the statically shaped host-shared buffers">,
+  ];
+}
+
 #endif // KILN_CONVERSION_PASSES_TD

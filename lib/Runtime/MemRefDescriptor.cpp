@@ -41,18 +41,28 @@ static void appendDescriptor(std::vector<int64_t> &words, const void *data,
   }
 }
 
+static std::vector<PackedArguments::Buffer>
+buffersOf(const std::vector<const Tensor *> &inputs,
+          const std::vector<Tensor *> &outputs) {
+  std::vector<PackedArguments::Buffer> buffers;
+  for (const Tensor *input : inputs)
+    buffers.push_back({input->data(), input->shape()});
+  for (Tensor *output : outputs)
+    buffers.push_back({output->data(), output->shape()});
+  return buffers;
+}
+
 PackedArguments::PackedArguments(const std::vector<const Tensor *> &inputs,
-                                 const std::vector<Tensor *> &outputs) {
+                                 const std::vector<Tensor *> &outputs)
+    : PackedArguments(buffersOf(inputs, outputs)) {}
+
+PackedArguments::PackedArguments(const std::vector<Buffer> &buffers) {
   // Descriptors first (the word vector may reallocate while growing), then
   // the pointers to them, then the packed array.
   std::vector<size_t> starts;
-  for (const Tensor *input : inputs) {
+  for (const Buffer &buffer : buffers) {
     starts.push_back(words.size());
-    appendDescriptor(words, input->data(), input->shape());
-  }
-  for (Tensor *output : outputs) {
-    starts.push_back(words.size());
-    appendDescriptor(words, output->data(), output->shape());
+    appendDescriptor(words, buffer.data, buffer.shape);
   }
   descriptors.resize(starts.size());
   packed.resize(starts.size());

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/JitExecutor.h"
+#include "kiln/Codegen/CUDA/CUDAExecutor.h"
 #include "kiln/Codegen/Halide/HalideExecutor.h"
 #include "kiln/Codegen/CPU/Pipeline.h"
 #include "kiln/Codegen/CPU/TypeMapping.h"
@@ -93,12 +94,15 @@ cl::opt<std::string> halideScheduleOpt(
              "threaded loop nest) or 'mullapudi2016' (Halide's autoscheduler)"),
     cl::init("root"), cl::cat(category));
 cl::opt<std::string> targetOpt(
-    "target", cl::desc("Code generation target: cpu; halide-cpu or "
+    "target", cl::desc("Code generation target: cpu; cuda (MLIR's GPU "
+                       "pipeline: kernels as PTX that the CUDA driver "
+                       "compiles, host code JIT-compiled, the driver opened "
+                       "at run time: libcuda.so.1 or $KILN_CUDA_DRIVER, "
+                       "device 0 or $KILN_CUDA_DEVICE); halide-cpu or "
                        "halide-cuda (the kiln function translated into Halide "
                        "and JIT-compiled by Halide 14, the ops listed in "
-                       "docs/targets.md; halide-cuda needs the CUDA driver "
-                       "at run time). cuda compiles with kiln-translate "
-                       "--export-ptx but cannot run yet"),
+                       "docs/targets.md). Without a CUDA driver or device, "
+                       "the cuda targets exit 2 saying why"),
     cl::init("cpu"), cl::cat(category));
 cl::opt<std::string> pipelineOpt(
     "pipeline",
@@ -653,6 +657,46 @@ private:
   std::unique_ptr<kiln::halide::HalideExecutor> exec;
 };
 
+class CUDAFunction final : public CompiledFunction {
+public:
+  explicit CUDAFunction(std::unique_ptr<kiln::cuda::CUDAExecutor> exec)
+      : exec(std::move(exec)) {}
+  llvm::Expected<std::vector<kiln::rt::Tensor>>
+  run(const std::vector<kiln::rt::Tensor> &inputs,
+      kiln::cpu::AllocationStats *) override {
+    return exec->run(inputs);
+  }
+  llvm::Error runInto(const std::vector<kiln::rt::Tensor> &inputs,
+                      std::vector<kiln::rt::Tensor> &outputs) override {
+    auto result = exec->run(inputs);
+    if (!result)
+      return result.takeError();
+    outputs = std::move(*result);
+    return llvm::Error::success();
+  }
+  std::vector<kiln::cpu::TensorSpec> outputSpecs() const override {
+    return exec->outputSpecs();
+  }
+
+private:
+  std::unique_ptr<kiln::cuda::CUDAExecutor> exec;
+};
+
+/// --target cuda: @`name` alone, compiled for the GPU; prints the device
+/// once.
+llvm::Expected<std::unique_ptr<kiln::cuda::CUDAExecutor>>
+compileForCUDA(ModuleOp module, StringRef name) {
+  auto exec = kiln::cuda::CUDAExecutor::create(
+      *moduleWithOnly(module, {name.str()}), name);
+  static bool announced = false;
+  if (exec && !announced) {
+    llvm::errs() << "kiln-run: cuda device: " << (*exec)->deviceDescription()
+                 << "\n";
+    announced = true;
+  }
+  return exec;
+}
+
 /// @`name` of `module` compiled for --target (a module of that function
 /// alone on cpu).
 llvm::Expected<std::unique_ptr<CompiledFunction>>
@@ -663,6 +707,12 @@ compileFunction(ModuleOp module, StringRef name) {
     if (!exec)
       return exec.takeError();
     return std::make_unique<HalideFunction>(std::move(*exec));
+  }
+  if (targetOpt == "cuda") {
+    auto exec = compileForCUDA(module, name);
+    if (!exec)
+      return exec.takeError();
+    return std::make_unique<CUDAFunction>(std::move(*exec));
   }
   auto jit = kiln::cpu::JitExecutor::create(*moduleWithOnly(module, {name.str()}),
                                             name, pipelineOptions());
@@ -1073,6 +1123,38 @@ llvm::Error printStepTimes(llvm::function_ref<llvm::Error()> step) {
   return llvm::Error::success();
 }
 
+/// --target cuda: the lowered module's entry compiled for the GPU, run and
+/// compared as on the CPU.
+int runWithCUDA(ModuleOp module, StringRef entryName,
+                std::vector<kiln::rt::Tensor> &inputs,
+                std::vector<kiln::rt::Tensor> &expected,
+                const std::vector<std::string> &names, bool haveTestData) {
+  auto executor = compileForCUDA(module, entryName);
+  if (!executor)
+    return failWith(executor.takeError());
+  reinterpretBFloat16Data(inputs, (*executor)->inputSpecs());
+  reinterpretBFloat16Data(expected, (*executor)->outputSpecs());
+  if (!haveTestData) {
+    std::mt19937 rng(seedOpt);
+    for (const kiln::cpu::TensorSpec &spec : (*executor)->inputSpecs())
+      inputs.push_back(randomTensor(spec, rng));
+  }
+  auto outputs = (*executor)->run(inputs);
+  if (!outputs)
+    return failWith(outputs.takeError());
+  if (benchRuns > 0)
+    if (llvm::Error err = printStepTimes([&]() -> llvm::Error {
+          auto again = (*executor)->run(inputs);
+          return again ? llvm::Error::success() : again.takeError();
+        }))
+      return failWith(std::move(err));
+  bool allMatch = reportOutputs(*outputs, expected, names);
+  if (!writeOutputsDir.empty())
+    if (int rc = writeOutputs(*outputs, names))
+      return rc;
+  return allMatch ? 0 : 1;
+}
+
 /// --target halide-cpu: the kiln function (after --pipeline) translated into
 /// Halide and JIT-compiled by Halide, then run and compared as on the CPU.
 int runWithHalide(ModuleOp module, PassManager &pm, StringRef entryName,
@@ -1108,12 +1190,9 @@ int runWithHalide(ModuleOp module, PassManager &pm, StringRef entryName,
 }
 
 int runTool() {
-  if (targetOpt != "cpu" && !isHalideTarget())
-    return fail("target '" + targetOpt +
-                "' is not available yet (supported: cpu, halide-cpu, "
-                "halide-cuda; cuda "
-                "compiles with kiln-translate --export-ptx but has no runtime "
-                "yet)");
+  if (targetOpt != "cpu" && targetOpt != "cuda" && !isHalideTarget())
+    return fail("unknown target '" + targetOpt +
+                "' (supported: cpu, cuda, halide-cpu, halide-cuda)");
   if (!emitArtifactDir.empty() && targetOpt != "cpu")
     return fail("--emit-artifact compiles for --target cpu only");
   if (memoryLimitBytes() == 0)
@@ -1125,6 +1204,8 @@ int runTool() {
   DialectRegistry registry;
   registry.insert<kiln::KilnDialect, func::FuncDialect>();
   kiln::cpu::registerCPUPipelineDependencies(registry);
+  if (targetOpt == "cuda")
+    kiln::cuda::registerCUDAPipelineDependencies(registry);
   MLIRContext context(registry);
   kiln::OneLineDiagnostics diagnostics(context, "kiln-run", showRemarks);
   if (trainSteps > 0 || makeTrainStep.getNumOccurrences())
@@ -1219,6 +1300,10 @@ int runTool() {
                         argumentNames(module->lookupSymbol<func::FuncOp>(
                             entryName)),
                         {}, names, {});
+
+  if (targetOpt == "cuda")
+    return runWithCUDA(*module, entryName, inputs, expected, names,
+                       haveTestData);
 
   auto executor =
       kiln::cpu::JitExecutor::create(*module, entryName, pipelineOptions());

@@ -37,6 +37,15 @@ public:
   PackedArguments(const std::vector<const Tensor *> &inputs,
                   const std::vector<Tensor *> &outputs);
 
+  /// One dense row-major buffer of the given shape (e.g. device-visible
+  /// staging memory holding a tensor's bytes).
+  struct Buffer {
+    const void *data;
+    std::vector<int64_t> shape;
+  };
+  /// Descriptors of `buffers`, in order (inputs, then outputs).
+  explicit PackedArguments(const std::vector<Buffer> &buffers);
+
   /// What the packed entry takes: args()[i] points at a pointer to the i-th
   /// descriptor.
   void **args() { return packed.data(); }

@@ -88,9 +88,12 @@ static llvm::Expected<TensorSpec> specOf(Type type, bool isUnsigned,
   return spec;
 }
 
-/// Runs the CPU pipeline on `module`; the error carries its diagnostics.
-static llvm::Error lowerToLLVMDialect(ModuleOp module,
-                                      const CPUPipelineOptions &opts) {
+/// Runs the pipeline `buildPipeline` fills on `module`; the error carries
+/// its diagnostics.
+static llvm::Error
+lowerToLLVMDialect(ModuleOp module,
+                   llvm::function_ref<void(OpPassManager &)> buildPipeline,
+                   StringRef what) {
   MLIRContext *context = module.getContext();
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
@@ -105,9 +108,9 @@ static llvm::Error lowerToLLVMDialect(ModuleOp module,
     return success();
   });
   PassManager pm(context, ModuleOp::getOperationName());
-  buildCPULoweringPipeline(pm, opts);
+  buildPipeline(pm);
   if (failed(pm.run(module)))
-    return llvm::createStringError("CPU lowering pipeline failed:\n" + diagnostics);
+    return llvm::createStringError(what + " failed:\n" + diagnostics);
   return llvm::Error::success();
 }
 
@@ -136,6 +139,19 @@ static PlannedMemory readPlannedMemory(ModuleOp module) {
 
 llvm::Expected<LoweredEntry> lowerEntryForHost(ModuleOp module, StringRef entry,
                                                const CPUPipelineOptions &opts) {
+  auto lowered = lowerEntryForHost(
+      module, entry,
+      [&](OpPassManager &pm) { buildCPULoweringPipeline(pm, opts); },
+      "CPU lowering pipeline");
+  if (lowered)
+    lowered->planned.planned = opts.planMemory;
+  return lowered;
+}
+
+llvm::Expected<LoweredEntry>
+lowerEntryForHost(ModuleOp module, StringRef entry,
+                  llvm::function_ref<void(OpPassManager &)> buildPipeline,
+                  StringRef what) {
   auto func = dyn_cast_or_null<func::FuncOp>(
       SymbolTable::lookupSymbolIn(module, entry));
   if (!func)
@@ -190,13 +206,11 @@ llvm::Expected<LoweredEntry> lowerEntryForHost(ModuleOp module, StringRef entry,
     for (unsigned i = 0, e = f.getNumResults(); i < e; ++i)
       f.removeResultAttr(i, kUnsignedAttrName);
   });
-  if (llvm::Error err = lowerToLLVMDialect(lowered.get(), opts))
+  if (llvm::Error err = lowerToLLVMDialect(lowered.get(), buildPipeline, what))
     return std::move(err);
   result.planned = readPlannedMemory(lowered.get());
-  result.planned.planned = opts.planMemory;
   result.module = std::move(lowered);
   return std::move(result);
-
 }
 
 static llvm::CodeGenOptLevel codeGenOptLevel(unsigned level) {

@@ -5,17 +5,21 @@
 //===----------------------------------------------------------------------===//
 //
 // The CUDA pipeline (see the header). Every linalg op becomes one kernel:
-// its parallel dimensions map to blocks and threads
-// (gpu-map-parallel-loops: the outermost loop to blocks, the next to
-// threads), its reduction dimensions stay loops inside a thread. That is
-// correct code for every op the CPU path lowers, not fast code: tiling,
-// shared memory and tensor cores are later work.
+// one of its parallel dimensions is split into blocks of threads
+// (kiln-cuda-thread-tiles), the others map to the grid, its reduction
+// dimensions stay loops inside a thread. The host code's buffers live in
+// managed memory (kiln-cuda-host-shared-memory). That is correct code for
+// every op the CPU path lowers, not fast code: shared memory, register
+// tiles and tensor cores are later work.
 //
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CUDA/Pipeline.h"
 
+#include "kiln/Conversion/Passes.h"
+
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -64,20 +68,36 @@ void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &opts) {
     pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  // Buffers with identity layouts at function boundaries.
+  // Buffers with identity layouts at function boundaries; results written
+  // into caller-provided buffers (the executor's managed memory), and every
+  // internal buffer freed.
   bufferization::OneShotBufferizePassOptions bufferizeOpts;
   bufferizeOpts.bufferizeFunctionBoundaries = true;
   bufferizeOpts.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOpts));
-  // Loops onto the GPU: parallel dims to blocks and threads, the loop
-  // bodies outlined as kernels.
+  bufferization::BufferResultsToOutParamsPassOptions outParamOpts;
+  outParamOpts.modifyPublicFunctions = true;
+  outParamOpts.hoistStaticAllocs = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParamOpts));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  // Loops onto the GPU: every linalg op a parallel loop, split into blocks
+  // of threads, mapped (outer loop to the grid, inner to the threads) and
+  // outlined as a kernel.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
+  kiln::KilnCUDAThreadTilesOptions tileOpts;
+  tileOpts.threads = opts.threadsPerBlock;
+  // No canonicalization until the loops are mapped: it would merge the
+  // tile loops back into one.
+  pm.addNestedPass<func::FuncOp>(kiln::createKilnCUDAThreadTiles(tileOpts));
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createCanonicalizerPass());
+  // The host code's buffers in managed memory, which kernels can address.
+  pm.addNestedPass<func::FuncOp>(kiln::createKilnCUDAHostSharedMemory());
   // Kernels to NVVM and PTX/cubin, host code to LLVM.
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = opts.chip;
@@ -103,6 +123,10 @@ struct CUDAPipelineCLOptions
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse elementwise linalg ops on tensors"),
       llvm::cl::init(true)};
+  Option<int64_t> threadsPerBlock{
+      *this, "threads-per-block",
+      llvm::cl::desc("Threads per block of each kernel (kiln-cuda-thread-tiles)"),
+      llvm::cl::init(256)};
 };
 } // namespace
 
@@ -119,6 +143,7 @@ void registerCUDAPipelines() {
           opts.features = cl.features;
           opts.format = cl.format;
           opts.fuseElementwise = cl.fuseElementwise;
+          opts.threadsPerBlock = cl.threadsPerBlock;
           buildCUDAPipeline(pm, opts);
         });
     return true;

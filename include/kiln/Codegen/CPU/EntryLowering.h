@@ -21,6 +21,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -91,6 +92,14 @@ struct LoweredEntry {
 llvm::Expected<LoweredEntry> lowerEntryForHost(mlir::ModuleOp module,
                                                llvm::StringRef entry,
                                                const CPUPipelineOptions &opts);
+
+/// As above with another pipeline that ends in the LLVM dialect (the CUDA
+/// target's host code): `buildPipeline` fills the pass manager, `what`
+/// names it in errors ("CUDA lowering pipeline").
+llvm::Expected<LoweredEntry>
+lowerEntryForHost(mlir::ModuleOp module, llvm::StringRef entry,
+                  llvm::function_ref<void(mlir::OpPassManager &)> buildPipeline,
+                  llvm::StringRef what);
 
 /// A target machine for the host CPU (its features detected) at LLVM
 /// optimization level `optLevel` (0-3); for the JIT, or with

@@ -39,6 +39,8 @@ struct CUDAPipelineOptions {
   std::string format = "isa";
   /// Fuse elementwise linalg ops on tensors first (fewer kernels).
   bool fuseElementwise = true;
+  /// Threads per block along each kernel's tiled dimension.
+  int64_t threadsPerBlock = 256;
 };
 
 /// Appends the passes from a tensor-level module to LLVM dialect host code
