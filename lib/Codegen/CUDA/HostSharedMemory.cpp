@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 
 namespace kiln {
@@ -51,9 +52,25 @@ public:
     for (Operation *op : work)
       if (failed(rewrite(op)))
         return signalPassFailure();
+    // A parallel loop left here was not mapped to the GPU: correct (its
+    // buffers are host-shared now) but run by one CPU thread. Say so.
+    getOperation().walk([&](scf::ParallelOp loop) {
+      loop.emitWarning("kiln-cuda: this parallel loop was not mapped to the "
+                       "GPU and runs on the host");
+      return WalkResult::interrupt();
+    });
+    // Statistics are compiled out of Debian's LLVM: a remark says it too.
+    if (allocs || globals)
+      getOperation().emitRemark()
+          << "kiln-cuda-host-shared-memory: " << allocs
+          << " allocations and " << globals
+          << " globals in host-shared memory (" << staticBytesSeen
+          << " bytes with static shapes)";
   }
 
 private:
+  int64_t allocs = 0, globals = 0, staticBytesSeen = 0;
+
   /// A host-shared allocation of `type` before `op` (its dynamic sizes).
   Value allocateShared(OpBuilder &b, Operation *op, MemRefType type,
                        ValueRange dynamicSizes) {
@@ -63,6 +80,7 @@ private:
     auto alloc = gpu::AllocOp::create(b, op->getLoc(), plain, Type(),
                                       ValueRange(), dynamicSizes, ValueRange(),
                                       /*hostShared=*/true);
+    staticBytesSeen += staticBytes(type);
     numStaticBytes += staticBytes(type);
     return alloc.getMemref();
   }
@@ -105,6 +123,7 @@ private:
       alloc.replaceAllUsesWith(shared);
       alloc.erase();
       ++numAllocs;
+      ++allocs;
       return success();
     }
     if (auto alloca = dyn_cast<memref::AllocaOp>(op)) {
@@ -119,6 +138,7 @@ private:
       alloca.replaceAllUsesWith(shared);
       alloca.erase();
       ++numAllocs;
+      ++allocs;
       return success();
     }
     if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {
@@ -135,6 +155,7 @@ private:
     // The copy reads the global itself: keep the get_global for it.
     memref::CopyOp::create(b, op->getLoc(), global.getResult(), shared);
     ++numGlobals;
+    ++globals;
     return success();
   }
 };

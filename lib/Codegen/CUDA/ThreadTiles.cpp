@@ -18,6 +18,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNCUDATHREADTILES
@@ -46,7 +47,7 @@ public:
   void runOnOperation() override {
     if (threads < 1 || threads > 1024) {
       getOperation().emitError()
-          << "kiln-cuda-thread-tiles: threads=" << threads
+          << "kiln-cuda-thread-tiles: threads=" << static_cast<int64_t>(threads)
           << " is outside 1..1024 (CUDA's limit per block)";
       return signalPassFailure();
     }
@@ -55,6 +56,7 @@ public:
       if (!loop->getParentOfType<scf::ParallelOp>())
         outermost.push_back(loop);
     });
+    int64_t tiled = 0;
     for (scf::ParallelOp loop : outermost) {
       // A loop that already nests a parallel loop has its threads.
       bool nested = false;
@@ -73,8 +75,23 @@ public:
       SmallVector<int64_t> tileSizes(numDims, 1);
       tileSizes[dim] = tile;
       scf::tileParallelLoop(loop, tileSizes, /*noMinMaxBounds=*/false);
-      ++numTiled;
+      ++tiled;
     }
+    numTiled += tiled;
+    // convert-parallel-loops-to-gpu needs the thread loop's bound as a
+    // constant, or an affine.min with a constant result: fold the tile
+    // size computations into the bounds. (Full canonicalization would merge
+    // the tile loops back into one.)
+    RewritePatternSet patterns(&getContext());
+    affine::AffineMinOp::getCanonicalizationPatterns(patterns, &getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    // Statistics are compiled out of Debian's LLVM: a remark says it too.
+    if (tiled)
+      getOperation().emitRemark()
+          << "kiln-cuda-thread-tiles: " << tiled
+          << " parallel loops split into blocks of up to "
+          << static_cast<int64_t>(threads) << " threads";
   }
 };
 
