@@ -17,8 +17,10 @@
 
 #include <dlfcn.h>
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 namespace kiln {
 namespace rt {
@@ -199,9 +201,9 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &dir,
     error = dir + "/" + error;
     return nullptr;
   }
-  if (artifact->spec.target != "cpu") {
+  if (artifact->spec.target != "cpu" && artifact->spec.target != "cuda") {
     error = "artifact target '" + artifact->spec.target +
-            "' cannot run here (this runtime runs: cpu)";
+            "' cannot run here (this runtime runs: cpu, cuda)";
     return nullptr;
   }
   std::string libraryPath = dir + "/" + artifact->spec.library;
@@ -220,7 +222,89 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &dir,
             "--emit-artifact?)";
     return nullptr;
   }
+  if (artifact->spec.target == "cuda" &&
+      !artifact->cuda.resolve(artifact->handle, libraryPath, error))
+    return nullptr;
   return artifact;
+}
+
+bool Artifact::CUDAHooks::resolve(void *handle, const std::string &library,
+                                  std::string &error) {
+  auto find = [&](const char *name, auto &slot) {
+    slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(
+        dlsym(handle, name));
+    if (!slot)
+      error = "'" + library + "' has no " + name +
+              " (a CUDA artifact links Kiln's CUDA runtime)";
+    return slot != nullptr;
+  };
+  if (!find(cuda::kAllocSharedSymbol, allocShared) ||
+      !find(cuda::kFreeSharedSymbol, freeShared) ||
+      !find(cuda::kSynchronizeSymbol, synchronize) ||
+      !find(cuda::kTakeErrorSymbol, takeError))
+    return false;
+  // The library's constructors loaded its kernels: did that work (is there
+  // a driver, a device, does it take the PTX)?
+  return !pendingError(error);
+}
+
+bool Artifact::CUDAHooks::pendingError(std::string &error) const {
+  char text[2048];
+  if (takeError(text, sizeof(text)) == 0)
+    return false;
+  error = std::string("CUDA: ") + text;
+  return true;
+}
+
+bool Artifact::runOnCUDA(const std::vector<const Tensor *> &inputs,
+                         std::vector<Tensor *> &outputs, std::string &error) {
+  // Tensors pass through managed memory, which the kernels can address.
+  std::vector<void *> staged;
+  auto release = [&] {
+    for (void *buffer : staged)
+      cuda.freeShared(buffer);
+  };
+  std::vector<PackedArguments::Buffer> buffers;
+  auto stage = [&](const Tensor &tensor, bool copyIn) -> bool {
+    void *buffer = nullptr;
+    if (tensor.numBytes()) {
+      buffer = cuda.allocShared(tensor.numBytes());
+      if (!buffer) {
+        if (!cuda.pendingError(error))
+          error = "CUDA: cannot allocate " +
+                  std::to_string(tensor.numBytes()) + " bytes";
+        return false;
+      }
+      staged.push_back(buffer);
+      if (copyIn)
+        std::memcpy(buffer, tensor.data(), tensor.numBytes());
+    }
+    buffers.push_back({buffer, tensor.shape()});
+    return true;
+  };
+  for (const Tensor *input : inputs)
+    if (!stage(*input, /*copyIn=*/true)) {
+      release();
+      return false;
+    }
+  for (Tensor *output : outputs)
+    if (!stage(*output, /*copyIn=*/false)) {
+      release();
+      return false;
+    }
+  PackedArguments call(buffers);
+  entry(call.args());
+  cuda.synchronize();
+  if (cuda.pendingError(error)) {
+    release();
+    return false;
+  }
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (outputs[i]->numBytes())
+      std::memcpy(outputs[i]->data(), buffers[inputs.size() + i].data,
+                  outputs[i]->numBytes());
+  release();
+  return true;
 }
 
 Artifact::~Artifact() {
@@ -270,6 +354,8 @@ bool Artifact::run(const std::vector<const Tensor *> &inputs,
       outputs[i] = Tensor(want.dtype, want.shape);
     out.push_back(&outputs[i]);
   }
+  if (spec.target == "cuda")
+    return runOnCUDA(inputs, out, error);
   PackedArguments call(inputs, out);
   entry(call.args());
   return true;

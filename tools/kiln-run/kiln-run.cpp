@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/JitExecutor.h"
+#include "kiln/Codegen/CUDA/CUDAArtifact.h"
 #include "kiln/Codegen/CUDA/CUDAExecutor.h"
 #include "kiln/Codegen/Halide/HalideExecutor.h"
 #include "kiln/Codegen/CPU/Pipeline.h"
@@ -155,8 +156,16 @@ cl::opt<std::string> emitArtifactDir(
              "step (or the inference graph) as an artifact folder <dir> "
              "(a shared library, its manifest and the initial state) that "
              "kiln-step runs without LLVM or MLIR (docs/artifacts.md); "
-             "--target cpu only"),
+             "--target cpu or cuda (no GPU needed to write it; see "
+             "--cuda-chip)"),
     cl::value_desc("dir"), cl::cat(category));
+cl::opt<std::string> cudaChipOpt(
+    "cuda-chip",
+    cl::desc("--target cuda --emit-artifact: the oldest GPU architecture the "
+             "artifact's PTX is for (the driver compiles it for that one or "
+             "any newer); sm_80 by default. A JIT run compiles for the "
+             "device it finds"),
+    cl::init("sm_80"), cl::cat(category));
 cl::opt<std::string> memoryLimitOpt(
     "memory-limit",
     cl::desc("The most memory a run may plan to use: any one tensor the "
@@ -698,17 +707,17 @@ compileForCUDA(ModuleOp module, StringRef name) {
 }
 
 /// @`name` of `module` compiled for --target (a module of that function
-/// alone on cpu).
+/// alone on cpu), or with `onHost` for the CPU whatever the target.
 llvm::Expected<std::unique_ptr<CompiledFunction>>
-compileFunction(ModuleOp module, StringRef name) {
-  if (isHalideTarget()) {
+compileFunction(ModuleOp module, StringRef name, bool onHost = false) {
+  if (isHalideTarget() && !onHost) {
     kiln::halide::HalideOptions options = halideOptions();
     auto exec = kiln::halide::HalideExecutor::create(module, name, options);
     if (!exec)
       return exec.takeError();
     return std::make_unique<HalideFunction>(std::move(*exec));
   }
-  if (targetOpt == "cuda") {
+  if (targetOpt == "cuda" && !onHost) {
     auto exec = compileForCUDA(module, name);
     if (!exec)
       return exec.takeError();
@@ -743,11 +752,19 @@ int emitArtifact(ModuleOp module, StringRef name,
     manifest.outputs.push_back(output);
   }
   manifest.updates = updates;
-  if (llvm::Error err =
-          kiln::cpu::writeCPUArtifact(*moduleWithOnly(module, {name.str()}),
-                                      name, manifest, state, pipelineOptions(),
-                                      emitArtifactDir))
-    return failWith(std::move(err));
+  OwningOpRef<ModuleOp> only = moduleWithOnly(module, {name.str()});
+  llvm::Error written = llvm::Error::success();
+  if (targetOpt == "cuda") {
+    kiln::cuda::CUDAPipelineOptions options;
+    options.chip = cudaChipOpt;
+    written = kiln::cuda::writeCUDAArtifact(*only, name, manifest, state,
+                                            options, emitArtifactDir);
+  } else {
+    written = kiln::cpu::writeCPUArtifact(*only, name, manifest, state,
+                                          pipelineOptions(), emitArtifactDir);
+  }
+  if (written)
+    return failWith(std::move(written));
   llvm::outs() << "artifact: " << emitArtifactDir << " (@" << name << ", "
                << argNames.size() << " inputs, " << resultNames.size()
                << " outputs, " << updates.size() << " state updates)\n";
@@ -920,7 +937,10 @@ int runTraining(MLIRContext &context) {
   if (!initName.empty()) {
     auto initFunc = module->lookupSymbol<func::FuncOp>(initName);
     std::vector<std::string> stateNames = outputNames(initFunc);
-    auto initExec = compileFunction(*module, initName);
+    // An artifact is written without its target's device: the initial
+    // state (the same arithmetic) comes from the CPU.
+    auto initExec =
+        compileFunction(*module, initName, !emitArtifactDir.empty());
     if (!initExec)
       return failWith(initExec.takeError());
     auto initial = (*initExec)->run({}, nullptr);
@@ -1193,8 +1213,13 @@ int runTool() {
   if (targetOpt != "cpu" && targetOpt != "cuda" && !isHalideTarget())
     return fail("unknown target '" + targetOpt +
                 "' (supported: cpu, cuda, halide-cpu, halide-cuda)");
-  if (!emitArtifactDir.empty() && targetOpt != "cpu")
-    return fail("--emit-artifact compiles for --target cpu only");
+  if (!emitArtifactDir.empty() && targetOpt != "cpu" && targetOpt != "cuda")
+    return fail("--emit-artifact compiles for --target cpu or cuda only");
+  if (cudaChipOpt.getNumOccurrences() &&
+      !llvm::is_contained({"sm_80", "sm_86", "sm_89", "sm_90"},
+                          StringRef(cudaChipOpt)))
+    return fail("bad --cuda-chip '" + cudaChipOpt +
+                "' (supported: sm_80, sm_86, sm_89, sm_90)");
   if (memoryLimitBytes() == 0)
     return fail("bad --memory-limit '" + memoryLimitOpt +
                 "' (a positive number of bytes, optionally with K, M, G or T)");

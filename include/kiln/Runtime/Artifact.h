@@ -33,6 +33,7 @@
 #ifndef KILN_RUNTIME_ARTIFACT_H
 #define KILN_RUNTIME_ARTIFACT_H
 
+#include "kiln/Runtime/CUDA/ArtifactHooks.h"
 #include "kiln/Runtime/Tensor.h"
 
 #include <map>
@@ -100,10 +101,30 @@ public:
 
 private:
   Artifact() = default;
+
+  /// A CUDA artifact's own runtime (kiln/Runtime/CUDA/ArtifactHooks.h).
+  struct CUDAHooks {
+    cuda::AllocSharedFn allocShared = nullptr;
+    cuda::FreeSharedFn freeShared = nullptr;
+    cuda::SynchronizeFn synchronize = nullptr;
+    cuda::TakeErrorFn takeError = nullptr;
+    /// Finds the hooks in the loaded library and reports what its
+    /// constructors (the kernel modules' loading) left pending.
+    bool resolve(void *handle, const std::string &library,
+                 std::string &error);
+    /// True, with `error` set, when the runtime recorded a failure.
+    bool pendingError(std::string &error) const;
+  };
+
+  /// run() for target cuda: the tensors staged through managed memory.
+  bool runOnCUDA(const std::vector<const Tensor *> &inputs,
+                 std::vector<Tensor *> &outputs, std::string &error);
+
   std::string dir;
   ArtifactManifest spec;
   void *handle = nullptr;
   void (*entry)(void **) = nullptr;
+  CUDAHooks cuda;
 };
 
 } // namespace rt

@@ -104,7 +104,8 @@ static std::string supportLibraryPath() {
 
 /// Links `object` into the shared library `output`: no undefined symbol may
 /// remain besides libc's and the OpenMP runtime's.
-static llvm::Error linkSharedLibrary(StringRef object, StringRef output) {
+static llvm::Error linkSharedLibrary(StringRef object, StringRef output,
+                                     ArrayRef<std::string> extraLinkArgs) {
   const char *ccEnv = std::getenv("KILN_CC");
   std::string ccName = ccEnv && *ccEnv ? ccEnv : "cc";
   auto cc = llvm::sys::findProgramByName(ccName);
@@ -122,6 +123,7 @@ static llvm::Error linkSharedLibrary(StringRef object, StringRef output) {
   std::string openmp = openMPRuntimePath();
   if (!openmp.empty())
     args.push_back(openmp);
+  args.append(extraLinkArgs.begin(), extraLinkArgs.end());
   args.push_back("-lm");
   llvm::SmallString<128> log;
   if (std::error_code ec =
@@ -153,38 +155,49 @@ writeCPUArtifact(ModuleOp module, StringRef entry, rt::ArtifactManifest manifest
   auto lowered = lowerEntryForHost(module, entry, loweringOpts);
   if (!lowered)
     return lowered.takeError();
-  if (manifest.inputs.size() != lowered->inputs.size() ||
-      manifest.outputs.size() != lowered->outputs.size())
+  manifest.target = "cpu";
+  return writeLoweredArtifact(*lowered, std::move(manifest), initialState,
+                              opts.llvmOptLevel, {}, dir);
+}
+
+llvm::Error writeLoweredArtifact(LoweredEntry &lowered,
+                                 rt::ArtifactManifest manifest,
+                                 const std::map<std::string, rt::Tensor> &initialState,
+                                 unsigned llvmOptLevel,
+                                 ArrayRef<std::string> extraLinkArgs,
+                                 StringRef dir) {
+  StringRef entry = lowered.entry;
+  if (manifest.inputs.size() != lowered.inputs.size() ||
+      manifest.outputs.size() != lowered.outputs.size())
     return llvm::createStringError("@" + entry + ": the manifest names " +
                      llvm::Twine(manifest.inputs.size()) + " inputs and " +
                      llvm::Twine(manifest.outputs.size()) +
                      " outputs, the function has " +
-                     llvm::Twine(lowered->inputs.size()) + " and " +
-                     llvm::Twine(lowered->outputs.size()));
+                     llvm::Twine(lowered.inputs.size()) + " and " +
+                     llvm::Twine(lowered.outputs.size()));
   for (size_t i = 0; i < manifest.inputs.size(); ++i) {
-    manifest.inputs[i].dtype = lowered->inputs[i].dtype;
-    manifest.inputs[i].shape = lowered->inputs[i].shape;
+    manifest.inputs[i].dtype = lowered.inputs[i].dtype;
+    manifest.inputs[i].shape = lowered.inputs[i].shape;
   }
   for (size_t i = 0; i < manifest.outputs.size(); ++i) {
-    manifest.outputs[i].dtype = lowered->outputs[i].dtype;
-    manifest.outputs[i].shape = lowered->outputs[i].shape;
+    manifest.outputs[i].dtype = lowered.outputs[i].dtype;
+    manifest.outputs[i].shape = lowered.outputs[i].shape;
   }
-  manifest.target = "cpu";
   manifest.function = entry.str();
 
   // LLVM IR, optimized as the JIT optimizes it, plus the packed entry.
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(
-      lowered->module.get(), llvmContext, "kiln_artifact");
+      lowered.module.get(), llvmContext, "kiln_artifact");
   if (!llvmModule)
     return llvm::createStringError("@" + entry + ": translation to LLVM IR failed");
-  auto machine = createHostTargetMachine(opts.llvmOptLevel,
+  auto machine = createHostTargetMachine(llvmOptLevel,
                                          /*sharedLibrary=*/true);
   if (!machine)
     return machine.takeError();
   llvmModule->setDataLayout((*machine)->createDataLayout());
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
-  auto optimize = makeOptimizingTransformer(std::min(opts.llvmOptLevel, 3u),
+  auto optimize = makeOptimizingTransformer(std::min(llvmOptLevel, 3u),
                                             /*sizeLevel=*/0, machine->get());
   if (llvm::Error err = optimize(llvmModule.get()))
     return err;
@@ -198,7 +211,7 @@ writeCPUArtifact(ModuleOp module, StringRef entry, rt::ArtifactManifest manifest
   llvm::sys::path::append(library, manifest.library);
   if (llvm::Error err = emitObject(*llvmModule, **machine, object))
     return err;
-  llvm::Error linked = linkSharedLibrary(object, library);
+  llvm::Error linked = linkSharedLibrary(object, library, extraLinkArgs);
   llvm::sys::fs::remove(object);
   if (linked)
     return linked;

@@ -31,8 +31,17 @@ struct DriverState {
   CUcontext context = nullptr;
 };
 
-std::mutex errorMutex;
-std::string pendingError;
+/// The pending error and its lock. Constructed on first use: compiled
+/// kernels load in global constructors of priority 123, which run before
+/// this library's own (default priority) static initializers.
+struct PendingError {
+  std::mutex mutex;
+  std::string text;
+};
+PendingError &pending() {
+  static PendingError *slot = new PendingError();
+  return *slot;
+}
 
 /// Resolves `name` into `slot`; false (with `error` set) when the library
 /// lacks it.
@@ -216,16 +225,18 @@ bool synchronize() {
 }
 
 std::string takeError() {
-  std::lock_guard<std::mutex> lock(errorMutex);
-  std::string error = std::move(pendingError);
-  pendingError.clear();
+  PendingError &slot = pending();
+  std::lock_guard<std::mutex> lock(slot.mutex);
+  std::string error = std::move(slot.text);
+  slot.text.clear();
   return error;
 }
 
 void recordError(const std::string &message) {
-  std::lock_guard<std::mutex> lock(errorMutex);
-  if (pendingError.empty())
-    pendingError = message;
+  PendingError &slot = pending();
+  std::lock_guard<std::mutex> lock(slot.mutex);
+  if (slot.text.empty())
+    slot.text = message;
 }
 
 bool check(int status, const char *call) {

@@ -10,7 +10,8 @@
 // opened, PTX modules are loaded, kernels looked up and launched, memory
 // allocated and freed. Kernels do not execute (their outputs are zeros);
 // instead every call is checked the way a real driver would refuse it:
-//   - a module must be PTX text for the reported architecture (sm_90),
+//   - a module must be PTX text for the reported architecture (sm_90) or
+//     an older one (the real driver JIT-compiles those),
 //   - a kernel must be an `.entry` of its module,
 //   - a launch's grid and block must be within an H100's limits and pass
 //     as many parameters as the kernel's PTX declares,
@@ -18,7 +19,8 @@
 // A refused call returns the driver's error code and prints why on stderr.
 // At exit, with FAKE_CUDA_REPORT=FILE, it writes one line of counts,
 // including the managed allocations never freed (`leaked`).
-// FAKE_CUDA_DEVICES=0 makes it report no device.
+// FAKE_CUDA_DEVICES=0 makes it report no device; FAKE_CUDA_REJECT_PTX makes
+// every module's JIT compilation fail.
 //
 //===----------------------------------------------------------------------===//
 
@@ -168,12 +170,28 @@ EXPORT int cuModuleLoadData(void **, const void *) {
   return refuse(kInvalidImage, "cuModuleLoadData: only PTX is accepted here");
 }
 
-EXPORT int cuModuleLoadDataEx(void **module, const void *image, unsigned,
-                              int *, void **) {
+EXPORT int cuModuleLoadDataEx(void **module, const void *image,
+                              unsigned numOptions, int *options,
+                              void **values) {
   std::string ptx(static_cast<const char *>(image));
+  // FAKE_CUDA_REJECT_PTX: the JIT fails, with a log as the real one writes
+  // into the CU_JIT_ERROR_LOG_BUFFER option.
+  if (std::getenv("FAKE_CUDA_REJECT_PTX")) {
+    for (unsigned i = 0; i + 1 < numOptions; ++i)
+      if (options[i] == 5 && options[i + 1] == 6) // log buffer, its size
+        std::snprintf(static_cast<char *>(values[i]),
+                      reinterpret_cast<uintptr_t>(values[i + 1]),
+                      "ptxas application ptx input: fatal: rejected on "
+                      "purpose");
+    return kInvalidPTX;
+  }
+  // The driver JIT-compiles PTX for the device's architecture or an older
+  // one (this device is sm_90).
+  size_t target = ptx.find(".target sm_");
   if (ptx.find(".version ") == std::string::npos ||
-      ptx.find(".target sm_90") == std::string::npos)
-    return refuse(kInvalidPTX, "module is not PTX for sm_90");
+      target == std::string::npos ||
+      std::atoi(ptx.c_str() + target + 11) > 90)
+    return refuse(kInvalidPTX, "module is not PTX for sm_90 or older");
   auto *loaded = new Module();
   if (!parseEntries(ptx, *loaded)) {
     delete loaded;

@@ -16,9 +16,11 @@
 #ifndef KILN_CODEGEN_CPU_ARTIFACTWRITER_H
 #define KILN_CODEGEN_CPU_ARTIFACTWRITER_H
 
+#include "kiln/Codegen/CPU/EntryLowering.h"
 #include "kiln/Codegen/CPU/Pipeline.h"
 #include "kiln/Runtime/Artifact.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -44,6 +46,17 @@ llvm::Error writeCPUArtifact(mlir::ModuleOp module, llvm::StringRef entry,
                              const std::map<std::string, rt::Tensor> &initialState,
                              const CPUPipelineOptions &opts,
                              llvm::StringRef dir);
+
+/// The target-independent part: `lowered` (an entry lowered to the LLVM
+/// dialect by some pipeline, see EntryLowering.h) translated, optimized at
+/// `llvmOptLevel`, given the packed entry and linked into DIR's library
+/// with `extraLinkArgs` (e.g. a target's runtime); the state files and the
+/// manifest (whose target the caller set) written beside it.
+llvm::Error writeLoweredArtifact(
+    LoweredEntry &lowered, rt::ArtifactManifest manifest,
+    const std::map<std::string, rt::Tensor> &initialState,
+    unsigned llvmOptLevel, llvm::ArrayRef<std::string> extraLinkArgs,
+    llvm::StringRef dir);
 
 } // namespace cpu
 } // namespace kiln
