@@ -15,13 +15,16 @@ config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 
 config.substitutions.append(("%onnx_data", config.onnx_test_data))
 config.substitutions.append(("%kiln_src", config.kiln_src_root))
+# The build tree (test/Install installs it).
+config.substitutions.append(("%kiln_obj_root", config.kiln_obj_root))
 # The interpreter with Debian's python3-onnx (pyenv's python3 lacks it).
 config.substitutions.append(("%python", "/usr/bin/python3"))
 
 llvm_config.with_system_environment(["HOME", "TMPDIR", "ASAN_OPTIONS", "UBSAN_OPTIONS"])
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
-    ["kiln-opt", "kiln-translate", "kiln-run", "kiln-remat-solve", "kiln-step"], [config.kiln_tools_dir])
+    ["kiln-opt", "kiln-translate", "kiln-run", "kiln-remat-solve", "kiln-step",
+     "kiln-capi-test"], [config.kiln_tools_dir])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 if os.path.isdir(config.onnx_test_data):
