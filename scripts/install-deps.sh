@@ -27,6 +27,8 @@ PACKAGES=(
   # clang 22 with its sanitizer and libFuzzer runtimes: the ASan + UBSan
   # build and the fuzz targets (scripts/sanitize.sh, scripts/fuzz.sh).
   clang-22 libclang-rt-22-dev
+  # Graphviz's dot: kiln-opt's fusion graph as SVG (--kiln-fusion-graph).
+  graphviz
   # Python used by test generators and the conformance script.
   python3 python3-onnx python3-numpy
 )

@@ -137,6 +137,15 @@ static void collectRootsRead(Operation *op, Block &block,
 
 uint64_t tensorLivePeak(Block &block, ArrayRef<Operation *> order,
                         const ScratchBytesFn &scratch) {
+  uint64_t peak = 0;
+  for (uint64_t bytes : tensorLiveTimeline(block, order, scratch))
+    peak = std::max(peak, bytes);
+  return peak;
+}
+
+std::vector<uint64_t> tensorLiveTimeline(Block &block,
+                                         ArrayRef<Operation *> order,
+                                         const ScratchBytesFn &scratch) {
   // Position of each op in `order`, and the last position that reads each
   // root value; values the terminator reads live to the end.
   llvm::DenseMap<Operation *, unsigned> position;
@@ -159,7 +168,9 @@ uint64_t tensorLivePeak(Block &block, ArrayRef<Operation *> order,
   for (auto [root, at] : lastUse)
     if (at != kEnd)
       freedAt[at] += resultBytes(cast<OpResult>(root));
-  uint64_t live = 0, peak = 0;
+  uint64_t live = 0;
+  std::vector<uint64_t> timeline;
+  timeline.reserve(order.size());
   for (auto [i, op] : llvm::enumerate(order)) {
     for (OpResult result : op->getResults()) {
       // A result that nobody reads is freed right after it is made.
@@ -171,10 +182,10 @@ uint64_t tensorLivePeak(Block &block, ArrayRef<Operation *> order,
     uint64_t working = live;
     if (scratch && classifyTensorOp(op) == TensorOpKind::Node)
       working += scratch(op);
-    peak = std::max(peak, working);
+    timeline.push_back(working);
     live -= freedAt[i];
   }
-  return peak;
+  return timeline;
 }
 
 FailureOr<FunctionRematGraph> buildRematGraph(func::FuncOp func,

@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Analysis/RematGraph.h"
 #include "kiln/Codegen/CPU/JitExecutor.h"
 #include "kiln/Codegen/CUDA/CUDAArtifact.h"
 #include "kiln/Codegen/CUDA/CUDAExecutor.h"
@@ -32,6 +33,7 @@
 #include "kiln/Runtime/DataFiles.h"
 #include "kiln/Runtime/TensorProtoIO.h"
 #include "kiln/Support/Diagnostics.h"
+#include "kiln/Support/LineChart.h"
 #include "kiln/Training/TrainStep.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -44,6 +46,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -144,6 +147,18 @@ cl::opt<std::string> reportOpt(
              "compiled code's heap (measured_peak_bytes=) and "
              "memory_plan=ok when measured <= planned"),
     cl::value_desc("memory"), cl::cat(category));
+cl::opt<std::string> plotOpt(
+    "plot",
+    cl::desc("With --report memory: draw the live activation bytes of the "
+             "step (or inference graph) over its schedule as an SVG line "
+             "chart, as compiled and after kiln-remat with "
+             "--plot-remat-budget, to <file.svg>"),
+    cl::value_desc("file.svg"), cl::cat(category));
+cl::opt<double> plotRematBudget(
+    "plot-remat-budget",
+    cl::desc("--plot: the kiln-remat budget of the second line, as a "
+             "fraction of the tensor-level peak (default 0.5)"),
+    cl::init(0.5), cl::cat(category));
 cl::opt<bool> planMemoryOpt(
     "plan-memory",
     cl::desc("Place each function's transient buffers in one arena by "
@@ -579,6 +594,92 @@ OwningOpRef<ModuleOp> moduleWithOnly(ModuleOp module,
   return clone;
 }
 
+/// The live-bytes timeline of `func`'s body in program order (MiB), one
+/// point per computing op (constants and views, which allocate nothing,
+/// are left out so that schedules of different lengths line up).
+std::vector<double> liveMiBTimeline(func::FuncOp func) {
+  Block &body = func.getBody().front();
+  SmallVector<Operation *> order;
+  for (Operation &op : body.without_terminator())
+    order.push_back(&op);
+  std::vector<uint64_t> bytes = kiln::tensorLiveTimeline(body, order);
+  std::vector<double> mib;
+  for (size_t i = 0; i < order.size(); ++i)
+    if (kiln::classifyTensorOp(order[i]) == kiln::TensorOpKind::Node)
+      mib.push_back(double(bytes[i]) / (1 << 20));
+  return mib;
+}
+
+/// --plot: @`name` of `module` (a copy, after --pipeline and autodiff),
+/// its live activation bytes over the schedule as compiled and after
+/// kiln-remat{budget-fraction=--plot-remat-budget}, as an SVG chart.
+int writeMemoryPlot(ModuleOp module, StringRef name) {
+  OwningOpRef<ModuleOp> work = moduleWithOnly(module, {name.str()});
+  MLIRContext *context = module.getContext();
+  PassManager pm(context, ModuleOp::getOperationName(),
+                 OpPassManager::Nesting::Implicit);
+  if (!pipelineOpt.empty()) {
+    std::string error;
+    llvm::raw_string_ostream os(error);
+    if (failed(parsePassPipeline(pipelineOpt, pm, os)))
+      return fail("bad --pipeline: " + error);
+  }
+  pm.addNestedPass<func::FuncOp>(kiln::createKilnAutodiff());
+  if (failed(pm.run(*work)))
+    return 2;
+  auto func = work->lookupSymbol<func::FuncOp>(name);
+  if (!func || !func.getBody().hasOneBlock())
+    return fail("--plot: @" + name.str() + " is not one block of ops");
+  kiln::LineChart chart;
+  chart.title = "@" + name.str() + ": live activation memory over the schedule";
+  chart.xLabel = "computing op (program order; recomputed copies count)";
+  chart.yLabel = "live activation MiB";
+  std::vector<double> before = liveMiBTimeline(func);
+  chart.series.push_back({"as compiled", before, "#1f77b4"});
+
+  // The same function after rematerialization (tensor-level budget).
+  OwningOpRef<ModuleOp> remat(work->clone());
+  PassManager rematPm(context, ModuleOp::getOperationName());
+  kiln::KilnRematOptions rematOpts;
+  rematOpts.budgetFraction = plotRematBudget;
+  rematOpts.measureArena = false;
+  rematOpts.measureScratch = false;
+  rematPm.addNestedPass<func::FuncOp>(kiln::createKilnRemat(rematOpts));
+  double peakBefore = before.empty() ? 0 : *llvm::max_element(before);
+  std::string afterNote;
+  {
+    // A step kiln-remat cannot take (e.g. side effects) still gets its line.
+    ScopedDiagnosticHandler quiet(context, [&](Diagnostic &diag) {
+      if (diag.getSeverity() == DiagnosticSeverity::Error)
+        afterNote = diag.str();
+      return success();
+    });
+    if (succeeded(rematPm.run(*remat))) {
+      std::vector<double> after =
+          liveMiBTimeline(remat->lookupSymbol<func::FuncOp>(name));
+      double peakAfter = after.empty() ? 0 : *llvm::max_element(after);
+      chart.series.push_back(
+          {llvm::formatv("after kiln-remat (budget {0}%)",
+                         int(plotRematBudget * 100 + 0.5))
+               .str(),
+           after, "#d62728"});
+      afterNote = llvm::formatv("{0:F2} MiB after kiln-remat", peakAfter);
+    } else {
+      afterNote = "kiln-remat not applicable: " + afterNote;
+    }
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream file(plotOpt, ec);
+  if (ec)
+    return fail("cannot write '" + plotOpt + "': " + ec.message());
+  file << kiln::renderLineChartSVG(chart);
+  llvm::outs() << "memory_plot: " << plotOpt << " ("
+               << llvm::formatv("{0:F2}", peakBefore)
+               << " MiB peak as compiled, " << afterNote << ")\n";
+  return 0;
+}
+
+
 /// The training step of the module: with --make-train-step the entry that
 /// the pass rewrote, else @kiln_train_step, else the one function with an
 /// update binding.
@@ -899,6 +1000,10 @@ int runTraining(MLIRContext &context) {
       updates.emplace_back(entry.getName().str(), it - resultNames.begin());
     }
   }
+
+  if (!plotOpt.empty())
+    if (int rc = writeMemoryPlot(*module, stepName))
+      return rc;
 
   // Compile the step (and its init function) only.
   std::vector<std::string> keep = {stepName};
@@ -1225,6 +1330,10 @@ int runTool() {
                 "' (a positive number of bytes, optionally with K, M, G or T)");
   if (!reportOpt.empty() && reportOpt != "memory")
     return fail("unknown --report '" + reportOpt + "' (supported: memory)");
+  if (!plotOpt.empty() && reportOpt != "memory")
+    return fail("--plot draws the memory report: add --report memory");
+  if (plotRematBudget <= 0 || plotRematBudget > 1)
+    return fail("--plot-remat-budget must be in (0, 1]");
 
   DialectRegistry registry;
   registry.insert<kiln::KilnDialect, func::FuncDialect>();
@@ -1287,6 +1396,9 @@ int runTool() {
   // Persistent memory of an inference run: the weights (initializers), as
   // imported, before any pass folds or duplicates them.
   int64_t persistentBytes = initializerBytes(entry);
+  if (!plotOpt.empty())
+    if (int rc = writeMemoryPlot(*module, entryName))
+      return rc;
   if (haveTestData && inputs.size() != entry.getNumArguments())
     return fail("test data has " + llvm::Twine(inputs.size()) +
                 " inputs but the model takes " +

@@ -35,6 +35,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace mlir::func {
 class FuncOp;
@@ -81,6 +82,13 @@ using ScratchBytesFn = std::function<uint64_t(mlir::Operation *)>;
 uint64_t tensorLivePeak(mlir::Block &block,
                         llvm::ArrayRef<mlir::Operation *> order,
                         const ScratchBytesFn &scratch = {});
+
+/// The same model op by op: entry i is the resident bytes right after
+/// order[i] runs (its operands and scratch still resident). Function
+/// arguments are not counted: the bytes are the tensors the block makes.
+std::vector<uint64_t> tensorLiveTimeline(mlir::Block &block,
+                                         llvm::ArrayRef<mlir::Operation *> order,
+                                         const ScratchBytesFn &scratch = {});
 
 /// A function's body as a kiln::solvers::RematGraph: one node per Node op
 /// (in program order, so the solver's baseline is the current order), with
