@@ -47,6 +47,10 @@ if os.access(ptxas, os.X_OK):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
 
+# Graphviz's dot renders kiln-fusion-graph's SVG.
+if shutil.which("dot"):
+    config.available_features.add("graphviz")
+
 # The CUDA driver stand-in for --target cuda's host side without a GPU.
 config.substitutions.append(
     ("%fake_cuda_driver",

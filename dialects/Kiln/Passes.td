@@ -35,6 +35,32 @@ def KilnCostReport : Pass<"kiln-cost-report", "mlir::func::FuncOp"> {
   ];
 }
 
+def KilnFusionGraph : Pass<"kiln-fusion-graph", "mlir::ModuleOp"> {
+  let summary = "Writes the dataflow graph with its fusion groups (DOT or SVG)";
+  let description = [{
+    A picture of what `kiln-fuse` did: every function of the module is a
+    cluster of the graph; every op that computes (constants and terminators
+    left out) is a node labelled with its name and result shape; every
+    `kiln.fusion_group` is a nested cluster, labelled with its kind, around
+    the ops fused into it; edges follow def-use, through the groups'
+    inputs and results to the ops inside. Function arguments are input
+    nodes, named by their ONNX names where the importer kept them.
+    Written as Graphviz DOT, or with `format=svg` as SVG through Graphviz's
+    `dot` (Debian's graphviz). The IR is not changed.
+  }];
+  let options = [
+    Option<"out", "out", "std::string", "\"\"",
+           "The file to write (required)">,
+    Option<"format", "format", "std::string", "\"dot\"",
+           "dot (Graphviz source) or svg (rendered by Graphviz's dot)">,
+  ];
+  let statistics = [
+    Statistic<"numNodes", "nodes", "Op and argument nodes drawn">,
+    Statistic<"numGroups", "groups", "Fusion groups drawn as clusters">,
+    Statistic<"numEdges", "edges", "Def-use edges drawn">,
+  ];
+}
+
 def KilnMakeTrainStep : Pass<"kiln-make-train-step", "mlir::ModuleOp"> {
   let summary = "Turns an inference function into a training step";
   let description = [{
