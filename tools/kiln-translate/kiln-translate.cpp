@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CUDA/Pipeline.h"
+#include "kiln/Export/ONNXExport.h"
 #include "kiln/Codegen/Halide/HalideExecutor.h"
 #include "kiln/Conversion/Passes.h"
 #include "kiln/Dialect/Kiln/KilnDialect.h"
@@ -188,8 +189,47 @@ static void registerExportHalidePTX() {
       });
 }
 
+static llvm::cl::opt<std::string> exportFunction(
+    "export-function",
+    llvm::cl::desc("--export-onnx: the function to write (default: @main, "
+                   "else the only public function)"),
+    llvm::cl::value_desc("name"));
+
+static void registerExportONNX() {
+  TranslateFromMLIRRegistration exportOnnx(
+      "export-onnx",
+      "write a kiln function (e.g. a training step after make-train-step, "
+      "remat or fuse) as an ONNX model, opset 17; gradient requests are "
+      "expanded first",
+      [](Operation *op, llvm::raw_ostream &output) {
+        auto module = dyn_cast<ModuleOp>(op);
+        kiln::OneLineDiagnostics diagnostics(*op->getContext(),
+                                             "kiln-translate");
+        if (!module)
+          return op->emitError("export-onnx: needs a module"), failure();
+        kiln::ONNXExportOptions options;
+        options.function = exportFunction;
+        llvm::Expected<std::string> bytes = kiln::exportToONNX(module, options);
+        if (!bytes) {
+          // The message already names the op and its location.
+          llvm::errs() << "kiln-translate: error: "
+                       << llvm::StringRef(llvm::toString(bytes.takeError()))
+                              .rtrim()
+                       << "\n";
+          return failure();
+        }
+        output << *bytes;
+        return success();
+      },
+      [](DialectRegistry &registry) {
+        registerAllDialects(registry);
+        registry.insert<kiln::KilnDialect>();
+      });
+}
+
 int main(int argc, char **argv) {
   registerAllTranslations();
+  registerExportONNX();
   registerImportONNX();
   registerExportQATQDQ();
   registerExportPTX();
