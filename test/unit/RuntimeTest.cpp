@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Runtime/Compare.h"
+#include "kiln/Runtime/Progress.h"
 #include "kiln/Runtime/Tensor.h"
 #include "kiln/Runtime/TensorProtoIO.h"
 
@@ -17,11 +18,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <string>
 #include <unistd.h>
 
 using namespace kiln::rt;
@@ -531,4 +534,51 @@ TEST(Compare, FormatLine) {
             "output 'y': MISMATCH 1 of 4 elements max_abs_err=1 "
             "max_rel_err=0.25 first at [1,0] (index 2): got 5 expected 4");
   EXPECT_EQ(bad.firstMismatchCoords, (std::vector<int64_t>{1, 0}));
+}
+
+// The progress line's text: counts, percent, rate and the time left.
+TEST(ProgressLine, FormatsRateAndTimeLeft) {
+  kiln::ProgressLine line("kiln-run", "step", 200, /*enabled=*/false);
+  EXPECT_EQ(line.format(50, 2.0),
+            "kiln-run: step 50/200 (25%), 25 steps/s, ETA 6 s");
+  // At the end: no time left to show; before any time passed: no rate.
+  EXPECT_EQ(line.format(200, 4.0), "kiln-run: step 200/200 (100%), 50 steps/s");
+  EXPECT_EQ(line.format(0, 0.0), "kiln-run: step 0/200 (0%)");
+}
+
+// Disabled, it prints nothing, even when finished.
+TEST(ProgressLine, DisabledPrintsNothing) {
+  FILE *sink = std::tmpfile();
+  ASSERT_NE(sink, nullptr);
+  {
+    kiln::ProgressLine line("kiln-step", "step", 3, /*enabled=*/false, 0.0,
+                            sink);
+    line.update(1);
+    line.finish();
+  }
+  EXPECT_EQ(std::ftell(sink), 0);
+  std::fclose(sink);
+}
+
+// Enabled with no interval, off a terminal: one line per update, and the
+// final one once.
+TEST(ProgressLine, OneLinePerUpdateInLogs) {
+  FILE *sink = std::tmpfile();
+  ASSERT_NE(sink, nullptr);
+  {
+    kiln::ProgressLine line("kiln-step", "step", 2, /*enabled=*/true, 0.0,
+                            sink);
+    line.update(1);
+    line.update(2);
+    line.finish();
+    line.finish();
+  }
+  std::rewind(sink);
+  char text[512] = {0};
+  size_t n = std::fread(text, 1, sizeof(text) - 1, sink);
+  std::fclose(sink);
+  std::string all(text, n);
+  EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 3);
+  EXPECT_NE(all.find("kiln-step: step 1/2 (50%)"), std::string::npos);
+  EXPECT_NE(all.find("kiln-step: step 2/2 (100%)"), std::string::npos);
 }

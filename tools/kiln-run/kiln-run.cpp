@@ -31,6 +31,7 @@
 #include "kiln/Codegen/CPU/ArtifactWriter.h"
 #include "kiln/Runtime/Compare.h"
 #include "kiln/Runtime/DataFiles.h"
+#include "kiln/Runtime/Progress.h"
 #include "kiln/Runtime/TensorProtoIO.h"
 #include "kiln/Support/Diagnostics.h"
 #include "kiln/Support/LineChart.h"
@@ -41,6 +42,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
@@ -147,6 +149,18 @@ cl::opt<std::string> reportOpt(
              "compiled code's heap (measured_peak_bytes=) and "
              "memory_plan=ok when measured <= planned"),
     cl::value_desc("memory"), cl::cat(category));
+cl::opt<bool> timingOpt(
+    "timing",
+    cl::desc("At the end, print a tree of wall and CPU time per phase to "
+             "stderr: the ONNX import, every kiln-level pass (MLIR's pass "
+             "timing), each function's lowering and JIT compilation, the "
+             "run or the training loop"),
+    cl::cat(category));
+cl::opt<cl::boolOrDefault> progressOpt(
+    "progress",
+    cl::desc("A progress line on stderr during --train-steps and --bench "
+             "(step, steps/s, ETA); default: when stderr is a terminal"),
+    cl::cat(category));
 cl::opt<std::string> plotOpt(
     "plot",
     cl::desc("With --report memory: draw the live activation bytes of the "
@@ -441,6 +455,23 @@ int writeOutputs(const std::vector<kiln::rt::Tensor> &outputs,
   return 0;
 }
 
+/// --timing: the root of MLIR's timing tree, else null; and the phase that
+/// the CPU pipeline's passes nest under while a function compiles.
+mlir::TimingScope *rootTiming = nullptr;
+mlir::TimingScope *compileTiming = nullptr;
+
+/// A timed phase under the root (a no-op scope without --timing).
+mlir::TimingScope timePhase(StringRef name) {
+  return rootTiming ? rootTiming->nest(name) : mlir::TimingScope();
+}
+
+/// Whether --progress (or a terminal) asks for progress lines.
+bool showProgress() {
+  if (progressOpt == cl::BOU_UNSET)
+    return kiln::ProgressLine::isTerminal(stderr);
+  return progressOpt == cl::BOU_TRUE;
+}
+
 bool isHalideTarget() {
   return targetOpt == "halide-cpu" || targetOpt == "halide-cuda";
 }
@@ -514,6 +545,7 @@ kiln::halide::HalideOptions halideOptions() {
 /// Options of the CPU pipeline that kiln-run's flags set.
 kiln::cpu::CPUPipelineOptions pipelineOptions() {
   kiln::cpu::CPUPipelineOptions opts;
+  opts.timing = compileTiming;
   opts.planMemory = planMemoryOpt;
   opts.kernelMinFlops = kernelMinFlopsOpt;
   opts.matmulKernels = codegenKernelsOpt;
@@ -943,6 +975,7 @@ int runTraining(MLIRContext &context) {
     kiln::ImportOptions options;
     options.importTrainingInfo = !makeTrainStep.getNumOccurrences();
     options.maxTensorBytes = memoryLimitBytes();
+    mlir::TimingScope importTime = timePhase("import ONNX");
     module = kiln::importONNXBytes((*file)->getBuffer(), modelPath, &context,
                                    options);
     func::FuncOp entry = module ? findEntry(*module) : nullptr;
@@ -966,6 +999,9 @@ int runTraining(MLIRContext &context) {
                                      makeTrainStep + "}",
                                  pm, os)))
       return fail("bad --make-train-step: " + error);
+    mlir::TimingScope passTime = timePhase("kiln-make-train-step");
+    if (rootTiming)
+      pm.enableTiming(passTime);
     if (failed(pm.run(*module)))
       return 2;
   }
@@ -1034,8 +1070,13 @@ int runTraining(MLIRContext &context) {
     pm.addNestedPass<func::FuncOp>(kiln::createKilnAutodiff());
   else
     addLoweringPasses(pm);
-  if (failed(pm.run(*module)))
-    return 2;
+  {
+    mlir::TimingScope passTime = timePhase("kiln passes and lowering to linalg");
+    if (rootTiming)
+      pm.enableTiming(passTime);
+    if (failed(pm.run(*module)))
+      return 2;
+  }
 
   // The initial state.
   std::map<std::string, Tensor> state;
@@ -1044,6 +1085,7 @@ int runTraining(MLIRContext &context) {
     std::vector<std::string> stateNames = outputNames(initFunc);
     // An artifact is written without its target's device: the initial
     // state (the same arithmetic) comes from the CPU.
+    mlir::TimingScope initTime = timePhase("compile and run @" + initName);
     auto initExec =
         compileFunction(*module, initName, !emitArtifactDir.empty());
     if (!initExec)
@@ -1077,7 +1119,11 @@ int runTraining(MLIRContext &context) {
     return fail("test data has " + llvm::Twine(expected.size()) +
                 " outputs but the training step produces " +
                 llvm::Twine(step.getNumResults()));
+  mlir::TimingScope compileTime = timePhase("compile @" + stepName);
+  compileTiming = rootTiming ? &compileTime : nullptr;
   auto stepExec = compileFunction(*module, stepName);
+  compileTiming = nullptr;
+  compileTime.stop();
   if (!stepExec)
     return failWith(stepExec.takeError());
   std::vector<kiln::cpu::TensorSpec> stepOutputs = (*stepExec)->outputSpecs();
@@ -1106,6 +1152,9 @@ int runTraining(MLIRContext &context) {
   unsigned skippedSteps = 0;
   std::vector<Tensor> inputs(step.getNumArguments()), outputs;
   kiln::cpu::AllocationStats worstStep; // The step with the highest peak.
+  mlir::TimingScope loopTime = timePhase("training loop");
+  kiln::ProgressLine progress("kiln-run", "step", steps + benchRuns,
+                              showProgress());
   for (unsigned s = 0; s < steps; ++s) {
     std::vector<Tensor> current = s == 0 ? first : batch(s);
     for (size_t j = 0; j < dataArgs.size(); ++j)
@@ -1125,6 +1174,7 @@ int runTraining(MLIRContext &context) {
       state[name] = outputs[index];
     if (skippedResult && outputs[*skippedResult].elementAsDouble(0) != 0)
       ++skippedSteps;
+    progress.update(s + 1);
     bool last = s + 1 == steps;
     if (!logged.empty() &&
         (last || (logEvery > 0 && (s + 1) % logEvery == 0))) {
@@ -1176,6 +1226,7 @@ int runTraining(MLIRContext &context) {
         else
           inputs[arg] = next[index];
       }
+      progress.update(steps + t + 1);
     }
     // The outputs of the last step: the fed-back ones now sit in `inputs`.
     outputs = std::move(next);
@@ -1193,6 +1244,8 @@ int runTraining(MLIRContext &context) {
     }
   }
 
+  progress.finish();
+  loopTime.stop();
   bool allMatch = true;
   if (!expected.empty())
     allMatch = reportOutputs(outputs, expected, resultNames);
@@ -1382,6 +1435,7 @@ int runTool() {
       return i < inputs.size() ? inputDataValue(inputs[i], context)
                                : ElementsAttr();
     };
+    mlir::TimingScope importTime = timePhase("import ONNX");
     module = kiln::importONNXBytes((*file)->getBuffer(), modelPath, &context,
                                    options);
   }
@@ -1430,8 +1484,13 @@ int runTool() {
     return runWithHalide(*module, pm, entryName, inputs, expected, names,
                          haveTestData);
   addLoweringPasses(pm);
-  if (failed(pm.run(*module)))
-    return 2;
+  {
+    mlir::TimingScope passTime = timePhase("kiln passes and lowering to linalg");
+    if (rootTiming)
+      pm.enableTiming(passTime);
+    if (failed(pm.run(*module)))
+      return 2;
+  }
   if (!emitArtifactDir.empty())
     return emitArtifact(*module, entryName,
                         argumentNames(module->lookupSymbol<func::FuncOp>(
@@ -1442,8 +1501,13 @@ int runTool() {
     return runWithCUDA(*module, entryName, inputs, expected, names,
                        haveTestData);
 
+  mlir::TimingScope compileTime =
+      timePhase("compile @" + entryName + " (CPU pipeline, LLVM JIT)");
+  compileTiming = rootTiming ? &compileTime : nullptr;
   auto executor =
       kiln::cpu::JitExecutor::create(*module, entryName, pipelineOptions());
+  compileTiming = nullptr;
+  compileTime.stop();
   if (!executor)
     return failWith(executor.takeError());
 
@@ -1461,7 +1525,9 @@ int runTool() {
   }
 
   kiln::cpu::AllocationStats memoryStats;
+  mlir::TimingScope runTime = timePhase("run");
   auto outputs = (*executor)->run(inputs, &memoryStats);
+  runTime.stop();
   if (!outputs)
     return failWith(outputs.takeError());
 
@@ -1506,5 +1572,14 @@ int main(int argc, char **argv) {
       "optimizer=sgd\" --data DIR --bench 20\n\n"
       "Exit codes: 0 success or all outputs match, 1 numeric mismatch, 2 the "
       "model cannot be compiled or run.\n");
-  return runTool();
+  mlir::DefaultTimingManager timing;
+  timing.setEnabled(timingOpt);
+  timing.setDisplayMode(mlir::DefaultTimingManager::DisplayMode::Tree);
+  mlir::TimingScope root = timing.getRootScope();
+  if (timingOpt)
+    rootTiming = &root;
+  int rc = runTool();
+  rootTiming = nullptr;
+  root.stop(); // The manager prints the report when it goes away.
+  return rc;
 }

@@ -18,6 +18,7 @@
 #include "kiln/Runtime/Artifact.h"
 #include "kiln/Runtime/Compare.h"
 #include "kiln/Runtime/DataFiles.h"
+#include "kiln/Runtime/Progress.h"
 #include "kiln/Runtime/TensorProtoIO.h"
 
 #include <algorithm>
@@ -55,6 +56,9 @@ const char *kUsage =
     "  --write-outputs DIR     write the last outputs as output_K.pb\n"
     "  --write-initializers DIR  write the final state as <name>.pb\n"
     "  --rtol X, --atol X      comparison tolerances\n"
+    "  --progress on|off|auto  a progress line (step, steps/s, ETA) on\n"
+    "                          stderr; auto (default): when stderr is a\n"
+    "                          terminal\n"
     "\n"
     "Exit codes: 0 success or all outputs match, 1 numeric mismatch, 2 the\n"
     "artifact or the data cannot be loaded or run.\n";
@@ -64,6 +68,7 @@ struct Options {
   std::string data, testData, writeOutputs, writeInitializers;
   unsigned trainSteps = 1, batchSize = 0, logEvery = 1, bench = 0;
   std::optional<double> rtol, atol;
+  std::string progress = "auto";
 };
 
 int fail(const std::string &message) {
@@ -138,7 +143,11 @@ std::optional<std::string> parseArgs(int argc, char **argv, Options &opts) {
       error = number(opts.logEvery);
     else if (arg == "--bench")
       error = number(opts.bench);
-    else if (arg == "--rtol")
+    else if (arg == "--progress") {
+      if (value != "on" && value != "off" && value != "auto")
+        return "option --progress takes on, off or auto, not '" + value + "'";
+      opts.progress = value;
+    } else if (arg == "--rtol")
       error = real(opts.rtol);
     else if (arg == "--atol")
       error = real(opts.atol);
@@ -278,15 +287,23 @@ int run(const Options &opts) {
         state[name] = outputs[index];
     }
   };
+  bool showProgress =
+      opts.progress == "on" ||
+      (opts.progress == "auto" && kiln::ProgressLine::isTerminal(stderr));
+  kiln::ProgressLine progress("kiln-step", "step", steps + opts.bench,
+                              showProgress && (training || opts.bench));
   for (unsigned s = 0; s < steps; ++s) {
     bind(s);
     if (!artifact->run(inputs, outputs, error))
       return fail(error);
     feedBack();
+    progress.update(s + 1);
     bool last = s + 1 == steps;
     if (last || (opts.logEvery > 0 && (s + 1) % opts.logEvery == 0))
       printLogged(s + 1, outputs);
   }
+  if (opts.bench == 0)
+    progress.finish();
   if (opts.bench > 0) {
     std::vector<double> ms;
     for (unsigned t = 0; t < opts.bench; ++t) {
@@ -298,7 +315,9 @@ int run(const Options &opts) {
       ms.push_back(
           std::chrono::duration<double, std::milli>(end - start).count());
       feedBack();
+      progress.update(steps + t + 1);
     }
+    progress.finish();
     std::vector<double> sorted = ms;
     std::sort(sorted.begin(), sorted.end());
     size_t n = sorted.size();

@@ -20,6 +20,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -93,7 +94,7 @@ static llvm::Expected<TensorSpec> specOf(Type type, bool isUnsigned,
 static llvm::Error
 lowerToLLVMDialect(ModuleOp module,
                    llvm::function_ref<void(OpPassManager &)> buildPipeline,
-                   StringRef what) {
+                   StringRef what, TimingScope *timing) {
   MLIRContext *context = module.getContext();
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
@@ -109,6 +110,8 @@ lowerToLLVMDialect(ModuleOp module,
   });
   PassManager pm(context, ModuleOp::getOperationName());
   buildPipeline(pm);
+  if (timing)
+    pm.enableTiming(*timing);
   if (failed(pm.run(module)))
     return llvm::createStringError(what + " failed:\n" + diagnostics);
   return llvm::Error::success();
@@ -142,7 +145,7 @@ llvm::Expected<LoweredEntry> lowerEntryForHost(ModuleOp module, StringRef entry,
   auto lowered = lowerEntryForHost(
       module, entry,
       [&](OpPassManager &pm) { buildCPULoweringPipeline(pm, opts); },
-      "CPU lowering pipeline");
+      "CPU lowering pipeline", opts.timing);
   if (lowered)
     lowered->planned.planned = opts.planMemory;
   return lowered;
@@ -151,7 +154,7 @@ llvm::Expected<LoweredEntry> lowerEntryForHost(ModuleOp module, StringRef entry,
 llvm::Expected<LoweredEntry>
 lowerEntryForHost(ModuleOp module, StringRef entry,
                   llvm::function_ref<void(OpPassManager &)> buildPipeline,
-                  StringRef what) {
+                  StringRef what, TimingScope *timing) {
   auto func = dyn_cast_or_null<func::FuncOp>(
       SymbolTable::lookupSymbolIn(module, entry));
   if (!func)
@@ -206,7 +209,8 @@ lowerEntryForHost(ModuleOp module, StringRef entry,
     for (unsigned i = 0, e = f.getNumResults(); i < e; ++i)
       f.removeResultAttr(i, kUnsignedAttrName);
   });
-  if (llvm::Error err = lowerToLLVMDialect(lowered.get(), buildPipeline, what))
+  if (llvm::Error err =
+          lowerToLLVMDialect(lowered.get(), buildPipeline, what, timing))
     return std::move(err);
   result.planned = readPlannedMemory(lowered.get());
   result.module = std::move(lowered);

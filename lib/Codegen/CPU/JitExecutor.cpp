@@ -19,6 +19,7 @@
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
 
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/FileSystem.h"
@@ -67,6 +68,10 @@ JitExecutor::create(ModuleOp module, StringRef entry,
   std::string openmp = openMPRuntimePath();
   if (!openmp.empty())
     sharedLibs.push_back(openmp);
+  // The LLVM side (optimization, code generation) under the caller's timer.
+  TimingScope llvmTime = opts.timing
+                             ? opts.timing->nest("LLVM optimization and JIT")
+                             : TimingScope();
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = (*targetMachine)->getOptLevel();
@@ -96,6 +101,7 @@ JitExecutor::create(ModuleOp module, StringRef entry,
     return packed.takeError();
   jit->packedEntry = *packed;
   jit->engine->initialize(); // Global constructors, once.
+  llvmTime.stop();
   return std::move(jit);
 }
 

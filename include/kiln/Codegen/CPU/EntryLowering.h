@@ -99,7 +99,7 @@ llvm::Expected<LoweredEntry> lowerEntryForHost(mlir::ModuleOp module,
 llvm::Expected<LoweredEntry>
 lowerEntryForHost(mlir::ModuleOp module, llvm::StringRef entry,
                   llvm::function_ref<void(mlir::OpPassManager &)> buildPipeline,
-                  llvm::StringRef what);
+                  llvm::StringRef what, mlir::TimingScope *timing = nullptr);
 
 /// A target machine for the host CPU (its features detected) at LLVM
 /// optimization level `optLevel` (0-3); for the JIT, or with

@@ -27,6 +27,7 @@
 namespace mlir {
 class DialectRegistry;
 class OpPassManager;
+class TimingScope;
 } // namespace mlir
 
 namespace kiln {
@@ -34,6 +35,9 @@ namespace cpu {
 
 /// Knobs of the CPU pipeline (and of the JIT that runs its output).
 struct CPUPipelineOptions {
+  /// Where the lowering's pass timing goes (MLIR's timing, e.g. kiln-run
+  /// --timing); null: not timed.
+  mlir::TimingScope *timing = nullptr;
   /// Fuse producer/consumer elementwise linalg ops on tensors before
   /// bufferization (`linalg-fuse-elementwise-ops`).
   bool fuseElementwise = true;
