@@ -771,9 +771,12 @@ private:
   std::unique_ptr<kiln::cpu::JitExecutor> jit;
 };
 
-class HalideFunction final : public CompiledFunction {
+/// An executor that returns new outputs on every run (Halide, CUDA):
+/// runInto replaces `outputs`.
+template <typename Executor>
+class FreshOutputsFunction : public CompiledFunction {
 public:
-  explicit HalideFunction(std::unique_ptr<kiln::halide::HalideExecutor> exec)
+  explicit FreshOutputsFunction(std::unique_ptr<Executor> exec)
       : exec(std::move(exec)) {}
   llvm::Expected<std::vector<kiln::rt::Tensor>>
   run(const std::vector<kiln::rt::Tensor> &inputs,
@@ -788,40 +791,30 @@ public:
     outputs = std::move(*result);
     return llvm::Error::success();
   }
+
+protected:
+  std::unique_ptr<Executor> exec;
+};
+
+class HalideFunction final
+    : public FreshOutputsFunction<kiln::halide::HalideExecutor> {
+public:
+  using FreshOutputsFunction::FreshOutputsFunction;
   std::vector<kiln::cpu::TensorSpec> outputSpecs() const override {
     std::vector<kiln::cpu::TensorSpec> specs;
     for (const auto &[dtype, shape] : exec->outputSpecs())
       specs.push_back({dtype, shape});
     return specs;
   }
-
-private:
-  std::unique_ptr<kiln::halide::HalideExecutor> exec;
 };
 
-class CUDAFunction final : public CompiledFunction {
+class CUDAFunction final
+    : public FreshOutputsFunction<kiln::cuda::CUDAExecutor> {
 public:
-  explicit CUDAFunction(std::unique_ptr<kiln::cuda::CUDAExecutor> exec)
-      : exec(std::move(exec)) {}
-  llvm::Expected<std::vector<kiln::rt::Tensor>>
-  run(const std::vector<kiln::rt::Tensor> &inputs,
-      kiln::cpu::AllocationStats *) override {
-    return exec->run(inputs);
-  }
-  llvm::Error runInto(const std::vector<kiln::rt::Tensor> &inputs,
-                      std::vector<kiln::rt::Tensor> &outputs) override {
-    auto result = exec->run(inputs);
-    if (!result)
-      return result.takeError();
-    outputs = std::move(*result);
-    return llvm::Error::success();
-  }
+  using FreshOutputsFunction::FreshOutputsFunction;
   std::vector<kiln::cpu::TensorSpec> outputSpecs() const override {
     return exec->outputSpecs();
   }
-
-private:
-  std::unique_ptr<kiln::cuda::CUDAExecutor> exec;
 };
 
 /// --target cuda: @`name` alone, compiled for the GPU; prints the device

@@ -16,6 +16,8 @@
 #include "kiln/Conversion/KilnToLinalg/KilnToLinalg.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -26,8 +28,13 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <functional>
 #include "llvm/Target/TargetMachine.h"
 
+#ifndef KILN_MLIR_LIB_DIR
+#define KILN_MLIR_LIB_DIR "/usr/lib/llvm-22/lib"
+#endif
 #ifndef KILN_OPENMP_LIB
 #define KILN_OPENMP_LIB "/usr/lib/x86_64-linux-gnu/libomp.so.5"
 #endif
@@ -245,6 +252,31 @@ createHostTargetMachine(unsigned optLevel, bool sharedLibrary) {
   if (sharedLibrary)
     builder->setRelocationModel(llvm::Reloc::PIC_);
   return builder->createTargetMachine();
+}
+
+llvm::Expected<std::unique_ptr<ExecutionEngine>>
+createHostExecutionEngine(ModuleOp lowered, unsigned optLevel,
+                          ArrayRef<std::string> extraLibraries) {
+  auto targetMachine = createHostTargetMachine(optLevel);
+  if (!targetMachine)
+    return targetMachine.takeError();
+  // ExecutionEngineOptions::transformer is a function_ref: keep the
+  // std::function alive across create().
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(std::min(optLevel, 3u), /*sizeLevel=*/0,
+                                targetMachine->get());
+  SmallVector<StringRef, 2> sharedLibs;
+  std::string runnerUtils = KILN_MLIR_LIB_DIR "/libmlir_c_runner_utils.so";
+  if (llvm::sys::fs::exists(runnerUtils))
+    sharedLibs.push_back(runnerUtils); // memrefCopy for strided copies.
+  for (const std::string &library : extraLibraries)
+    sharedLibs.push_back(library);
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel = (*targetMachine)->getOptLevel();
+  engineOptions.sharedLibPaths = sharedLibs;
+  return ExecutionEngine::create(lowered, engineOptions,
+                                 std::move(*targetMachine));
 }
 
 std::string openMPRuntimePath() {

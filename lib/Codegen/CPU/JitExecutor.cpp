@@ -17,20 +17,14 @@
 #include "kiln/Runtime/MemRefDescriptor.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/Timing.h"
 
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Target/TargetMachine.h"
 
 #include <algorithm>
 #include <functional>
 
-#ifndef KILN_MLIR_LIB_DIR
-#define KILN_MLIR_LIB_DIR "/usr/lib/llvm-22/lib"
-#endif
 
 using namespace mlir;
 
@@ -51,33 +45,17 @@ JitExecutor::create(ModuleOp module, StringRef entry,
   jit->outSpecs = lowered->outputs;
   jit->planned = lowered->planned;
 
-  // JIT-compile for the host CPU.
-  auto targetMachine = createHostTargetMachine(opts.llvmOptLevel);
-  if (!targetMachine)
-    return targetMachine.takeError();
-  // ExecutionEngineOptions::transformer is a function_ref: keep the
-  // std::function alive across create().
-  std::function<llvm::Error(llvm::Module *)> transformer =
-      makeOptimizingTransformer(std::min(opts.llvmOptLevel, 3u),
-                                /*sizeLevel=*/0, targetMachine->get());
-  SmallVector<StringRef, 1> sharedLibs;
-  std::string runnerUtils = KILN_MLIR_LIB_DIR "/libmlir_c_runner_utils.so";
-  if (llvm::sys::fs::exists(runnerUtils))
-    sharedLibs.push_back(runnerUtils); // memrefCopy for strided copies.
-  // The OpenMP runtime for the matmul kernels' thread tiles (__kmpc_*).
-  std::string openmp = openMPRuntimePath();
-  if (!openmp.empty())
-    sharedLibs.push_back(openmp);
-  // The LLVM side (optimization, code generation) under the caller's timer.
+  // JIT-compile for the host CPU, with the OpenMP runtime for the matmul
+  // kernels' thread tiles (__kmpc_*); the LLVM side (optimization, code
+  // generation) under the caller's timer.
   TimingScope llvmTime = opts.timing
                              ? opts.timing->nest("LLVM optimization and JIT")
                              : TimingScope();
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = transformer;
-  engineOptions.jitCodeGenOptLevel = (*targetMachine)->getOptLevel();
-  engineOptions.sharedLibPaths = sharedLibs;
-  auto engine = ExecutionEngine::create(lowered->module.get(), engineOptions,
-                                        std::move(*targetMachine));
+  SmallVector<std::string, 1> libraries;
+  if (std::string openmp = openMPRuntimePath(); !openmp.empty())
+    libraries.push_back(openmp);
+  auto engine = createHostExecutionEngine(lowered->module.get(),
+                                          opts.llvmOptLevel, libraries);
   if (!engine)
     return engine.takeError();
   jit->engine = std::move(*engine);

@@ -48,10 +48,7 @@ llvm::Error writeCUDAArtifact(ModuleOp module, StringRef entry,
                                    "' is missing (set KILN_CUDA_RUNTIME_LIB)");
   CUDAPipelineOptions pipelineOptions = options;
   pipelineOptions.format = "isa"; // PTX: the driver compiles it on load.
-  auto lowered = cpu::lowerEntryForHost(
-      module, entry,
-      [&](OpPassManager &pm) { buildCUDAPipeline(pm, pipelineOptions); },
-      "CUDA lowering pipeline");
+  auto lowered = lowerEntryForCUDA(module, entry, pipelineOptions);
   if (!lowered)
     return lowered.takeError();
   manifest.target = "cuda";

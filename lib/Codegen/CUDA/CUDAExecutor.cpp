@@ -16,24 +16,15 @@
 #include "kiln/Runtime/MemRefDescriptor.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Target/TargetMachine.h"
 
 #include <cstring>
-#include <functional>
-
-#ifndef KILN_MLIR_LIB_DIR
-#define KILN_MLIR_LIB_DIR "/usr/lib/llvm-22/lib"
-#endif
 
 // Kiln's mgpu* wrappers (lib/Runtime/CUDA/MgpuWrappers.cpp).
 extern "C" {
@@ -129,10 +120,7 @@ CUDAExecutor::create(ModuleOp module, StringRef entry,
   DialectRegistry registry;
   registerCUDAPipelineDependencies(registry);
   module.getContext()->appendDialectRegistry(registry);
-  auto lowered = cpu::lowerEntryForHost(
-      module, entry,
-      [&](OpPassManager &pm) { buildCUDAPipeline(pm, pipelineOptions); },
-      "CUDA lowering pipeline");
+  auto lowered = lowerEntryForCUDA(module, entry, pipelineOptions);
   if (!lowered)
     return lowered.takeError();
 
@@ -141,21 +129,8 @@ CUDAExecutor::create(ModuleOp module, StringRef entry,
   exec->inSpecs = lowered->inputs;
   exec->outSpecs = lowered->outputs;
 
-  auto targetMachine = cpu::createHostTargetMachine(/*optLevel=*/2);
-  if (!targetMachine)
-    return targetMachine.takeError();
-  std::function<llvm::Error(llvm::Module *)> transformer =
-      makeOptimizingTransformer(2, /*sizeLevel=*/0, targetMachine->get());
-  SmallVector<StringRef, 1> sharedLibs;
-  std::string runnerUtils = KILN_MLIR_LIB_DIR "/libmlir_c_runner_utils.so";
-  if (llvm::sys::fs::exists(runnerUtils))
-    sharedLibs.push_back(runnerUtils); // memrefCopy of the host code.
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = transformer;
-  engineOptions.jitCodeGenOptLevel = (*targetMachine)->getOptLevel();
-  engineOptions.sharedLibPaths = sharedLibs;
-  auto engine = ExecutionEngine::create(lowered->module.get(), engineOptions,
-                                        std::move(*targetMachine));
+  auto engine =
+      cpu::createHostExecutionEngine(lowered->module.get(), /*optLevel=*/2);
   if (!engine)
     return engine.takeError();
   exec->engine = std::move(*engine);

@@ -106,6 +106,15 @@ void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &opts) {
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
 }
 
+llvm::Expected<cpu::LoweredEntry>
+lowerEntryForCUDA(ModuleOp module, StringRef entry,
+                  const CUDAPipelineOptions &options) {
+  return cpu::lowerEntryForHost(
+      module, entry,
+      [&](OpPassManager &pm) { buildCUDAPipeline(pm, options); },
+      "CUDA lowering pipeline");
+}
+
 namespace {
 struct CUDAPipelineCLOptions
     : public PassPipelineOptions<CUDAPipelineCLOptions> {

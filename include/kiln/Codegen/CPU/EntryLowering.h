@@ -34,6 +34,10 @@ namespace llvm {
 class TargetMachine;
 } // namespace llvm
 
+namespace mlir {
+class ExecutionEngine;
+} // namespace mlir
+
 namespace kiln {
 namespace cpu {
 
@@ -106,6 +110,14 @@ lowerEntryForHost(mlir::ModuleOp module, llvm::StringRef entry,
 /// `sharedLibrary` emitting position-independent code.
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createHostTargetMachine(unsigned optLevel, bool sharedLibrary = false);
+
+/// An ExecutionEngine for `lowered` (a module in the LLVM dialect): the
+/// host's target machine at `optLevel` (0-3), LLVM's optimizations at that
+/// level, MLIR's C runner utilities (memrefCopy) and `extraLibraries`
+/// loaded. Shared by the CPU JIT and the CUDA executor's host code.
+llvm::Expected<std::unique_ptr<mlir::ExecutionEngine>>
+createHostExecutionEngine(mlir::ModuleOp lowered, unsigned optLevel,
+                          llvm::ArrayRef<std::string> extraLibraries = {});
 
 /// The OpenMP runtime (libomp) that compiled code's thread tiles call
 /// (`__kmpc_*`), or "" when this build found none.

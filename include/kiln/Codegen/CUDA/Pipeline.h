@@ -17,6 +17,8 @@
 #ifndef KILN_CODEGEN_CUDA_PIPELINE_H
 #define KILN_CODEGEN_CUDA_PIPELINE_H
 
+#include "kiln/Codegen/CPU/EntryLowering.h"
+
 #include "mlir/Support/LLVM.h"
 
 #include <string>
@@ -47,6 +49,12 @@ struct CUDAPipelineOptions {
 /// with embedded device code.
 void buildCUDAPipeline(mlir::OpPassManager &pm,
                        const CUDAPipelineOptions &options);
+
+/// The CUDA counterpart of cpu::lowerEntryForHost: @`entry`'s signature and
+/// a clone of `module` lowered by buildCUDAPipeline(options).
+llvm::Expected<cpu::LoweredEntry>
+lowerEntryForCUDA(mlir::ModuleOp module, llvm::StringRef entry,
+                  const CUDAPipelineOptions &options);
 
 /// Registers `kiln-cuda-lower-to-nvvm` (the pipeline above) for kiln-opt.
 void registerCUDAPipelines();
