@@ -15,6 +15,11 @@ config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 
 config.substitutions.append(("%onnx_data", config.onnx_test_data))
 config.substitutions.append(("%kiln_src", config.kiln_src_root))
+# MLIR's runner utilities (printMemrefF32) for mlir-runner tests.
+config.substitutions.append(
+    ("%mlir_runner_utils",
+     os.path.join(os.path.dirname(config.llvm_tools_dir), "lib",
+                  "libmlir_runner_utils.so")))
 # The build tree (test/Install installs it).
 config.substitutions.append(("%kiln_obj_root", config.kiln_obj_root))
 # The interpreter with Debian's python3-onnx (pyenv's python3 lacks it).

@@ -532,6 +532,28 @@ def KilnCUDAThreadTiles
   ];
 }
 
+def KilnCUDAParallelDimsFirst
+    : Pass<"kiln-cuda-parallel-dims-first", "mlir::func::FuncOp"> {
+  let summary = "Puts the parallel loops of every linalg op outside its reductions";
+  let description = [{
+    Before `convert-linalg-to-parallel-loops` in the CUDA pipeline. That
+    conversion keeps a linalg op's loop order, and a reduction dimension
+    ahead of a parallel one becomes a sequential loop around the parallel
+    loop: on the GPU, a host loop that launches one kernel per iteration
+    (a bias gradient summed over a batch of 256 launched 256 kernels).
+    This pass permutes the iteration space of every such op so that its
+    parallel dimensions come first, in their order, then its reduction
+    dimensions, in theirs (named ops are generalized first). The result
+    is one kernel, each thread looping over the reduction. The arithmetic
+    per output element is unchanged, in the same order.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+  let statistics = [
+    Statistic<"numReordered", "reordered-ops",
+              "Linalg ops whose parallel dimensions were moved first">,
+  ];
+}
+
 def KilnCUDAHostSharedMemory
     : Pass<"kiln-cuda-host-shared-memory", "mlir::func::FuncOp"> {
   let summary = "Puts the host code's buffers in memory the GPU can address";

@@ -82,9 +82,11 @@ void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &opts) {
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParamOpts));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
-  // Loops onto the GPU: every linalg op a parallel loop, split into blocks
-  // of threads, mapped (outer loop to the grid, inner to the threads) and
-  // outlined as a kernel.
+  // Loops onto the GPU: every linalg op (its parallel dimensions first, so
+  // that its reductions run inside one kernel) a parallel loop, split into
+  // blocks of threads, mapped (outer loop to the grid, inner to the
+  // threads) and outlined as a kernel.
+  pm.addNestedPass<func::FuncOp>(kiln::createKilnCUDAParallelDimsFirst());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   kiln::KilnCUDAThreadTilesOptions tileOpts;
