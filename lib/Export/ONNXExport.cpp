@@ -427,6 +427,70 @@ const llvm::StringMap<Emitter> &emitters() {
     };
     t["kiln.argmax"] = argReduce("ArgMax");
     t["kiln.argmin"] = argReduce("ArgMin");
+    // The adjoint of a convolution is ConvTranspose with the forward
+    // filter; output_padding restores the rows the forward conv's stride
+    // dropped.
+    t["kiln.conv2d_backward_input"] =
+        [](Operation *op, GraphWriter &g,
+           SmallVectorImpl<std::string> &out) -> LogicalResult {
+      auto back = cast<Conv2dBackwardInputOp>(op);
+      ArrayRef<int64_t> dy =
+          cast<ShapedType>(back.getGradOutput().getType()).getShape();
+      ArrayRef<int64_t> w =
+          cast<ShapedType>(back.getFilter().getType()).getShape();
+      ArrayRef<int64_t> dx = resultShape(op);
+      ArrayRef<int64_t> s = back.getStrides(), d = back.getDilations(),
+                        p = back.getPadding();
+      SmallVector<int64_t> outputPadding;
+      for (int i = 0; i < 2; ++i) {
+        int64_t covered =
+            s[i] * (dy[2 + i] - 1) + d[i] * (w[2 + i] - 1) + 1 - p[i] - p[2 + i];
+        int64_t extra = dx[2 + i] - covered;
+        if (extra < 0 || extra >= std::max(s[i], d[i]))
+          return op->emitError("export-onnx: no ConvTranspose output_padding "
+                               "gives this gradient's shape");
+        outputPadding.push_back(extra);
+      }
+      out.push_back(g.emit("ConvTranspose", operandNames(op, g),
+                           [&](onnx::NodeProto &n) {
+                             setInts(n, "strides", s);
+                             setInts(n, "pads", p);
+                             setInts(n, "dilations", d);
+                             setInt(n, "group", back.getGroups());
+                             setInts(n, "output_padding", outputPadding);
+                           }));
+      return success();
+    };
+    // dW[o,c,kh,kw] = sum over n, y, x of dy[n,o,y,x] x[n,c,y*s+kh*d-p,..]:
+    // a convolution of x^T ([C,N,H,W]) by dy^T ([O,N,OH,OW]) with stride and
+    // dilation swapped, cropped to the kernel and transposed back.
+    t["kiln.conv2d_backward_filter"] =
+        [](Operation *op, GraphWriter &g,
+           SmallVectorImpl<std::string> &out) -> LogicalResult {
+      auto back = cast<Conv2dBackwardFilterOp>(op);
+      if (back.getGroups() != 1)
+        return op->emitError("export-onnx: a grouped convolution's filter "
+                             "gradient has no ONNX form here");
+      ArrayRef<int64_t> dw = resultShape(op);
+      SmallVector<int64_t> swap = {1, 0, 2, 3};
+      auto transpose = [&](std::string value) {
+        return g.emit("Transpose", {value}, [&](onnx::NodeProto &n) {
+          setInts(n, "perm", swap);
+        });
+      };
+      std::string xT = transpose(g.nameOf(back.getInput()));
+      std::string dyT = transpose(g.nameOf(back.getGradOutput()));
+      std::string full = g.emit("Conv", {xT, dyT}, [&](onnx::NodeProto &n) {
+        setInts(n, "strides", back.getDilations());
+        setInts(n, "dilations", back.getStrides());
+        setInts(n, "pads", back.getPadding());
+      });
+      std::string cropped =
+          g.emit("Slice", {full, g.int64s({0, 0}), g.int64s({dw[2], dw[3]}),
+                           g.int64s({2, 3})});
+      out.push_back(transpose(cropped));
+      return success();
+    };
     addReduce<ReduceSumOp>(t, "ReduceSum");
     addReduce<ReduceMeanOp>(t, "ReduceMean");
     addReduce<ReduceMaxOp>(t, "ReduceMax");
