@@ -43,6 +43,8 @@ public:
   using KilnCUDAHostSharedMemoryBase::KilnCUDAHostSharedMemoryBase;
 
   void runOnOperation() override {
+    // The same pass instance runs on one function after another.
+    allocs = globals = staticBytesSeen = 0;
     SmallVector<Operation *> work;
     getOperation().walk([&](Operation *op) {
       if (isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
@@ -69,6 +71,7 @@ public:
   }
 
 private:
+  /// This function's counts, for the remark.
   int64_t allocs = 0, globals = 0, staticBytesSeen = 0;
 
   /// A host-shared allocation of `type` before `op` (its dynamic sizes).
