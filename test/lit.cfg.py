@@ -52,6 +52,17 @@ if os.access(ptxas, os.X_OK):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
 
+# onnx >= 1.13 with its ReferenceEvaluator (not Debian's 1.12): the venv of
+# scripts/install-reference-deps.sh --check-venv, or a python named by
+# $KILN_ONNX_REFERENCE_PYTHON. test/Export/onnx-reference.test needs it.
+_ref_python = os.environ.get("KILN_ONNX_REFERENCE_PYTHON") or os.path.join(
+    config.kiln_src_root, ".venv-ref", "bin", "python")
+if os.access(_ref_python, os.X_OK) and subprocess.call(
+        [_ref_python, "-c", "import onnx.reference"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("onnx-reference")
+    config.substitutions.append(("%ref_python", _ref_python))
+
 # Graphviz's dot renders kiln-fusion-graph's SVG.
 if shutil.which("dot"):
     config.available_features.add("graphviz")
