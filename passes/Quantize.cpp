@@ -83,10 +83,10 @@ public:
     }
     options.allow.assign(allow.begin(), allow.end());
     options.deny.assign(deny.begin(), deny.end());
-    // f16 and fp8 (E5M2 gradients) need their gradients kept in range.
+    // f16 needs its gradients kept in range; fp8 scales each gradient
+    // tensor on its own (Float8Training.h).
     bool f16 = options.lowType && options.lowType.isF16();
-    options.lossScale =
-        lossScale >= 0 ? lossScale : (f16 || float8 ? 65536.0 : 0.0);
+    options.lossScale = lossScale >= 0 ? lossScale : (f16 ? 65536.0 : 0.0);
     options.dynamicLossScale = dynamicLossScale;
     if (growthInterval < 1) {
       module.emitError("kiln-quantize: growth-interval must be at least 1");
@@ -117,15 +117,16 @@ public:
           return signalPassFailure();
         fakeQuantReport = *r;
       }
-      std::optional<kiln::training::Float8Report> float8Report;
+      std::optional<kiln::training::Float8Rewrite> float8Rewrite;
+      kiln::training::Float8Options f8;
+      f8.historyLength = amaxHistory;
+      f8.margin = margin;
+      f8.keepFirstAndLast = keepFirstLast;
       if (float8) {
-        kiln::training::Float8Options f8;
-        f8.historyLength = amaxHistory;
-        f8.margin = margin;
         auto r = kiln::training::insertFloat8Rounding(module, step, f8);
         if (failed(r))
           return signalPassFailure();
-        float8Report = *r;
+        float8Rewrite = std::move(*r);
       }
       std::optional<kiln::training::MixedPrecisionReport> report;
       if (options.lowType) {
@@ -134,7 +135,7 @@ public:
           return signalPassFailure();
         report = *r;
       }
-      // Loss scaling (f16 and fp8 by default, any mode with loss-scale=S),
+      // Loss scaling (f16 by default, any mode with loss-scale=S),
       // before the 8-bit state: a skipped step requantizes the old state.
       if (options.lossScale > 0) {
         FailureOr<kiln::training::TrainStepParts> parts =
@@ -156,6 +157,9 @@ public:
       pm.addPass(kiln::createKilnAutodiff());
       if (failed(runPipeline(pm, step)))
         return signalPassFailure();
+      if (float8Rewrite && failed(kiln::training::scaleFloat8Gradients(
+                               module, step, *float8Rewrite, f8)))
+        return signalPassFailure();
       unsigned copies = kiln::training::giveEachReaderItsOwnUpcast(step);
       numUpcastCopies += copies;
       StringRef lossScaling = options.lossScale <= 0 ? "none"
@@ -166,13 +170,17 @@ public:
         emitReport(step, *report, copies,
                    options.lowType.isF16() ? "f16" : "bf16", lossScaling);
       }
-      if (float8Report)
+      if (float8Rewrite) {
+        const kiln::training::Float8Report &r = float8Rewrite->report;
         mlir::emitRemark(step.getLoc())
-            << "kiln-quantize: mode=fp8 contractions="
-            << float8Report->contractions << " e4m3_operands="
-            << float8Report->scaledOperands << " e5m2_gradients="
-            << float8Report->roundedGradients << " amax_history="
-            << int64_t(amaxHistory) << " loss_scaling=" << lossScaling;
+            << "kiln-quantize: mode=fp8 contractions=" << r.contractions
+            << " kept_f32=" << r.keptContractions
+            << " e4m3_operands=" << r.scaledOperands
+            << " e5m2_gradients=" << r.roundedGradients
+            << " scaled_gradients=" << r.scaledGradients
+            << " amax_history=" << int64_t(amaxHistory)
+            << " loss_scaling=" << lossScaling;
+      }
       if (fakeQuantReport)
         mlir::emitRemark(step.getLoc())
             << "kiln-quantize: mode=qat-int8 contractions="

@@ -127,7 +127,7 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
     Autodiff's cast rule rounds the gradients at the same points. After
     autodiff every reader of a rounded value gets its own widening cast, so
     that what the backward pass keeps from the forward pass is the
-    low-precision tensor. With f16 and fp8 (or any mode given
+    low-precision tensor. With f16 (or any mode given
     `loss-scale`), dynamic loss scaling: the request
     differentiates `loss * S`, the gradients are divided by S, and a step
     whose gradients hold an inf or a NaN keeps every state value (weights,
@@ -140,7 +140,8 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
     optimizer state tensors (bound state arguments that are not weights)
     of at least `min-8bit-elements` elements are stored block-wise in 8
     bits: blocks of `block-size` elements, each an f32 absmax and i8 codes
-    `round(127 (|x|/absmax)^(1/4)) sign(x)`, dequantized at the start of
+    of the nearest value of bitsandbytes' signed dynamic (tree) map to
+    `x / absmax`, dequantized at the start of
     the step and quantized again before it returns (the init function
     quantizes the initial state). Smaller state stays f32.
 
@@ -151,12 +152,15 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
     `x + stop_gradient(q - x)` (straight-through gradient).
 
     `mode=fp8` (alone or with adam-8bit): every operand of a forward
-    matmul and conv2d is rounded to E4M3 (f8E4M3FN) with a per-tensor scale
+    matmul and conv2d (but the first and the last, which stay f32, when
+    there are at least three: `keep-first-last`) is rounded to E4M3 (f8E4M3FN) with a per-tensor scale
     from an amax history (delayed scaling: `amax-history` steps, `margin`),
     new state `fp8.amax_K`, as `x + stop_gradient(q - x)`; the gradient
     reaching each matmul/conv2d result is rounded to E5M2 (f8E5M2) while
-    its value is not; dynamic loss scaling keeps the gradients in E5M2's
-    range (loss-scale default 65536).
+    its value is not, with its own delayed per-tensor scale (57344 /
+    2^margin over the history `fp8.grad_amax_K` of that gradient's max|g|;
+    the current max|g| on the first step), so no loss scaling is needed
+    (`loss-scale=S` still adds it).
 
     A remark per step reports the ops rounded and the bytes of weights,
     activations (the tensors the forward pass computes, at their storage
@@ -172,7 +176,7 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
     ListOption<"deny", "deny", "std::string",
                "kiln op kinds kept in f32 (removed from the allowed ones)">,
     Option<"lossScale", "loss-scale", "double", "-1.0",
-           "Initial loss scale S (negative: 65536 for f16 and fp8, none "
+           "Initial loss scale S (negative: 65536 for f16, none "
            "otherwise; 0: no loss scaling)">,
     Option<"dynamicLossScale", "dynamic-loss-scale", "bool", "true",
            "Halve S on an overflowing step, double it after growth-interval "
@@ -183,7 +187,11 @@ def KilnQuantize : Pass<"kiln-quantize", "mlir::ModuleOp"> {
     Option<"amaxHistory", "amax-history", "int64_t", "16",
            "fp8: steps of amax kept per tensor for its delayed scale">,
     Option<"margin", "margin", "int64_t", "0",
-           "fp8: scale operands to 448 / 2^margin of their past amax">,
+           "fp8: scale operands to 448 (gradients to 57344) / 2^margin "
+           "of their past amax">,
+    Option<"keepFirstLast", "keep-first-last", "bool", "true",
+           "fp8: leave the first and last forward contractions (program "
+           "order) in f32 when there are at least three">,
     Option<"observerDecay", "observer-decay", "double", "0.99",
            "qat-int8: weight of the old range in the activation observers' "
            "moving average">,

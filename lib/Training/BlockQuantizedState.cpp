@@ -27,9 +27,6 @@ namespace training {
 
 namespace {
 
-/// Levels of the code on each side of zero.
-constexpr double kLevels = 127.0;
-
 struct Blocks {
   int64_t elements, blocks, blockSize;
   int64_t padded() const { return blocks * blockSize; }
@@ -47,14 +44,31 @@ Value reshape(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
   return ReshapeOp::create(b, loc, type.clone(shape), v);
 }
 
-Value negIf(OpBuilder &b, Location loc, Value negative, Value magnitude) {
-  return SelectOp::create(b, loc, negative, NegOp::create(b, loc, magnitude),
-                          magnitude);
+/// The stored code of map index `index` (0..255): the index - 128, an i8.
+constexpr int64_t kCodeOffset = 128;
+
+/// The 255 decision boundaries of the map (midpoints of neighbours) as a
+/// 256-element table: entry c (1..255) is the lowest value whose nearest
+/// map value has index >= c; entry 0 is never read.
+SmallVector<float> mapBoundaries() {
+  SmallVector<float> map = dynamicQuantizationMap();
+  SmallVector<float> bounds(map.size(), -1.0f);
+  for (size_t c = 1; c < map.size(); ++c)
+    bounds[c] = 0.5f * (map[c - 1] + map[c]);
+  return bounds;
 }
 
-/// (codes [blocks, B] i8, absmax [blocks] f32) of the f32 tensor `x`.
-std::pair<Value, Value> quantize(OpBuilder &b, Location loc, Value x,
-                                 int64_t blockSize) {
+Value floatTable(OpBuilder &b, Location loc, ArrayRef<float> values) {
+  auto type = RankedTensorType::get({int64_t(values.size())}, b.getF32Type());
+  return ConstantOp::create(b, loc, DenseElementsAttr::get(type, values));
+}
+
+} // namespace
+
+// The nearest map value is found by a branch-free binary search over the
+// map's boundaries (8 rounds of gather + compare).
+std::pair<Value, Value> quantizeBlockwise(OpBuilder &b, Location loc, Value x,
+                                          int64_t blockSize) {
   auto type = cast<RankedTensorType>(x.getType());
   Blocks k = blocksOf(type, blockSize);
   Value flat = reshape(b, loc, x, {k.elements});
@@ -65,30 +79,38 @@ std::pair<Value, Value> quantize(OpBuilder &b, Location loc, Value x,
   Value blocks = reshape(b, loc, flat, {k.blocks, k.blockSize});
   auto blockType = cast<RankedTensorType>(blocks.getType());
   auto scaleType = blockType.clone({k.blocks, 1});
-  Value magnitude = AbsOp::create(b, loc, blocks);
   // The scales are stored 1-D: a returned [blocks, 1] view of a reduction
   // is what the CPU pipeline's out-param rewrite does not handle.
-  Value absmax = ReduceMaxOp::create(b, loc, magnitude, ArrayRef<int64_t>{1},
-                                     /*keep_dims=*/false);
+  Value absmax =
+      ReduceMaxOp::create(b, loc, AbsOp::create(b, loc, blocks),
+                          ArrayRef<int64_t>{1}, /*keep_dims=*/false);
   // An all-zero block has absmax 0: divide by a tiny value instead (0 / tiny
-  // is 0, the code of 0).
+  // is 0, which the map holds exactly).
   Value safe = MaxOp::create(
       b, loc, reshape(b, loc, absmax, {k.blocks, 1}),
       createSplat(b, loc, scaleType, 1e-30));
-  Value u = DivOp::create(b, loc, magnitude,
+  Value u = DivOp::create(b, loc, blocks,
                           BroadcastOp::create(b, loc, blockType, safe));
-  Value root = SqrtOp::create(b, loc, SqrtOp::create(b, loc, u));
-  Value level = RoundOp::create(
-      b, loc, MulOp::create(b, loc, root, createSplat(b, loc, blockType, kLevels)));
-  Value negative = CompareOp::create(b, loc, ComparePredicate::lt, blocks,
-                                     createSplat(b, loc, blockType, 0.0));
-  Value signedLevel = negIf(b, loc, negative, level);
-  Value codes = CastOp::create(b, loc, blockType.clone(b.getI8Type()),
-                               signedLevel);
-  return {codes, absmax};
+  Value bounds = floatTable(b, loc, mapBoundaries());
+  auto indexType = blockType.clone(b.getI64Type());
+  Value index = createSplat(b, loc, indexType, 0.0);
+  for (int64_t step = 128; step >= 1; step /= 2) {
+    Value candidate =
+        AddOp::create(b, loc, index, createSplat(b, loc, indexType, step));
+    Value bound =
+        GatherOp::create(b, loc, bounds, candidate, b.getI64IntegerAttr(0));
+    Value above = CompareOp::create(b, loc, ComparePredicate::ge, u, bound);
+    index = SelectOp::create(b, loc, above, candidate, index);
+  }
+  Value code = SubOp::create(b, loc, index,
+                             createSplat(b, loc, indexType, kCodeOffset));
+  return {CastOp::create(b, loc, blockType.clone(b.getI8Type()), code),
+          absmax};
 }
 
-/// quantize() of an initial state; a splat constant (zeros, as optimizers
+namespace {
+
+/// quantizeBlockwise() of an initial state; a splat constant (zeros, as optimizers
 /// start) gives constant codes and scales directly.
 std::pair<Value, Value> quantizeInitial(OpBuilder &b, Location loc, Value x,
                                         int64_t blockSize) {
@@ -97,12 +119,13 @@ std::pair<Value, Value> quantizeInitial(OpBuilder &b, Location loc, Value x,
   auto dense = constant ? dyn_cast<DenseElementsAttr>(constant.getValue())
                         : DenseElementsAttr();
   if (!dense || !dense.isSplat())
-    return quantize(b, loc, x, blockSize);
+    return quantizeBlockwise(b, loc, x, blockSize);
   Blocks k = blocksOf(type, blockSize);
   double value = dense.getSplatValue<APFloat>().convertToDouble();
-  // Every block holds `value` (and zero padding): absmax |value|, code
-  // +-127, or 0 for zeros.
-  double code = value == 0.0 ? 0.0 : (value < 0 ? -kLevels : kLevels);
+  // Every block holds `value` (and zero padding): absmax |value|, and the
+  // code of +-1 (0 for zeros), the same search as the step's, on the host.
+  float unit = value == 0.0 ? 0.0f : (value < 0 ? -1.0f : 1.0f);
+  double code = double(nearestMapIndex(unit) - kCodeOffset);
   auto codesType =
       RankedTensorType::get({k.blocks, k.blockSize}, b.getI8Type());
   auto scaleType = RankedTensorType::get({k.blocks}, type.getElementType());
@@ -110,25 +133,25 @@ std::pair<Value, Value> quantizeInitial(OpBuilder &b, Location loc, Value x,
           createSplat(b, loc, scaleType, std::fabs(value))};
 }
 
-/// The f32 tensor of `type` that `codes` and `absmax` stand for.
-Value dequantize(OpBuilder &b, Location loc, Value codes, Value absmax,
-                 RankedTensorType type, int64_t blockSize) {
+} // namespace
+
+Value dequantizeBlockwise(OpBuilder &b, Location loc, Value codes,
+                          Value absmax, RankedTensorType type,
+                          int64_t blockSize) {
   Blocks k = blocksOf(type, blockSize);
   auto blockType = RankedTensorType::get({k.blocks, k.blockSize},
                                          type.getElementType());
-  Value level = CastOp::create(b, loc, blockType, codes);
-  Value t = DivOp::create(b, loc, AbsOp::create(b, loc, level),
-                          createSplat(b, loc, blockType, kLevels));
-  Value t2 = MulOp::create(b, loc, t, t);
-  Value t4 = MulOp::create(b, loc, t2, t2);
-  Value magnitude = MulOp::create(
-      b, loc, t4,
+  auto indexType = blockType.clone(b.getI64Type());
+  Value index = AddOp::create(b, loc, CastOp::create(b, loc, indexType, codes),
+                              createSplat(b, loc, indexType, kCodeOffset));
+  Value unit = GatherOp::create(b, loc,
+                                floatTable(b, loc, dynamicQuantizationMap()),
+                                index, b.getI64IntegerAttr(0));
+  Value value = MulOp::create(
+      b, loc, unit,
       BroadcastOp::create(b, loc, blockType,
                           reshape(b, loc, absmax, {k.blocks, 1})));
-  Value negative = CompareOp::create(b, loc, ComparePredicate::lt, level,
-                                     createSplat(b, loc, blockType, 0.0));
-  Value flat = reshape(b, loc, negIf(b, loc, negative, magnitude),
-                       {k.padded()});
+  Value flat = reshape(b, loc, value, {k.padded()});
   if (k.padded() != k.elements)
     flat = SliceOp::create(b, loc, flat, ArrayRef<int64_t>{0},
                            ArrayRef<int64_t>{k.elements},
@@ -136,7 +159,36 @@ Value dequantize(OpBuilder &b, Location loc, Value codes, Value absmax,
   return reshape(b, loc, flat, type.getShape());
 }
 
-} // namespace
+SmallVector<float> dynamicQuantizationMap() {
+  // bitsandbytes' create_dynamic_map(signed=True): for i = 0..6, the 2^i
+  // midpoints of linspace(0.1, 1, 2^i + 1) times 10^(i - 6), and their
+  // negatives; then 0 and 1.
+  SmallVector<float> map;
+  for (int i = 0; i < 7; ++i) {
+    int64_t items = int64_t(1) << i;
+    double decade = std::pow(10.0, i - 6);
+    for (int64_t j = 0; j < items; ++j) {
+      double lo = 0.1 + 0.9 * double(j) / double(items);
+      double hi = 0.1 + 0.9 * double(j + 1) / double(items);
+      float mean = float(decade * 0.5 * (lo + hi));
+      map.push_back(mean);
+      map.push_back(-mean);
+    }
+  }
+  map.push_back(0.0f);
+  map.push_back(1.0f);
+  llvm::sort(map);
+  return map;
+}
+
+int64_t nearestMapIndex(float u) {
+  SmallVector<float> bounds = mapBoundaries();
+  int64_t index = 0;
+  for (int64_t step = 128; step >= 1; step /= 2)
+    if (u >= bounds[index + step])
+      index += step;
+  return index;
+}
 
 FailureOr<BlockQuantizedStateReport>
 quantizeOptimizerState(ModuleOp module, func::FuncOp step,
@@ -211,14 +263,15 @@ quantizeOptimizerState(ModuleOp module, func::FuncOp step,
       if (user->getBlock() == &body && user->isBeforeInBlock(firstReader))
         firstReader = user;
     b.setInsertionPoint(firstReader);
-    Value value =
-        dequantize(b, loc, codes, absmax, state.type, options.blockSize);
+    Value value = dequantizeBlockwise(b, loc, codes, absmax, state.type,
+                                      options.blockSize);
     step.getArgument(argIndex).replaceAllUsesWith(value);
 
     // Write: the new state quantized before the return.
     b.setInsertionPoint(ret);
     auto [newCodes, newAbsmax] =
-        quantize(b, loc, ret.getOperand(*resultIndex), options.blockSize);
+        quantizeBlockwise(b, loc, ret.getOperand(*resultIndex),
+                          options.blockSize);
     b.setInsertionPoint(initRet);
     auto [initCodes, initAbsmax] = quantizeInitial(
         b, loc, initRet.getOperand(*initIndex), options.blockSize);

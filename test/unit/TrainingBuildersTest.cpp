@@ -11,7 +11,9 @@
 // every optimizer on its first and a later step; batch and layer
 // normalization; pruning masks: the magnitude threshold against
 // std::nth_element, N:M masks against a brute-force search over all 0/1
-// blocks). Bad operands must give a diagnostic, not an abort.
+// blocks; 8-bit block-wise state: the dynamic map against bitsandbytes'
+// construction, its quantizer against a brute-force nearest-value search).
+// Bad operands must give a diagnostic, not an abort.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +23,7 @@
 #include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Training/BatchNorm.h"
+#include "kiln/Training/BlockQuantizedState.h"
 #include "kiln/Training/LayerNorm.h"
 #include "kiln/Training/Losses.h"
 #include "kiln/Training/Optimizers.h"
@@ -709,6 +712,89 @@ TEST_F(TrainingBuildersTest, PlainTwoFourMaskKeepsTheLargestTwo) {
   ASSERT_EQ(out.size(), 1u);
   // Ties (the all-zero group) go to the first pattern, positions 0 and 1.
   expectNear(out[0], {0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, 1, 1, 1, 0, 0});
+}
+
+TEST(DynamicQuantizationMap, IsBitsandbytesSignedDynamicTree) {
+  llvm::SmallVector<float> map = dynamicQuantizationMap();
+  ASSERT_EQ(map.size(), 256u);
+  for (size_t i = 1; i < map.size(); ++i)
+    EXPECT_LT(map[i - 1], map[i]) << i;
+  EXPECT_EQ(map[127], 0.0f);
+  EXPECT_EQ(map[255], 1.0f);
+  for (int i = 0; i < 127; ++i)
+    EXPECT_EQ(map[i], -map[254 - i]) << i;
+  // Decade i (i = 0..6) holds 2^i positive values between 10^(i-7) and
+  // 10^(i-6): the midpoints of linspace(0.1, 1, 2^i + 1) times 10^(i-6).
+  for (int i = 0; i < 7; ++i) {
+    double lo = std::pow(10.0, i - 7), hi = std::pow(10.0, i - 6);
+    int count = 0;
+    for (float v : map)
+      count += v > lo && v < hi;
+    EXPECT_EQ(count, 1 << i) << "decade " << i;
+  }
+  EXPECT_FLOAT_EQ(map[128], 5.5e-7f);     // 10^-6 * (0.1 + 1) / 2
+  EXPECT_FLOAT_EQ(map[254], 0.99296875f); // 0.1 + 0.9 * 63.5 / 64
+  EXPECT_FLOAT_EQ(map[191], 0.10703125f); // 0.1 + 0.9 * 0.5 / 64
+}
+
+/// The map index nearest to `u`, by trying all 256.
+int64_t bruteForceNearest(llvm::ArrayRef<float> map, float u) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < int64_t(map.size()); ++i)
+    if (std::fabs(map[i] - u) < std::fabs(map[best] - u))
+      best = i;
+  return best;
+}
+
+TEST(DynamicQuantizationMap, NearestIndexOnTheHost) {
+  llvm::SmallVector<float> map = dynamicQuantizationMap();
+  for (int k = -4000; k <= 4000; ++k) {
+    // Log-spaced magnitudes from 1e-8 to 1, both signs, and zero.
+    float u = k == 0 ? 0.0f
+                     : std::copysign(std::pow(10.0f, -8.0f * (1.0f -
+                                                      std::abs(k) / 4000.0f)),
+                                     float(k));
+    int64_t got = nearestMapIndex(u);
+    EXPECT_LE(std::fabs(map[got] - u),
+              std::fabs(map[bruteForceNearest(map, u)] - u))
+        << u;
+  }
+}
+
+TEST_F(TrainingBuildersTest, BlockwiseQuantizerCodesTheNearestMapValue) {
+  // 20 values in blocks of 8 (the last padded with 4 zeros); the second
+  // block is all zeros. Magnitudes span 1e-7..1 of each block's largest.
+  std::vector<double> x = {0.5,  -2.0,   1e-3,  3.3e-1, -7e-6, 1.9,  -0.02, 1e-7,
+                           0.0,  0.0,    0.0,   0.0,    0.0,   0.0,  0.0,   0.0,
+                           -4e-4, 9e-2, 3e-5, -6.5e-3};
+  const int64_t blockSize = 8;
+  auto out = run({f32({4, 5}, x)}, [&](mlir::OpBuilder &b, mlir::Location loc,
+                                       mlir::ValueRange a)
+                     -> mlir::FailureOr<llvm::SmallVector<mlir::Value>> {
+    auto [codes, absmax] = quantizeBlockwise(b, loc, a[0], blockSize);
+    mlir::Value back = dequantizeBlockwise(
+        b, loc, codes, absmax,
+        mlir::cast<mlir::RankedTensorType>(a[0].getType()), blockSize);
+    return values({codes, absmax, back});
+  });
+  ASSERT_EQ(out.size(), 3u);
+  ASSERT_EQ(out[0].size(), 24u);
+  expectNear(out[1], {2.0, 0.0, 0.09}, 1e-7);
+  llvm::SmallVector<float> map = dynamicQuantizationMap();
+  for (size_t i = 0; i < x.size(); ++i) {
+    float absmax = float(out[1][i / blockSize]);
+    float u = absmax > 0 ? float(x[i]) / absmax : 0.0f;
+    int64_t index = int64_t(out[0][i]) + 128;
+    ASSERT_GE(index, 0);
+    ASSERT_LT(index, 256);
+    EXPECT_LE(std::fabs(map[index] - u),
+              std::fabs(map[bruteForceNearest(map, u)] - u) + 1e-7f)
+        << "element " << i;
+    EXPECT_FLOAT_EQ(float(out[2][i]), absmax * map[index]) << "element " << i;
+  }
+  // The padding of the last block codes zero.
+  for (size_t i = x.size(); i < 24; ++i)
+    EXPECT_EQ(int64_t(out[0][i]) + 128, 127);
 }
 
 } // namespace

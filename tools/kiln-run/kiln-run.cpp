@@ -1294,6 +1294,42 @@ llvm::Error printStepTimes(llvm::function_ref<llvm::Error()> step) {
   return llvm::Error::success();
 }
 
+kiln::cpu::TensorSpec asTensorSpec(const kiln::cpu::TensorSpec &spec) {
+  return spec;
+}
+kiln::cpu::TensorSpec
+asTensorSpec(const std::pair<kiln::rt::DType, std::vector<int64_t>> &spec) {
+  return {spec.first, spec.second};
+}
+
+/// What every target other than the CPU JIT does with its compiled
+/// `executor`: random inputs where no test data was given, one run,
+/// --bench, the comparison report and --write-outputs.
+template <typename Executor>
+int runAndReport(Executor &executor, std::vector<kiln::rt::Tensor> &inputs,
+                 const std::vector<kiln::rt::Tensor> &expected,
+                 const std::vector<std::string> &names, bool haveTestData) {
+  if (!haveTestData) {
+    std::mt19937 rng(seedOpt);
+    for (const auto &spec : executor.inputSpecs())
+      inputs.push_back(randomTensor(asTensorSpec(spec), rng));
+  }
+  auto outputs = executor.run(inputs);
+  if (!outputs)
+    return failWith(outputs.takeError());
+  if (benchRuns > 0)
+    if (llvm::Error err = printStepTimes([&]() -> llvm::Error {
+          auto again = executor.run(inputs);
+          return again ? llvm::Error::success() : again.takeError();
+        }))
+      return failWith(std::move(err));
+  bool allMatch = reportOutputs(*outputs, expected, names);
+  if (!writeOutputsDir.empty())
+    if (int rc = writeOutputs(*outputs, names))
+      return rc;
+  return allMatch ? 0 : 1;
+}
+
 /// --target cuda: the lowered module's entry compiled for the GPU, run and
 /// compared as on the CPU.
 int runWithCUDA(ModuleOp module, StringRef entryName,
@@ -1305,25 +1341,7 @@ int runWithCUDA(ModuleOp module, StringRef entryName,
     return failWith(executor.takeError());
   reinterpretBFloat16Data(inputs, (*executor)->inputSpecs());
   reinterpretBFloat16Data(expected, (*executor)->outputSpecs());
-  if (!haveTestData) {
-    std::mt19937 rng(seedOpt);
-    for (const kiln::cpu::TensorSpec &spec : (*executor)->inputSpecs())
-      inputs.push_back(randomTensor(spec, rng));
-  }
-  auto outputs = (*executor)->run(inputs);
-  if (!outputs)
-    return failWith(outputs.takeError());
-  if (benchRuns > 0)
-    if (llvm::Error err = printStepTimes([&]() -> llvm::Error {
-          auto again = (*executor)->run(inputs);
-          return again ? llvm::Error::success() : again.takeError();
-        }))
-      return failWith(std::move(err));
-  bool allMatch = reportOutputs(*outputs, expected, names);
-  if (!writeOutputsDir.empty())
-    if (int rc = writeOutputs(*outputs, names))
-      return rc;
-  return allMatch ? 0 : 1;
+  return runAndReport(**executor, inputs, expected, names, haveTestData);
 }
 
 /// --target halide-cpu: the kiln function (after --pipeline) translated into
@@ -1339,25 +1357,7 @@ int runWithHalide(ModuleOp module, PassManager &pm, StringRef entryName,
       kiln::halide::HalideExecutor::create(module, entryName, halideOptions());
   if (!executor)
     return failWith(executor.takeError());
-  if (!haveTestData) {
-    std::mt19937 rng(seedOpt);
-    for (const auto &[dtype, shape] : (*executor)->inputSpecs())
-      inputs.push_back(randomTensor({dtype, shape}, rng));
-  }
-  auto outputs = (*executor)->run(inputs);
-  if (!outputs)
-    return failWith(outputs.takeError());
-  if (benchRuns > 0)
-    if (llvm::Error err = printStepTimes([&]() -> llvm::Error {
-          auto again = (*executor)->run(inputs);
-          return again ? llvm::Error::success() : again.takeError();
-        }))
-      return failWith(std::move(err));
-  bool allMatch = reportOutputs(*outputs, expected, names);
-  if (!writeOutputsDir.empty())
-    if (int rc = writeOutputs(*outputs, names))
-      return rc;
-  return allMatch ? 0 : 1;
+  return runAndReport(**executor, inputs, expected, names, haveTestData);
 }
 
 int runTool() {

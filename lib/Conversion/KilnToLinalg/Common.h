@@ -105,6 +105,14 @@ mlir::Value createParallelGeneric(
                                    mlir::ValueRange)>
         body);
 
+/// `index` (an integer scalar) as kiln.gather reads it along a dimension of
+/// `extent` (an index value): negative values count from the end, then the
+/// result is clamped into [0, extent), so no read is out of bounds.
+/// kiln.scatter_add's lowering uses the same rule, to write where the
+/// forward gather read.
+mlir::Value gatherIndex(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::Value index, mlir::Value extent);
+
 /// The map of an operand of `srcShape` broadcast (numpy style, aligned to
 /// the right) into loops of `dstShape`: size-1 dims that are not size 1 in
 /// the destination read index 0.

@@ -164,17 +164,8 @@ struct GatherLowering : KilnLowering<GatherOp> {
     Value result = createParallelGeneric(
         rewriter, loc, resultType, indices, {idxMap},
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Type indexType = b.getIndexType();
-          Value i = arith::IndexCastOp::create(b, l, indexType, args[0]);
-          Value zero = arith::ConstantIndexOp::create(b, l, 0);
-          Value extent = arith::ConstantIndexOp::create(b, l, dim);
-          Value last = arith::ConstantIndexOp::create(b, l, dim - 1);
-          Value negative =
-              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
-          Value wrapped = arith::SelectOp::create(
-              b, l, negative, arith::AddIOp::create(b, l, i, extent), i);
-          Value clamped = arith::MinSIOp::create(
-              b, l, arith::MaxSIOp::create(b, l, wrapped, zero), last);
+          Value clamped = gatherIndex(
+              b, l, args[0], arith::ConstantIndexOp::create(b, l, dim));
           SmallVector<Value> coords;
           for (int64_t d = 0; d < axis; ++d)
             coords.push_back(linalg::IndexOp::create(b, l, d));
@@ -216,6 +207,19 @@ void populateDataMovementPatterns(RewritePatternSet &patterns) {
   patterns.add<ConstantLowering, ReshapeLowering, TransposeLowering,
                SliceLowering, ConcatLowering, GatherLowering, PadLowering>(
       patterns.getContext());
+}
+
+Value gatherIndex(OpBuilder &b, Location l, Value index, Value extent) {
+  Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), index);
+  Value zero = arith::ConstantIndexOp::create(b, l, 0);
+  Value last = b.createOrFold<arith::SubIOp>(
+      l, extent, arith::ConstantIndexOp::create(b, l, 1));
+  Value negative =
+      arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
+  Value wrapped = arith::SelectOp::create(
+      b, l, negative, arith::AddIOp::create(b, l, i, extent), i);
+  return arith::MinSIOp::create(
+      b, l, arith::MaxSIOp::create(b, l, wrapped, zero), last);
 }
 
 } // namespace lowering

@@ -65,9 +65,9 @@ func.func @concat(%a: tensor<2x1xf32>, %b: tensor<2x0xf32>, %c: tensor<2x3xf32>)
 // CHECK:         linalg.generic {indexing_maps = [#[[IMAP]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel"]}
 // CHECK-SAME:      ins(%[[IDX]] : tensor<3x2xi32>) outs(%{{.*}} : tensor<2x3x2xf32>)
 // CHECK-NEXT:    ^bb0(%[[I:.+]]: i32, %{{.*}}: f32):
-// CHECK:           %[[IX:.+]] = arith.index_cast %[[I]] : i32 to index
-// CHECK-DAG:       %[[C0:.+]] = arith.constant 0 : index
 // CHECK-DAG:       %[[C5:.+]] = arith.constant 5 : index
+// CHECK-DAG:       %[[IX:.+]] = arith.index_cast %[[I]] : i32 to index
+// CHECK-DAG:       %[[C0:.+]] = arith.constant 0 : index
 // CHECK-DAG:       %[[C4:.+]] = arith.constant 4 : index
 // CHECK:           %[[NEG:.+]] = arith.cmpi slt, %[[IX]], %[[C0]] : index
 // CHECK:           %[[ADD:.+]] = arith.addi %[[IX]], %[[C5]] : index

@@ -1,6 +1,6 @@
 // Lowering of the backward primitives that gradient rules emit
-// (KilnGradientOps.td): insert-into-zeros for strided slices, a
-// reduction generic for scatter_add, and "dilate, pad, correlate" generics
+// (KilnGradientOps.td): insert-into-zeros for strided slices, a loop
+// over the updates for scatter_add, and "dilate, pad, correlate" generics
 // for the convolution and pooling gradients.
 // RUN: kiln-opt %s --convert-kiln-to-linalg | FileCheck %s
 
@@ -32,22 +32,39 @@ func.func @slice_backward(%g: tensor<2x3xf32>) -> tensor<5x7xf32> {
   return %0 : tensor<5x7xf32>
 }
 
-// Each dest element adds the updates whose wrapped, clamped index is its
-// row; the index dimension is a reduction.
+// One loop over the updates' rows, threading dest: the wrapped, clamped
+// index picks dest's row, and the update row is added into it.
 // CHECK-LABEL: func.func @scatter_add
 // CHECK-SAME:    (%[[D:.+]]: tensor<10x4xf32>, %[[I:.+]]: tensor<3xi64>, %[[U:.+]]: tensor<3x4xf32>)
-// CHECK:         linalg.generic
-// CHECK-SAME:      iterator_types = ["parallel", "parallel", "reduction"]
-// CHECK-SAME:      ins(%[[I]], %[[U]] : tensor<3xi64>, tensor<3x4xf32>) outs(%[[D]] : tensor<10x4xf32>)
+// CHECK:         %[[R:.+]] = scf.for %[[K:.+]] = %{{.*}} to %c3 step %{{.*}} iter_args(%[[ACC:.+]] = %[[D]]) -> (tensor<10x4xf32>)
+// CHECK:           %[[ID:.+]] = tensor.extract %[[I]][%[[K]]] : tensor<3xi64>
 // CHECK:           arith.maxsi
-// CHECK:           %[[CL:.+]] = arith.minsi
-// CHECK:           %[[ROW:.+]] = linalg.index 0 : index
-// CHECK:           %[[HIT:.+]] = arith.cmpi eq, %[[CL]], %[[ROW]] : index
-// CHECK:           %[[ADD:.+]] = arith.select %[[HIT]]
-// CHECK:           arith.addf %{{.*}}, %[[ADD]] : f32
+// CHECK:           %[[ROW:.+]] = arith.minsi
+// CHECK:           %[[UROW:.+]] = tensor.extract_slice %[[U]][%[[K]], 0] [1, 4] [1, 1] : tensor<3x4xf32> to tensor<4xf32>
+// CHECK:           %[[DROW:.+]] = tensor.extract_slice %[[ACC]][%[[ROW]], 0] [1, 4] [1, 1] : tensor<10x4xf32> to tensor<4xf32>
+// CHECK:           %[[SUM:.+]] = linalg.generic {{.*}} ins(%[[UROW]] : tensor<4xf32>) outs(%[[DROW]] : tensor<4xf32>)
+// CHECK:             arith.addf
+// CHECK:           %[[NEXT:.+]] = tensor.insert_slice %[[SUM]] into %[[ACC]][%[[ROW]], 0] [1, 4] [1, 1]
+// CHECK:           scf.yield %[[NEXT]]
+// CHECK:         return %[[R]]
 func.func @scatter_add(%dest: tensor<10x4xf32>, %ids: tensor<3xi64>, %u: tensor<3x4xf32>) -> tensor<10x4xf32> {
   %0 = kiln.scatter_add %dest, %ids, %u {axis = 0 : i64} : (tensor<10x4xf32>, tensor<3xi64>, tensor<3x4xf32>) -> tensor<10x4xf32>
   return %0 : tensor<10x4xf32>
+}
+
+// Along the last axis there is no trailing row: a loop over dest's leading
+// dimension and the indices, adding one element at a time.
+// CHECK-LABEL: func.func @scatter_add_last_axis
+// CHECK:         scf.for %[[A:.+]] = %{{.*}} to %c2
+// CHECK:           scf.for %[[K:.+]] = %{{.*}} to %c3
+// CHECK:             %[[COL:.+]] = arith.minsi
+// CHECK:             %[[UV:.+]] = tensor.extract %{{.*}}[%[[A]], %[[K]]] : tensor<2x3xf32>
+// CHECK:             %[[DV:.+]] = tensor.extract %{{.*}}[%[[A]], %[[COL]]] : tensor<2x10xf32>
+// CHECK:             %[[S:.+]] = arith.addf %[[DV]], %[[UV]] : f32
+// CHECK:             tensor.insert %[[S]] into %{{.*}}[%[[A]], %[[COL]]] : tensor<2x10xf32>
+func.func @scatter_add_last_axis(%dest: tensor<2x10xf32>, %ids: tensor<3xi64>, %u: tensor<2x3xf32>) -> tensor<2x10xf32> {
+  %0 = kiln.scatter_add %dest, %ids, %u {axis = 1 : i64} : (tensor<2x10xf32>, tensor<3xi64>, tensor<2x3xf32>) -> tensor<2x10xf32>
+  return %0 : tensor<2x10xf32>
 }
 
 // The output gradient is spread with the strides into zeros padded by

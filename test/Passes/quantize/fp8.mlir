@@ -6,9 +6,13 @@
 //    history is zero),
 //    q = e4m3(x * s) / s, as x + stop_gradient(q - x); the history state
 //    fp8.amax_K rolls in this step's max|x|.
-//  - The gradient reaching the matmul result is rounded to E5M2: the result
-//    becomes stop_gradient(y) + (e - stop_gradient(e)), e = e5m2(y).
-//  - Dynamic loss scaling keeps the gradients in range (S0 = 65536).
+//  - The gradient g reaching the matmul result is rounded to E5M2 with its
+//    own delayed scale: the result becomes stop_gradient(y) + (e -
+//    stop_gradient(e)), e = e5m2(y / s) * s, so the backward pass computes
+//    e5m2(g * s) / s; after autodiff its reads of s are rewired to
+//    57344 / max(fp8.grad_amax_0) (this step's max|g| while that history
+//    is zero), and max|g| (0 if not finite) rolls into the history.
+//  - No loss scaling (loss-scale=S adds it).
 // RUN: kiln-opt %s --kiln-quantize="mode=fp8 amax-history=4" | FileCheck %s
 // RUN: kiln-opt %s --kiln-quantize="mode=fp8 margin=2" | FileCheck %s --check-prefix=MARGIN
 // RUN: kiln-opt %s --kiln-quantize="mode=fp8" 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
@@ -34,8 +38,8 @@ module {
 }
 
 // CHECK-LABEL: func.func @main(
-// CHECK-SAME: %arg3: tensor<4xf32> {kiln.onnx_name = "fp8.amax_0"}, %arg4: tensor<4xf32> {kiln.onnx_name = "fp8.amax_1"}, %arg5: tensor<f32> {kiln.onnx_name = "loss_scale"}
-// CHECK-SAME: kiln.update_binding = {W = "W_new", fp8.amax_0 = "fp8.amax_0_new", fp8.amax_1 = "fp8.amax_1_new", loss_scale = "loss_scale_new", loss_scale_good_steps = "loss_scale_good_steps_new"}
+// CHECK-SAME: %arg3: tensor<4xf32> {kiln.onnx_name = "fp8.amax_0"}, %arg4: tensor<4xf32> {kiln.onnx_name = "fp8.amax_1"}, %arg5: tensor<4xf32> {kiln.onnx_name = "fp8.grad_amax_0"})
+// CHECK-SAME: kiln.update_binding = {W = "W_new", fp8.amax_0 = "fp8.amax_0_new", fp8.amax_1 = "fp8.amax_1_new", fp8.grad_amax_0 = "fp8.grad_amax_0_new"}
 // The activation: scale from its history (from this step's max|x| while
 // the history is all zero), E4M3 round trip, straight through.
 // CHECK: %[[H:.*]] = kiln.tanh %arg0
@@ -63,25 +67,51 @@ module {
 // The weight the same way, then the matmul on both.
 // CHECK: kiln.cast %{{.*}} : tensor<3x2xf32> to tensor<3x2xf8E4M3FN>
 // CHECK: %[[Y:.*]] = kiln.matmul %[[XQ]], %{{.*}}
-// E5M2 on the gradient only.
-// CHECK: %[[E5:.*]] = kiln.cast %[[Y]] : tensor<4x2xf32> to tensor<4x2xf8E5M2>
-// CHECK: %[[E:.*]] = kiln.cast %[[E5]] : tensor<4x2xf8E5M2> to tensor<4x2xf32>
+// The result: its gradient history's scale (no gradient yet), e =
+// e5m2(y / s) * s, and stop_gradient(y) + (e - stop_gradient(e)).
+// CHECK: kiln.reduce_max %arg5
+// CHECK: %[[GT:.*]] = kiln.constant dense<5.734400e+04> : tensor<f32>
+// CHECK: %[[FS:.*]] = kiln.div %[[GT]], %{{.*}} : tensor<f32>
+// CHECK: %[[FSB:.*]] = kiln.broadcast %[[FS]] : tensor<f32> to tensor<4x2xf32>
+// CHECK: %[[DOWN:.*]] = kiln.div %[[Y]], %[[FSB]]
+// CHECK: %[[E5:.*]] = kiln.cast %[[DOWN]] : tensor<4x2xf32> to tensor<4x2xf8E5M2>
+// CHECK: %[[E5F:.*]] = kiln.cast %[[E5]] : tensor<4x2xf8E5M2> to tensor<4x2xf32>
+// CHECK: %[[E:.*]] = kiln.mul %[[E5F]], %[[FSB]]
 // CHECK: %[[HELD:.*]] = kiln.stop_gradient %[[Y]]
 // CHECK: %[[ESG:.*]] = kiln.stop_gradient %[[E]]
-// CHECK: %[[E2:.*]] = kiln.cast %[[E5]] {kiln.recomputed = {{[0-9]+}} : i64} : tensor<4x2xf8E5M2> to tensor<4x2xf32>
-// CHECK: %[[ZERO:.*]] = kiln.sub %[[E2]], %[[ESG]]
+// CHECK: %[[ZERO:.*]] = kiln.sub %[[E]], %[[ESG]]
 // CHECK: %[[OUT:.*]] = kiln.add %[[HELD]], %[[ZERO]]
-// CHECK: kiln.sub %[[OUT]], %arg1
-// The backward pass: the incoming gradient rounded to E5M2.
-// CHECK: kiln.cast %{{.*}} : tensor<4x2xf32> to tensor<4x2xf8E5M2>
-// A skipped step (loss scaling) keeps the old history too.
-// CHECK: kiln.select %{{.*}}, %[[HIST]], %arg3 : tensor<4xi1>, tensor<4xf32>
-// CHECK: return
+// CHECK: %[[DIFF:.*]] = kiln.sub %[[OUT]], %arg1
+// The backward pass: g's max (0 unless finite) ...
+// CHECK: %[[G:.*]] = kiln.add %{{.*}}, %{{.*}} : tensor<4x2xf32>
+// CHECK: %[[AG:.*]] = kiln.abs %[[G]]
+// CHECK: %[[GMAX:.*]] = kiln.reduce_max %[[AG]]
+// CHECK: %[[FIN:.*]] = kiln.compare lt, %[[GMAX]], %{{.*}} : tensor<f32>
+// CHECK: %[[SEENG:.*]] = kiln.select %[[FIN]], %[[GMAX]], %{{.*}} : tensor<i1>, tensor<f32>
+// ... the delayed scale, with max|g| as the first step's range ...
+// CHECK: %[[GPAST:.*]] = kiln.reduce_max %arg5
+// CHECK: %[[GSEEN:.*]] = kiln.compare gt, %[[GPAST]]
+// CHECK: %[[GRANGE:.*]] = kiln.select %[[GSEEN]], %[[GPAST]], %[[SEENG]]
+// CHECK: kiln.constant dense<5.734400e+04> : tensor<f32>
+// CHECK: %[[GS:.*]] = kiln.div %{{.*}}, %{{.*}} : tensor<f32>
+// CHECK: %[[GSB:.*]] = kiln.broadcast %[[GS]] : tensor<f32> to tensor<4x2xf32>
+// ... the history rolling in max|g| ...
+// CHECK: %[[GNEW:.*]] = kiln.reshape %[[SEENG]] : tensor<f32> to tensor<1xf32>
+// CHECK: %[[GKEPT:.*]] = kiln.slice %arg5
+// CHECK: %[[GHIST:.*]] = kiln.concat %[[GKEPT]], %[[GNEW]]
+// ... and e5m2(g * s) / s flowing on to the matmul's gradient.
+// CHECK: %[[GS8:.*]] = kiln.mul %[[G]], %[[GSB]]
+// CHECK: %[[G8:.*]] = kiln.cast %[[GS8]] : tensor<4x2xf32> to tensor<4x2xf8E5M2>
+// CHECK: %[[G8F:.*]] = kiln.cast %[[G8]] : tensor<4x2xf8E5M2> to tensor<4x2xf32>
+// CHECK: %[[GQ:.*]] = kiln.div %[[G8F]], %[[GSB]]
+// CHECK: kiln.matmul %{{.*}}, %[[GQ]]
+// CHECK: return {{.*}}, %[[HIST]], %{{.*}}, %[[GHIST]] :
 // CHECK-LABEL: func.func @main_init()
-// CHECK-DAG: kiln.constant dense<0.000000e+00> : tensor<4xf32>
-// CHECK-DAG: kiln.constant dense<6.553600e+04> : tensor<f32>
+// CHECK-COUNT-3: kiln.constant dense<0.000000e+00> : tensor<4xf32>
 
-// 448 / 2^2 = 112.
+// 448 / 2^2 = 112 for the operands.
 // MARGIN: kiln.constant dense<1.120000e+02> : tensor<f32>
-// REMARK: remark: kiln-quantize: mode=fp8 contractions=1 e4m3_operands=2 e5m2_gradients=1 amax_history=16 loss_scaling=dynamic
+// 57344 / 2^2 = 14336 for the gradient.
+// MARGIN: kiln.constant dense<1.433600e+04> : tensor<f32>
+// REMARK: remark: kiln-quantize: mode=fp8 contractions=1 kept_f32=0 e4m3_operands=2 e5m2_gradients=1 scaled_gradients=1 amax_history=16 loss_scaling=none
 // BAD: error: kiln-quantize: fp8 needs amax-history >= 1 and margin >= 0
