@@ -1014,22 +1014,6 @@ int runTraining(MLIRContext &context) {
       return fail("@" + stepName + ": its init function @" + initName +
                   " is missing or takes arguments");
   }
-  // What the step feeds back: state name -> result index.
-  auto bindingAttr = step->getAttrOfType<DictionaryAttr>(
-      kiln::kUpdateBindingAttr);
-  std::vector<std::string> resultNames = outputNames(step);
-  std::vector<std::pair<std::string, size_t>> updates;
-  if (bindingAttr) {
-    for (NamedAttribute entry : bindingAttr) {
-      auto value = dyn_cast<StringAttr>(entry.getValue());
-      auto it = value ? llvm::find(resultNames, value.str()) : resultNames.end();
-      if (it == resultNames.end())
-        return fail("@" + stepName + ": update binding of '" +
-                    entry.getName().str() + "' names no result");
-      updates.emplace_back(entry.getName().str(), it - resultNames.begin());
-    }
-  }
-
   if (!plotOpt.empty())
     if (int rc = writeMemoryPlot(*module, stepName))
       return rc;
@@ -1069,6 +1053,25 @@ int runTraining(MLIRContext &context) {
       pm.enableTiming(passTime);
     if (failed(pm.run(*module)))
       return 2;
+  }
+
+  // What the step feeds back: state name -> result index. Read after
+  // --pipeline, whose passes may add state (kiln-quantize's loss scale and
+  // amax histories, kiln-sparsify's masks) or replace it (8-bit moments).
+  step = module->lookupSymbol<func::FuncOp>(stepName);
+  auto bindingAttr = step->getAttrOfType<DictionaryAttr>(
+      kiln::kUpdateBindingAttr);
+  std::vector<std::string> resultNames = outputNames(step);
+  std::vector<std::pair<std::string, size_t>> updates;
+  if (bindingAttr) {
+    for (NamedAttribute entry : bindingAttr) {
+      auto value = dyn_cast<StringAttr>(entry.getValue());
+      auto it = value ? llvm::find(resultNames, value.str()) : resultNames.end();
+      if (it == resultNames.end())
+        return fail("@" + stepName + ": update binding of '" +
+                    entry.getName().str() + "' names no result");
+      updates.emplace_back(entry.getName().str(), it - resultNames.begin());
+    }
   }
 
   // The initial state.
