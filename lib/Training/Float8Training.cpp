@@ -225,6 +225,20 @@ LogicalResult scaleFloat8Gradients(ModuleOp module, func::FuncOp step,
         use->set(scaleB);
       next = rollHistory(b, loc, site.history, seen);
       ++rewrite.report.scaledGradients;
+      // With loss scaling (loss-scale=S), a skipped step keeps every state
+      // value, this history too.
+      auto ret = cast<func::ReturnOp>(step.getBody().front().getTerminator());
+      if (std::optional<unsigned> skipped = findResult(step, "skipped")) {
+        b.setInsertionPoint(ret);
+        Value applied = CompareOp::create(
+            b, loc, ComparePredicate::eq, ret.getOperand(*skipped),
+            createSplat(b, loc, scalar, 0.0));
+        next = SelectOp::create(
+            b, loc,
+            BroadcastOp::create(b, loc, historyType.clone(b.getI1Type()),
+                                applied),
+            next, site.history);
+      }
     }
     bindState(step, init, site.name, next, [&](OpBuilder &ib) {
       return createSplat(ib, loc, historyType, 0.0);

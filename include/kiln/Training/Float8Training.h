@@ -26,7 +26,8 @@
 //     / max(history) of history `fp8.grad_amax_K`; after autodiff
 //     (scaleFloat8Gradients) the backward pass's uses of s are rewired to
 //     the same scale with this step's max |g| as the first step's range, and
-//     max |g| (0 when not finite) rolls into the history.
+//     max |g| (0 when not finite) rolls into the history (kept as it was
+//     on a step that loss scaling skips, when loss-scale=S adds it).
 //
 //===----------------------------------------------------------------------===//
 

@@ -17,6 +17,8 @@
 // RUN: kiln-opt %s --kiln-quantize="mode=fp8 margin=2" | FileCheck %s --check-prefix=MARGIN
 // RUN: kiln-opt %s --kiln-quantize="mode=fp8" 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
 // RUN: not kiln-opt %s --kiln-quantize="mode=fp8 amax-history=0" 2>&1 | FileCheck %s --check-prefix=BAD
+// With loss-scale=S a skipped step keeps the gradient history as well.
+// RUN: kiln-opt %s --kiln-quantize="mode=fp8 amax-history=4 loss-scale=1024" 2>/dev/null | FileCheck %s --check-prefix=SCALED
 
 module {
   func.func @main(%arg0: tensor<4x3xf32> {kiln.onnx_name = "x"}, %arg1: tensor<4x2xf32> {kiln.onnx_name = "label"}, %arg2: tensor<3x2xf32> {kiln.onnx_name = "W"}) -> (tensor<f32> {kiln.onnx_name = "loss"}, tensor<3x2xf32> {kiln.onnx_name = "W_new"}) attributes {kiln.init_function = @main_init, kiln.update_binding = {W = "W_new"}} {
@@ -115,3 +117,7 @@ module {
 // MARGIN: kiln.constant dense<1.433600e+04> : tensor<f32>
 // REMARK: remark: kiln-quantize: mode=fp8 contractions=1 kept_f32=0 e4m3_operands=2 e5m2_gradients=1 scaled_gradients=1 amax_history=16 loss_scaling=none
 // BAD: error: kiln-quantize: fp8 needs amax-history >= 1 and margin >= 0
+// The history's next value is the old one unless the step was applied
+// (skipped == 0); the skip flag is the step's "skipped" result.
+// SCALED: %[[KEEP:.*]] = kiln.select %{{.*}}, %{{.*}}, %arg5 : tensor<4xi1>, tensor<4xf32>
+// SCALED-NEXT: return {{.*}}, %[[SKIPPED:[0-9]+]], %arg6, %[[KEEP]] :
