@@ -166,6 +166,8 @@ def KilnCPUVectorize : Pass<"kiln-cpu-vectorize", "mlir::func::FuncOp"> {
   ];
   let statistics = [
     Statistic<"numVectorized", "vectorized", "Ops vectorized">,
+    Statistic<"numTransposeBlocks", "transpose-blocks",
+              "Transposing ops vectorized as square blocks">,
     Statistic<"numThreaded", "threaded", "Ops split across threads">,
     Statistic<"numSplit", "split", "Innermost remainders split off">,
     Statistic<"numSplitReductions", "split-reductions",
@@ -496,6 +498,8 @@ def KilnCPUBufferize : Pass<"kiln-cpu-bufferize", "mlir::ModuleOp"> {
   let statistics = [
     Statistic<"numSparseModules", "sparse-modules",
               "Modules bufferized through the sparse compiler">,
+    Statistic<"numAccumulators", "register-accumulators",
+              "Output vectors of sparse loops kept in registers">,
   ];
 }
 

@@ -78,6 +78,9 @@ def main():
     save(out, "columns_odd", x(37, 61), weight(61, 29, 0.2))  # odd sizes
     save(out, "zeros", x(32, 64), weight(64, 48, 0.0))        # nnz = 0
     save(out, "full", x(20, 40), weight(40, 24, 1.0))         # no zeros
+    # 256 columns: the fill in 64-column chunks, one per thread; X and Y
+    # transposed in 16 x 16 blocks.
+    save(out, "wide", x(64, 96), weight(96, 256, 0.05))
     # Rows in tiles of 256 (256 + 44), into zeros and into an accumulator.
     save(out, "tiles", x(300, 64), weight(64, 48, 0.1))
     save(out, "tiles_acc", x(300, 64), weight(64, 48, 0.1), x(300, 48))

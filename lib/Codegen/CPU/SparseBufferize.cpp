@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Codegen/CPU/LoopAccumulators.h"
 #include "kiln/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -130,6 +131,25 @@ void contractSparseLoops(ModuleOp module) {
   });
 }
 
+/// Keeps the output vectors of the sparse compiler's innermost
+/// sparse loops in registers (LoopAccumulators.h): the column product's
+/// loop over a column's nonzeros would otherwise load and store the whole
+/// output row for each of them. Returns the number of vectors kept.
+unsigned keepSparseAccumulatorsInRegisters(ModuleOp module) {
+  SmallVector<scf::ForOp> loops;
+  module.walk([&](scf::ForOp loop) {
+    if (loop->hasAttr("Emitted from") &&
+        !loop.getBody()->getOps<scf::ForOp>().empty())
+      loops.push_back(loop);
+  });
+  IRRewriter rewriter(module.getContext());
+  unsigned kept = 0;
+  for (scf::ForOp loop : loops)
+    kept += kiln::cpu::keepVectorAccumulatorsInRegisters(
+        rewriter, loop, /*maxUnroll=*/16);
+  return kept;
+}
+
 struct BufferizePass : public kiln::impl::KilnCPUBufferizeBase<BufferizePass> {
   using KilnCPUBufferizeBase::KilnCPUBufferizeBase;
   void runOnOperation() override;
@@ -193,6 +213,7 @@ void BufferizePass::runOnOperation() {
   if (failed(inlineBufferHelpers(module)))
     return signalPassFailure();
   contractSparseLoops(module);
+  numAccumulators += keepSparseAccumulatorsInRegisters(module);
   ++numSparseModules;
 }
 

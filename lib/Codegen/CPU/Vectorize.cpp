@@ -40,6 +40,7 @@
 #include "mlir/Dialect/SparseTensor/IR/SparseTensor.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -143,6 +144,34 @@ int64_t vectorTile(int64_t n, int64_t step, int64_t cap) {
   return 0;
 }
 
+/// The loop dim along which some input of `op` is contiguous (its map's
+/// last result) when that is a parallel dim other than the innermost loop:
+/// the op transposes that input, and a vector tile of 1 x ... x width
+/// would read it with a stride (one scalar load per element). Tiling that
+/// dim too gives square blocks, read row by row and transposed in
+/// registers. None when inputs disagree or the op reduces.
+std::optional<unsigned> transposedDim(linalg::LinalgOp op) {
+  unsigned inner = op.getNumLoops() - 1;
+  std::optional<unsigned> found;
+  SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  if (llvm::any_of(iters, [](utils::IteratorType t) {
+        return t != utils::IteratorType::parallel;
+      }))
+    return std::nullopt;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (map.getNumResults() == 0)
+      continue;
+    auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+    if (!last || last.getPosition() == inner)
+      continue;
+    if (found && *found != last.getPosition())
+      return std::nullopt;
+    found = last.getPosition();
+  }
+  return found;
+}
+
 /// A generic that updates one of its inputs in place (the same value as
 /// input and init, read through the same map) reads it through the init's
 /// block argument instead: once tiled, each tile then reads the slice it
@@ -181,6 +210,10 @@ private:
   /// divides (or that is narrower than one vector).
   void vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
                    int64_t threads, bool threadOnly);
+
+  /// The reads through a transposed map of the blocks vectorized in this
+  /// run (see `transposedDim`).
+  SmallVector<Operation *> transposedReads;
 };
 
 void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
@@ -225,9 +258,20 @@ void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
   }
   if (threadOnly)
     return;
-  // Vector tiles: 1 x ... x 1 x width.
+  // Vector tiles: 1 x ... x 1 x width, or for a transposing op (see
+  // `transposedDim`) square blocks of the minimum width (16 x 16 f32 on
+  // AVX-512: one register per row, transposed by shuffles).
   SmallVector<int64_t> sizes(numLoops, 1);
   sizes[inner] = width == ranges[inner] ? 0 : width;
+  std::optional<unsigned> across = transposedDim(op);
+  bool block = across && !windowCopy &&
+               ranges[*across] % minVectorSize == 0 &&
+               ranges[inner] % minVectorSize == 0;
+  if (block) {
+    width = minVectorSize;
+    sizes[*across] = width;
+    sizes[inner] = width == ranges[inner] ? 0 : width;
+  }
   Operation *vectorOp = current.getOperation();
   if (llvm::any_of(ArrayRef(sizes).drop_back(),
                    [](int64_t s) { return s != 0; }) ||
@@ -242,6 +286,15 @@ void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
             rewriter, cast<linalg::GenericOp>(vectorOp), width)))
       ++numVectorized;
     return;
+  }
+  // A named transposing op (linalg.transpose) as a generic, whose unit
+  // dims can be dropped: the block is then a 2-D transpose.
+  if (block && !isa<linalg::GenericOp>(vectorOp)) {
+    rewriter.setInsertionPoint(vectorOp);
+    FailureOr<linalg::GenericOp> generic = linalg::generalizeNamedOp(
+        rewriter, cast<linalg::LinalgOp>(vectorOp));
+    if (succeeded(generic))
+      vectorOp = *generic;
   }
   // Drop the unit dims of the tile, so that the vectors are 1-D (rank-n
   // vectors with unit dims do not all lower to LLVM).
@@ -258,12 +311,23 @@ void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
     }
   }
   rewriter.setInsertionPoint(vectorOp);
+  Block *tileBlock = vectorOp->getBlock();
+  llvm::SmallPtrSet<Operation *, 8> readsBefore;
+  tileBlock->walk([&](vector::TransferReadOp r) { readsBefore.insert(r); });
   FailureOr<linalg::VectorizationResult> vectorized =
       linalg::vectorize(rewriter, vectorOp);
   if (failed(vectorized))
     return; // The tiled op stays a (scalar) loop nest.
   rewriter.replaceOp(vectorOp, vectorized->replacements);
   ++numVectorized;
+  if (!block)
+    return;
+  ++numTransposeBlocks;
+  // Its transposed reads, lowered in runOnOperation.
+  tileBlock->walk([&](vector::TransferReadOp r) {
+    if (!readsBefore.contains(r) && !r.getPermutationMap().isMinorIdentity())
+      transposedReads.push_back(r);
+  });
 }
 
 void VectorizePass::runOnOperation() {
@@ -322,6 +386,18 @@ void VectorizePass::runOnOperation() {
       ++numSplit;
     }
     vectorizeOp(rewriter, op, threads, /*threadOnly=*/false);
+  }
+
+  // A transposing block reads its input through a permuted map: read it
+  // row by row (contiguous) and transpose the block in registers.
+  if (!transposedReads.empty()) {
+    RewritePatternSet patterns(&getContext());
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+    (void)applyOpPatternsGreedily(transposedReads, std::move(patterns),
+                                  config);
+    transposedReads.clear();
   }
 
   // Vector math without libm, whose calls would scalarize every vector:

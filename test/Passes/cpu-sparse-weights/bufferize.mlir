@@ -37,6 +37,7 @@
 // SCALAR-NOT: vector.gather
 // SCALAR: scf.for
 // SCALAR-NOT: func.func private
+// SCALAR: func.func @dense
 func.func @main(%x: tensor<8x16xf32>, %w: tensor<16x32xf32>) -> tensor<8x32xf32> {
   %z = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<8x32xf32>
@@ -64,4 +65,28 @@ func.func @dense(%x: tensor<8x16xf32>, %w: tensor<16x32xf32>) -> tensor<8x32xf32
     linalg.yield %m : f32
   } -> tensor<8x32xf32>
   return %r : tensor<8x32xf32>
+}
+
+// -----
+
+// The columns form (64 rows of X): the loop over a column's nonzeros adds
+// to the output row yT[n, 0:64], four 16-wide vectors. They are loop values
+// (loaded before the loop, stored after it), not a load and a store per
+// nonzero.
+// SPARSE-LABEL: func.func @columns
+// SPARSE: scf.parallel (%[[N:.*]]) = (%c0) to (%c32) step (%c1)
+// SPARSE-COUNT-4: vector.load %[[YT:.*]][%[[N]], %{{.*}}] : memref<32x64xf32>, vector<16xf32>
+// SPARSE: %[[ACC:.*]]:4 = scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// SPARSE-NOT: vector.store
+// SPARSE: scf.yield
+// SPARSE: vector.store %[[ACC]]#0, %[[YT]][%[[N]], %c0]
+// SPARSE-COUNT-3: vector.store %[[ACC]]#{{[1-3]}}, %[[YT]][%[[N]], %{{.*}}]
+func.func @columns(%x: tensor<64x16xf32>, %w: tensor<16x32xf32>) -> tensor<64x32xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x32xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<64x32xf32>) -> tensor<64x32xf32>
+  %y = linalg.matmul {kiln.sparse_weight}
+         ins(%x, %w : tensor<64x16xf32>, tensor<16x32xf32>)
+         outs(%f : tensor<64x32xf32>) -> tensor<64x32xf32>
+  return %y : tensor<64x32xf32>
 }

@@ -25,28 +25,35 @@
 // CHECK-LABEL: func.func @few_rows
 // Counts per column: 16-wide compares of W's rows, the columns split
 // between two threads (16 each).
-// CHECK: %[[POS:.*]] = memref.alloc() : memref<33xi32>
-// CHECK: linalg.fill ins(%{{.*}} : i32) outs(%[[POS]] : memref<33xi32>)
+// CHECK: %[[CUR:.*]] = memref.alloc() : memref<32xi32>
+// CHECK: linalg.fill ins(%{{.*}} : i32) outs(%[[CUR]] : memref<32xi32>)
 // CHECK: scf.forall (%{{.*}}) in (2)
 // CHECK:   vector.transfer_read %arg1{{.*}} : tensor<64x32xf32>, vector<16xf32>
 // CHECK:   arith.cmpf une
-// CHECK:   vector.load %[[POS]]
-// CHECK:   vector.store %{{.*}}, %[[POS]]
-// The prefix sum: its last value is the number of nonzeros.
+// CHECK:   vector.load %[[CUR]]
+// CHECK:   vector.store %{{.*}}, %[[CUR]]
+// The prefix sum into the positions; its last value is the number of
+// nonzeros, and each count becomes its column's start.
+// CHECK: %[[POS:.*]] = memref.alloc() : memref<33xi32>
 // CHECK: %[[NNZ32:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %c0_i32) -> (i32)
+// CHECK:   memref.store %{{.*}}, %[[CUR]]
+// CHECK:   memref.store %{{.*}}, %[[POS]]
 // CHECK: %[[NNZ:.*]] = arith.index_cast %[[NNZ32]] : i32 to index
 // CHECK: %[[CRD:.*]] = memref.alloc(%[[NNZ]]) : memref<?xi32>
 // CHECK: %[[VAL:.*]] = memref.alloc(%[[NNZ]]) : memref<?xf32>
-// CHECK: %[[CUR:.*]] = memref.alloc() : memref<32xi32>
-// CHECK: memref.copy %{{.*}}, %[[CUR]]
-// The fill: each set bit of a compare's mask stores one entry.
-// CHECK: scf.forall (%{{.*}}) in (2)
-// CHECK:   %[[BITS:.*]] = vector.bitcast %{{.*}} : vector<16xi1> to vector<1xi16>
-// CHECK:   math.ctpop
+// The fill: the masks of two compares (32 columns, one chunk: not split
+// between threads) as one i64; each set bit stores one entry.
+// CHECK-NOT: scf.forall
+// CHECK:   vector.bitcast %{{.*}} : vector<16xi1> to vector<1xi16>
+// CHECK:   vector.bitcast %{{.*}} : vector<16xi1> to vector<1xi16>
+// CHECK:   arith.shli
+// CHECK:   %[[BITS:.*]] = arith.ori
+// CHECK:   math.ctpop %[[BITS]] : i64
 // CHECK:   scf.for
 // CHECK:     math.cttz
 // CHECK:     memref.load %[[CUR]]
 // CHECK:     memref.store %{{.*}}, %[[CRD]]
+// CHECK:     tensor.extract %arg1
 // CHECK:     memref.store %{{.*}}, %[[VAL]]
 // CHECK:     memref.store %{{.*}}, %[[CUR]]
 // CHECK-DAG: %[[VALT:.*]] = bufferization.to_tensor %[[VAL]] restrict
@@ -153,4 +160,22 @@ func.func @unmarked(%x: tensor<128x64xf32>, %w: tensor<64x32xf32>, %acc: tensor<
   %y = linalg.matmul ins(%x, %w : tensor<128x64xf32>, tensor<64x32xf32>)
                      outs(%acc : tensor<128x32xf32>) -> tensor<128x32xf32>
   return %y : tensor<128x32xf32>
+}
+
+// -----
+
+// 128 columns: the fill scans chunks of 64 columns (four compares' masks in
+// one i64), one chunk per thread.
+// CHECK-LABEL: func.func @wide_weight
+// CHECK: memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: scf.forall (%{{.*}}) in (2)
+// CHECK-COUNT-4: vector.bitcast %{{.*}} : vector<16xi1> to vector<1xi16>
+// CHECK: %[[BITS:.*]] = arith.ori
+// CHECK: math.ctpop %[[BITS]] : i64
+// CHECK: sparse_tensor.assemble
+func.func @wide_weight(%x: tensor<4x32xf32>, %w: tensor<32x128xf32>, %acc: tensor<4x128xf32>) -> tensor<4x128xf32> {
+  %y = linalg.matmul {kiln.sparse_weight}
+         ins(%x, %w : tensor<4x32xf32>, tensor<32x128xf32>)
+         outs(%acc : tensor<4x128xf32>) -> tensor<4x128xf32>
+  return %y : tensor<4x128xf32>
 }

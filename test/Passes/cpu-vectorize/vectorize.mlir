@@ -211,3 +211,69 @@ func.func @channel_sum(%x: tensor<4x8x16x32xf32>) -> tensor<8xf32> {
 // CHECK: scf.forall {{.*}} -> (tensor<8xf32>)
 // CHECK:   tensor.extract_slice %[[P]]
 // CHECK:   vector.multi_reduction <add>, %{{.*}} [0] : vector<32xf32> to f32
+
+// -----
+
+// A transpose: a 1 x 16 tile would read its input with a stride (one
+// scalar load per element); it is tiled into 16 x 16 blocks instead, each
+// read row by row (contiguous) and transposed in registers.
+func.func @transpose_blocks(%a: tensor<32x64xf32>) -> tensor<64x32xf32> {
+  %e = tensor.empty() : tensor<64x32xf32>
+  %t = linalg.transpose ins(%a : tensor<32x64xf32>) outs(%e : tensor<64x32xf32>) permutation = [1, 0]
+  return %t : tensor<64x32xf32>
+}
+// CHECK-LABEL: func.func @transpose_blocks
+// CHECK: scf.forall (%{{.*}}) = (0) to (64) step (32)
+// CHECK:   scf.for %{{.*}} step %c16
+// CHECK:     scf.for %{{.*}} step %c16
+// CHECK:       %[[IN:.*]] = tensor.extract_slice {{.*}} [16, 16] [1, 1] : tensor<32x32xf32> to tensor<16x16xf32>
+// CHECK:       %[[R:.*]] = vector.transfer_read %[[IN]]{{.*}}{in_bounds = [true, true]} : tensor<16x16xf32>, vector<16x16xf32>
+// CHECK-NOT:   permutation_map
+// CHECK:       %[[T:.*]] = vector.transpose %[[R]], [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// CHECK:       vector.transfer_write %[[T]]
+// ONE-LABEL: func.func @transpose_blocks
+// ONE-NOT: scf.forall
+// ONE: vector.transpose %{{.*}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+
+// -----
+
+// Attention's K^T (the last two dims swapped): 2-D blocks once the unit
+// dims of the tile are dropped; an elementwise op reading one input
+// transposed is blocked the same way.
+func.func @heads(%a: tensor<2x4x32x16xf32>) -> tensor<2x4x16x32xf32> {
+  %e = tensor.empty() : tensor<2x4x16x32xf32>
+  %t = linalg.transpose ins(%a : tensor<2x4x32x16xf32>) outs(%e : tensor<2x4x16x32xf32>) permutation = [0, 1, 3, 2]
+  return %t : tensor<2x4x16x32xf32>
+}
+// CHECK-LABEL: func.func @heads
+// CHECK: vector.transfer_read {{.*}} : tensor<16x16xf32>, vector<16x16xf32>
+// CHECK: vector.transpose %{{.*}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+func.func @add_transposed(%a: tensor<32x64xf32>, %b: tensor<64x32xf32>) -> tensor<64x32xf32> {
+  %e = tensor.empty() : tensor<64x32xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (j, i)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%a, %b : tensor<32x64xf32>, tensor<64x32xf32>) outs(%e : tensor<64x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<64x32xf32>
+  return %r : tensor<64x32xf32>
+}
+// CHECK-LABEL: func.func @add_transposed
+// CHECK: %[[A:.*]] = vector.transpose %{{.*}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// CHECK: %[[B:.*]] = vector.transfer_read {{.*}} vector<16x16xf32>
+// CHECK: arith.addf %[[A]], %[[B]] : vector<16x16xf32>
+
+// -----
+
+// Sizes that 16 does not divide keep 1-D tiles (a strided read).
+func.func @transpose_odd(%a: tensor<24x40xf32>) -> tensor<40x24xf32> {
+  %e = tensor.empty() : tensor<40x24xf32>
+  %t = linalg.transpose ins(%a : tensor<24x40xf32>) outs(%e : tensor<40x24xf32>) permutation = [1, 0]
+  return %t : tensor<40x24xf32>
+}
+// CHECK-LABEL: func.func @transpose_odd
+// CHECK-NOT: vector.transpose
+// CHECK: vector.transfer_read {{.*}}permutation_map{{.*}} : tensor<24x1xf32>, vector<1x24xf32>
+// CHECK-NOT: vector.transpose
+// CHECK: return
