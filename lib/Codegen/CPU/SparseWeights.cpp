@@ -167,9 +167,18 @@ Value buildCSC(OpBuilder &b, Location loc, Value w, RankedTensorType type,
   };
 
   // Counts per column, into `cur` (aligned: pos[1 : N + 1], one element
-  // off, would split every vector access across two cache lines).
+  // off, would split every vector access across two cache lines). With
+  // 8 or 16 lanes each compare's mask is also kept, one bit per element of
+  // w (1/32 of its bytes), so that the fill below finds the nonzeros
+  // without reading w again.
   Value cur = memref::AllocOp::create(b, loc, MemRefType::get({N}, i32));
   linalg::FillOp::create(b, loc, ValueRange{zeroI}, ValueRange{cur});
+  auto maskType = VectorType::get({1}, b.getIntegerType(lanes));
+  Value bitmap;
+  if (lanes >= 8)
+    bitmap = memref::AllocOp::create(
+        b, loc, MemRefType::get({K, N / lanes}, b.getIntegerType(lanes)));
+  Value cLanes = index(lanes);
   forColumnBlocks(b, loc, N, lanes, threads,
                   [&](OpBuilder &bt, Value n0, Value n1) {
     scan(bt, n0, n1, lanes, [&](OpBuilder &bn, Value k, Value n) {
@@ -178,6 +187,12 @@ Value buildCSC(OpBuilder &b, Location loc, Value w, RankedTensorType type,
       Value count = vector::LoadOp::create(bn, loc, vI, cur, n);
       Value sum = arith::AddIOp::create(bn, loc, count, ones);
       vector::StoreOp::create(bn, loc, sum, cur, n);
+      if (!bitmap)
+        return;
+      Value bits = vector::BitCastOp::create(bn, loc, maskType, mask);
+      bits = vector::ExtractOp::create(bn, loc, bits, ArrayRef<int64_t>{0});
+      Value word = arith::DivUIOp::create(bn, loc, n, cLanes);
+      memref::StoreOp::create(bn, loc, bits, bitmap, ValueRange{k, word});
     });
   });
   // Positions: the prefix sum of the counts, the last one the number of
@@ -209,9 +224,21 @@ Value buildCSC(OpBuilder &b, Location loc, Value w, RankedTensorType type,
     group /= 2;
   Type i64 = b.getI64Type();
   Value oneI64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(1));
-  auto maskType = VectorType::get({1}, b.getIntegerType(lanes));
-  // The nonzero columns of w[k, n : n + lanes * group], one bit each.
-  auto chunkBits = [&](OpBuilder &bn, Value k, Value n) {
+  // The nonzero columns of w[k, n : n + lanes * group], one bit each: the
+  // count's masks, or compares again.
+  auto chunkBits = [&](OpBuilder &bn, Value k, Value n) -> Value {
+    if (bitmap) {
+      Value word = arith::DivUIOp::create(bn, loc, n, cLanes);
+      Value parts = vector::LoadOp::create(
+          bn, loc, VectorType::get({group}, bn.getIntegerType(lanes)), bitmap,
+          ValueRange{k, word});
+      Value bits = vector::BitCastOp::create(
+          bn, loc, VectorType::get({1}, bn.getIntegerType(lanes * group)),
+          parts);
+      bits = vector::ExtractOp::create(bn, loc, bits, ArrayRef<int64_t>{0});
+      return lanes * group < 64 ? arith::ExtUIOp::create(bn, loc, i64, bits)
+                                : bits;
+    }
     Value bits;
     for (int64_t g = 0; g < group; ++g) {
       Value at = arith::AddIOp::create(bn, loc, n, index(g * lanes));

@@ -24,14 +24,18 @@
 // Four rows: the rows form, loops (m, n, k over column n).
 // CHECK-LABEL: func.func @few_rows
 // Counts per column: 16-wide compares of W's rows, the columns split
-// between two threads (16 each).
+// between two threads (16 each); each compare's mask is kept as an i16 of
+// the bitmap.
 // CHECK: %[[CUR:.*]] = memref.alloc() : memref<32xi32>
 // CHECK: linalg.fill ins(%{{.*}} : i32) outs(%[[CUR]] : memref<32xi32>)
+// CHECK: %[[MAP:.*]] = memref.alloc() : memref<64x2xi16>
 // CHECK: scf.forall (%{{.*}}) in (2)
 // CHECK:   vector.transfer_read %arg1{{.*}} : tensor<64x32xf32>, vector<16xf32>
 // CHECK:   arith.cmpf une
 // CHECK:   vector.load %[[CUR]]
 // CHECK:   vector.store %{{.*}}, %[[CUR]]
+// CHECK:   vector.bitcast %{{.*}} : vector<16xi1> to vector<1xi16>
+// CHECK:   memref.store %{{.*}}, %[[MAP]]
 // The prefix sum into the positions; its last value is the number of
 // nonzeros, and each count becomes its column's start.
 // CHECK: %[[POS:.*]] = memref.alloc() : memref<33xi32>
@@ -41,13 +45,14 @@
 // CHECK: %[[NNZ:.*]] = arith.index_cast %[[NNZ32]] : i32 to index
 // CHECK: %[[CRD:.*]] = memref.alloc(%[[NNZ]]) : memref<?xi32>
 // CHECK: %[[VAL:.*]] = memref.alloc(%[[NNZ]]) : memref<?xf32>
-// The fill: the masks of two compares (32 columns, one chunk: not split
-// between threads) as one i64; each set bit stores one entry.
+// The fill: the bitmap's words of 32 columns (one chunk: not split between
+// threads) as one integer, W not compared again; each set bit stores one
+// entry, its value read from W.
 // CHECK-NOT: scf.forall
-// CHECK:   vector.bitcast %{{.*}} : vector<16xi1> to vector<1xi16>
-// CHECK:   vector.bitcast %{{.*}} : vector<16xi1> to vector<1xi16>
-// CHECK:   arith.shli
-// CHECK:   %[[BITS:.*]] = arith.ori
+// CHECK-NOT: arith.cmpf
+// CHECK:   vector.load %[[MAP]]{{.*}} : memref<64x2xi16>, vector<2xi16>
+// CHECK:   vector.bitcast %{{.*}} : vector<2xi16> to vector<1xi32>
+// CHECK:   %[[BITS:.*]] = arith.extui %{{.*}} : i32 to i64
 // CHECK:   math.ctpop %[[BITS]] : i64
 // CHECK:   scf.for
 // CHECK:     math.cttz
@@ -164,13 +169,13 @@ func.func @unmarked(%x: tensor<128x64xf32>, %w: tensor<64x32xf32>, %acc: tensor<
 
 // -----
 
-// 128 columns: the fill scans chunks of 64 columns (four compares' masks in
-// one i64), one chunk per thread.
+// 128 columns: the fill scans chunks of 64 columns (four i16 words of
+// the bitmap as one i64), one chunk per thread.
 // CHECK-LABEL: func.func @wide_weight
 // CHECK: memref.alloc(%{{.*}}) : memref<?xf32>
 // CHECK: scf.forall (%{{.*}}) in (2)
-// CHECK-COUNT-4: vector.bitcast %{{.*}} : vector<16xi1> to vector<1xi16>
-// CHECK: %[[BITS:.*]] = arith.ori
+// CHECK: vector.load {{.*}} : memref<32x8xi16>, vector<4xi16>
+// CHECK: %[[BITS:.*]] = vector.extract %{{.*}}[0] : i64 from vector<1xi64>
 // CHECK: math.ctpop %[[BITS]] : i64
 // CHECK: sparse_tensor.assemble
 func.func @wide_weight(%x: tensor<4x32xf32>, %w: tensor<32x128xf32>, %acc: tensor<4x128xf32>) -> tensor<4x128xf32> {
@@ -178,4 +183,24 @@ func.func @wide_weight(%x: tensor<4x32xf32>, %w: tensor<32x128xf32>, %acc: tenso
          ins(%x, %w : tensor<4x32xf32>, tensor<32x128xf32>)
          outs(%acc : tensor<4x128xf32>) -> tensor<4x128xf32>
   return %y : tensor<4x128xf32>
+}
+
+// -----
+
+// Widths that 8 does not divide (2 lanes here) keep no bitmap: the fill
+// compares W again (chunks of one 2-lane vector).
+// CHECK-LABEL: func.func @narrow_weight
+// CHECK-NOT: xi2>
+// CHECK: memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: arith.cmpf une, %{{.*}} : vector<2xf32>
+// CHECK: vector.bitcast %{{.*}} : vector<2xi1> to vector<1xi2>
+// CHECK: math.ctpop
+// CHECK: sparse_tensor.assemble
+func.func @narrow_weight(%x: tensor<4x32xf32>, %w: tensor<32x10xf32>, %acc: tensor<4x10xf32>) -> tensor<4x10xf32> {
+  %y = linalg.matmul {kiln.sparse_weight}
+         ins(%x, %w : tensor<4x32xf32>, tensor<32x10xf32>)
+         outs(%acc : tensor<4x10xf32>) -> tensor<4x10xf32>
+  return %y : tensor<4x10xf32>
 }
