@@ -398,6 +398,21 @@ void VectorizePass::runOnOperation() {
     (void)applyOpPatternsGreedily(transposedReads, std::move(patterns),
                                   config);
     transposedReads.clear();
+    // 16 x 16 blocks of 32-bit elements as the 64 two-input shuffles of the
+    // classic register transpose (unpack, unpack, 128-bit lane shuffles
+    // twice). Left to LLVM, the block became one 256-element shuffle,
+    // lowered with about 190 shuffles and spills.
+    SmallVector<Operation *> blocks;
+    func.walk([&](vector::TransposeOp t) {
+      VectorType type = t.getSourceVectorType();
+      if (type.getShape() == ArrayRef<int64_t>{16, 16} &&
+          type.getElementTypeBitWidth() == 32)
+        blocks.push_back(t);
+    });
+    RewritePatternSet shuffles(&getContext());
+    vector::populateVectorTransposeLoweringPatterns(
+        shuffles, vector::VectorTransposeLowering::Shuffle16x16);
+    (void)applyOpPatternsGreedily(blocks, std::move(shuffles), config);
   }
 
   // Vector math without libm, whose calls would scalarize every vector:

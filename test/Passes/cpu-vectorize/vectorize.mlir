@@ -216,7 +216,8 @@ func.func @channel_sum(%x: tensor<4x8x16x32xf32>) -> tensor<8xf32> {
 
 // A transpose: a 1 x 16 tile would read its input with a stride (one
 // scalar load per element); it is tiled into 16 x 16 blocks instead, each
-// read row by row (contiguous) and transposed in registers.
+// read row by row (contiguous) and transposed in registers by the 64
+// shuffles of two 16-wide rows each (unpack, unpack, lane shuffles twice).
 func.func @transpose_blocks(%a: tensor<32x64xf32>) -> tensor<64x32xf32> {
   %e = tensor.empty() : tensor<64x32xf32>
   %t = linalg.transpose ins(%a : tensor<32x64xf32>) outs(%e : tensor<64x32xf32>) permutation = [1, 0]
@@ -229,11 +230,16 @@ func.func @transpose_blocks(%a: tensor<32x64xf32>) -> tensor<64x32xf32> {
 // CHECK:       %[[IN:.*]] = tensor.extract_slice {{.*}} [16, 16] [1, 1] : tensor<32x32xf32> to tensor<16x16xf32>
 // CHECK:       %[[R:.*]] = vector.transfer_read %[[IN]]{{.*}}{in_bounds = [true, true]} : tensor<16x16xf32>, vector<16x16xf32>
 // CHECK-NOT:   permutation_map
-// CHECK:       %[[T:.*]] = vector.transpose %[[R]], [1, 0] : vector<16x16xf32> to vector<16x16xf32>
-// CHECK:       vector.transfer_write %[[T]]
+// CHECK:       %[[ROW0:.*]] = vector.extract %[[R]][0] : vector<16xf32> from vector<16x16xf32>
+// CHECK:       %[[ROW1:.*]] = vector.extract %[[R]][1] : vector<16xf32> from vector<16x16xf32>
+// CHECK:       vector.shuffle %[[ROW0]], %[[ROW1]] [0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29]
+// CHECK-COUNT-63: vector.shuffle
+// CHECK-NOT:   vector.shuffle
+// CHECK-NOT:   vector.transpose
+// CHECK:       vector.transfer_write
 // ONE-LABEL: func.func @transpose_blocks
 // ONE-NOT: scf.forall
-// ONE: vector.transpose %{{.*}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// ONE-COUNT-64: vector.shuffle
 
 // -----
 
@@ -247,7 +253,7 @@ func.func @heads(%a: tensor<2x4x32x16xf32>) -> tensor<2x4x16x32xf32> {
 }
 // CHECK-LABEL: func.func @heads
 // CHECK: vector.transfer_read {{.*}} : tensor<16x16xf32>, vector<16x16xf32>
-// CHECK: vector.transpose %{{.*}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// CHECK-COUNT-64: vector.shuffle
 func.func @add_transposed(%a: tensor<32x64xf32>, %b: tensor<64x32xf32>) -> tensor<64x32xf32> {
   %e = tensor.empty() : tensor<64x32xf32>
   %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (j, i)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
@@ -260,7 +266,8 @@ func.func @add_transposed(%a: tensor<32x64xf32>, %b: tensor<64x32xf32>) -> tenso
   return %r : tensor<64x32xf32>
 }
 // CHECK-LABEL: func.func @add_transposed
-// CHECK: %[[A:.*]] = vector.transpose %{{.*}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// CHECK-COUNT-64: vector.shuffle
+// CHECK: %[[A:.*]] = vector.insert %{{.*}} [15] : vector<16xf32> into vector<16x16xf32>
 // CHECK: %[[B:.*]] = vector.transfer_read {{.*}} vector<16x16xf32>
 // CHECK: arith.addf %[[A]], %[[B]] : vector<16x16xf32>
 
