@@ -9,24 +9,25 @@
 #                       [--sparsities 50,80,90,95,99] [--runs N] [--rounds R]
 #                       [--threads T]
 #
-# Y[M, N] = X[M, K] @ W[K, N] with W (K = N = --size) a dense input that is
-# the given percentage of zeros (arrives dense every step, as a trained
-# weight does). For each sparsity, three programs are JIT-compiled and timed
-# by `kiln-run PROGRAM --test-data DIR --bench N` (median of N steps, after
-# a warm-up step that also checks Y against numpy):
-#   dense    the plain linalg.matmul: Kiln's GEMM kernel
+# Y[M, N] = X[M, K] @ W[K, N] with W (K = N = --size) the given percentage
+# of zeros. For each sparsity, three programs are JIT-compiled and timed by
+# `kiln-run PROGRAM --test-data DIR --bench N` (median of N steps, after a
+# warm-up step that also checks Y against numpy's float64 product):
+#   dense    the plain linalg.matmul, W a dense input: Kiln's GEMM kernel
 #            (kiln-cpu-matmul-kernels);
-#   sparse   the same matmul marked kiln.sparse_weight: W converted to CSC
-#            in the step (kiln-cpu-sparse-weights), the product compiled by
-#            MLIR's sparse compiler (kiln-cpu-bufferize); the conversion is
-#            paid every step, as it must be for a weight that changes;
-#   convert  the sparse program for one row of X (X[1, K]): W's conversion
-#            to CSC plus a product 1/M the size, an upper bound of the
-#            conversion alone; sparse - convert estimates the product.
+#   sparse   the same matmul marked kiln.sparse_weight, W a dense input
+#            with zeros (as a trained weight arrives every step): W is
+#            converted to CSC in the step (kiln-cpu-sparse-weights), the
+#            product compiled by MLIR's sparse compiler (kiln-cpu-bufferize);
+#   stored   the marked matmul on a W stored as CSC: its positions,
+#            coordinates and values (built by numpy) are the inputs,
+#            assembled into a sparse_tensor in the program, so the step is
+#            the sparse product alone (a weight kept compressed).
 # All run in this one process run, interleaved in R rounds (default 3) so
 # that they see the same machine state; each program's best round counts
-# (lowest median, lowest fastest step). The thread count goes to kiln-run through OMP_NUM_THREADS
-# (default: all cores). Ratios are dense / sparse (> 1: sparse is faster).
+# (lowest median, lowest fastest step). The thread count goes to kiln-run
+# through OMP_NUM_THREADS (default: all cores). Ratios are dense / sparse
+# and dense / stored (> 1: sparse is faster).
 #
 # ===-----------------------------------------------------------------------===#
 
@@ -41,6 +42,8 @@ import numpy as np
 from onnx import numpy_helper
 
 MIN_COLUMNS_ROWS = 16  # kiln-cpu-sparse-weights' default min-columns-rows
+CSC = ("#sparse_tensor.encoding<{ map = (i, j) -> (j : dense, i : "
+       "compressed), posWidth = 32, crdWidth = 32 }>")
 
 
 def matmul_program(m, k, n, marked):
@@ -54,6 +57,30 @@ def matmul_program(m, k, n, marked):
   return %y : tensor<{m}x{n}xf32>
 }}
 """
+
+
+def stored_program(m, k, n, nnz):
+    w = f"tensor<{k}x{n}xf32, #CSC>"
+    return f"""#CSC = {CSC}
+func.func @main(%x: tensor<{m}x{k}xf32>, %pos: tensor<{n + 1}xi32>, %crd: tensor<{nnz}xi32>, %val: tensor<{nnz}xf32>) -> tensor<{m}x{n}xf32> {{
+  %w = sparse_tensor.assemble (%pos, %crd), %val : (tensor<{n + 1}xi32>, tensor<{nnz}xi32>), tensor<{nnz}xf32> to {w}
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<{m}x{n}xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
+  %y = linalg.matmul {{kiln.sparse_weight}} ins(%x, %w : tensor<{m}x{k}xf32>, {w})
+                     outs(%f : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
+  return %y : tensor<{m}x{n}xf32>
+}}
+"""
+
+
+def csc(w):
+    """W's CSC buffers: per column, the rows of its nonzeros, in order."""
+    cols = [np.flatnonzero(w[:, j]) for j in range(w.shape[1])]
+    pos = np.concatenate([[0], np.cumsum([len(c) for c in cols])])
+    crd = np.concatenate(cols) if cols else np.zeros(0)
+    val = np.concatenate([w[c, j] for j, c in enumerate(cols)])
+    return pos.astype(np.int32), crd.astype(np.int32), val.astype(np.float32)
 
 
 def write_pb(path, name, a):
@@ -99,16 +126,15 @@ def main():
           f"zeros; sparse form: {form}; threads: "
           f"{env.get('OMP_NUM_THREADS', 'all cores')}; {args.runs} steps "
           f"per run, best of {args.rounds} interleaved rounds (ms)")
-    print(f"{'':>17} {'---- median of the steps ----':^44}   "
-          f"{'---- fastest step ----':^40}")
-    cols = (f"{'dense':>7} {'sparse':>7} {'convert':>7} {'prod~':>7} "
-            f"{'d/s':>6} {'d/prod':>6}")
+    cols = (f"{'dense':>7} {'sparse':>7} {'stored':>7} {'d/s':>6} "
+            f"{'d/st':>6}")
+    print(f"{'':>17} {'---- median of the steps ----':^36}   "
+          f"{'---- fastest step ----':^36}")
     print(f"{'sparsity':>8} {'nnz':>8} {cols}   {cols}")
     with tempfile.TemporaryDirectory() as tmp:
         progs = {}
         for kind, text in (("dense", matmul_program(m, k, n, False)),
-                           ("sparse", matmul_program(m, k, n, True)),
-                           ("convert", matmul_program(1, k, n, True))):
+                           ("sparse", matmul_program(m, k, n, True))):
             progs[kind] = os.path.join(tmp, kind + ".mlir")
             with open(progs[kind], "w") as f:
                 f.write(text)
@@ -124,36 +150,38 @@ def main():
             write_pb(os.path.join(data, "input_0.pb"), "x", x)
             write_pb(os.path.join(data, "input_1.pb"), "w", w)
             write_pb(os.path.join(data, "output_0.pb"), "y", y)
-            cdata = os.path.join(tmp, f"cdata{pct:g}")
-            os.makedirs(cdata)
-            write_pb(os.path.join(cdata, "input_0.pb"), "x", x[:1])
-            write_pb(os.path.join(cdata, "input_1.pb"), "w", w)
-            write_pb(os.path.join(cdata, "output_0.pb"), "y", y[:1])
+            sdata = os.path.join(tmp, f"sdata{pct:g}")
+            os.makedirs(sdata)
+            for i, (name, a) in enumerate(
+                    (("x", x),) + tuple(zip(("pos", "crd", "val"), csc(w)))):
+                write_pb(os.path.join(sdata, f"input_{i}.pb"), name, a)
+            write_pb(os.path.join(sdata, "output_0.pb"), "y", y)
+            stored = os.path.join(tmp, f"stored{pct:g}.mlir")
+            with open(stored, "w") as f:
+                f.write(stored_program(m, k, n, nnz))
+            runs = {"dense": (progs["dense"], data),
+                    "sparse": (progs["sparse"], data),
+                    "stored": (stored, sdata)}
             # Rounds of the three, interleaved: a burst of load from
             # elsewhere hits one round, not one program; each keeps its best
             # round (lowest median, lowest min).
-            times = {"dense": [], "sparse": [], "convert": []}
+            times = {kind: [] for kind in runs}
             for _ in range(args.rounds):
-                for kind in times:
-                    times[kind].append(time_kiln(
-                        args.build, progs[kind],
-                        cdata if kind == "convert" else data, args.runs, env))
+                for kind, (program, d) in runs.items():
+                    times[kind].append(time_kiln(args.build, program, d,
+                                                 args.runs, env))
             best = {kind: (min(t[0] for t in ts), min(t[1] for t in ts))
                     for kind, ts in times.items()}
-            dense, sparse, conv = best["dense"], best["sparse"], best["convert"]
+            dense, sparse, kept = best["dense"], best["sparse"], best["stored"]
             line = f"{pct:>7g}% {nnz:>8}"
             for i in (0, 1):  # median, min
-                product = max(sparse[i] - conv[i], 1e-3)
                 line += (f" {dense[i]:>7.3f} {sparse[i]:>7.3f} "
-                         f"{conv[i]:>7.3f} {product:>7.3f} "
-                         f"{dense[i] / sparse[i]:>5.2f}x "
-                         f"{dense[i] / product:>5.2f}x  ")
+                         f"{kept[i]:>7.3f} {dense[i] / sparse[i]:>5.2f}x "
+                         f"{dense[i] / kept[i]:>5.2f}x  ")
             print(line, flush=True)
-    print("ms per step. sparse = W converted to CSC (every step) + sparse "
-          "product; convert = the sparse step for one row of X (an upper "
-          "bound of the conversion); prod~ = sparse - convert (an estimate "
-          "of the product alone); d/s = dense / sparse, d/prod = dense / "
-          "prod~ (> 1: sparse faster)")
+    print("ms per step. sparse = W converted to CSC every step + sparse "
+          "product; stored = W stored as CSC, the sparse product alone; "
+          "d/s = dense / sparse, d/st = dense / stored (> 1: sparse faster)")
 
 
 if __name__ == "__main__":

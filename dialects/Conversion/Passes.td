@@ -404,15 +404,21 @@ def KilnCPUSparseWeights
 
     With `conversion=vector` (and 32-bit indices) the pass builds the CSC
     form itself: a count of each column's nonzeros with vector compares
-    along N, a prefix sum into the positions, then a scan of each compare
-    mask's set bits that stores the row coordinates and values at
-    per-column cursors (rows visited in order, so each column stays
-    sorted), the three buffers wrapped by `sparse_tensor.assemble`; both
-    passes over B split its columns among `num-threads` threads
-    (`scf.forall`). It reads B twice and writes only the
-    nonzeros; `sparse_tensor.convert` to CSC (`conversion=convert`, the
-    reference) sorts, several times slower. Exact zeros are dropped,
-    NaNs kept.
+    along N (each compare's mask kept in a bitmap), a prefix sum into the
+    positions, then a scan of the bitmap, 64 columns at a time, that
+    stores the row coordinates and values at per-column cursors (rows
+    visited in order, so each column stays sorted), the three buffers
+    wrapped by `sparse_tensor.assemble`; both passes split B's columns
+    among `num-threads` threads (`scf.forall`). It reads B once as vectors
+    and once where it is nonzero; `sparse_tensor.convert` to CSC
+    (`conversion=convert`, the reference) sorts, several times slower.
+    Exact zeros are dropped, NaNs kept.
+
+    A B that is already CSC (a `sparse_tensor` type with levels (n dense,
+    k compressed), any index widths: a weight stored compressed, e.g.
+    assembled from its buffers) is used as it is, with no conversion.
+    Another sparse encoding is not taken (remark; the matmul is left as it
+    is).
 
     The transposes are dense `linalg.transpose` ops, vectorized and
     threaded by `kiln-cpu-vectorize`; an accumulator that is a
@@ -452,6 +458,8 @@ def KilnCPUSparseWeights
               "Marked matmuls computed in the columns form">,
     Statistic<"numSkipped", "skipped",
               "Marked matmuls left dense (not a static 2-D f32 matmul)">,
+    Statistic<"numStoredCSC", "stored-csc",
+              "Marked matmuls whose weight was already CSC (no conversion)">,
   ];
 }
 

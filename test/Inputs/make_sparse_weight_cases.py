@@ -14,7 +14,8 @@
 # computed by numpy in float64. Cases: few rows (kiln-cpu-sparse-weights'
 # rows form), many rows (the columns form), a weight of zeros only (empty
 # compressed levels), a weight with no zeros at all, and more rows than one
-# tile of the columns form (into zeros, and into an accumulator input).
+# tile of the columns form (into zeros, and into an accumulator input);
+# and W given as its CSC buffers (stored*/sparse.mlir, no dense twin).
 #
 # ===-----------------------------------------------------------------------===#
 
@@ -42,6 +43,43 @@ def program(m, k, n, marked, acc):
   return %y : tensor<{m}x{n}xf32>
 }}
 """
+
+
+def stored_program(m, k, n, nnz):
+    """@main(X, pos, crd, val): W stored as CSC, assembled in the program."""
+    w = f"tensor<{k}x{n}xf32, #CSC>"
+    p = n + 1
+    return f"""#CSC = #sparse_tensor.encoding<{{ map = (i, j) -> (j : dense, i : compressed), posWidth = 32, crdWidth = 32 }}>
+func.func @main(%x: tensor<{m}x{k}xf32>, %pos: tensor<{p}xi32>, %crd: tensor<{nnz}xi32>, %val: tensor<{nnz}xf32>) -> tensor<{m}x{n}xf32> {{
+  %w = sparse_tensor.assemble (%pos, %crd), %val : (tensor<{p}xi32>, tensor<{nnz}xi32>), tensor<{nnz}xf32> to {w}
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<{m}x{n}xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
+  %y = linalg.matmul {{kiln.sparse_weight}} ins(%x, %w : tensor<{m}x{k}xf32>, {w})
+                     outs(%f : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
+  return %y : tensor<{m}x{n}xf32>
+}}
+"""
+
+
+def save_stored(out, name, x, w):
+    """A case whose W is given as its CSC buffers: W's transpose read in
+    row-major order lists each column's nonzero rows in order."""
+    d = os.path.join(out, name, "test_data_set_0")
+    os.makedirs(d, exist_ok=True)
+    outer, inner = np.nonzero(w.T)
+    pos = np.searchsorted(outer, np.arange(w.shape[1] + 1))
+    values = w[inner, outer]
+    y = (x.astype(np.float64) @ w.astype(np.float64)).astype(np.float32)
+    arrays = [("input_0", x), ("input_1", pos.astype(np.int32)),
+              ("input_2", inner.astype(np.int32)),
+              ("input_3", values), ("output_0", y)]
+    with open(os.path.join(out, name, "sparse.mlir"), "w") as f:
+        f.write(stored_program(x.shape[0], w.shape[0], w.shape[1],
+                               len(inner)))
+    for fname, a in arrays:
+        with open(os.path.join(d, fname + ".pb"), "wb") as f:
+            f.write(numpy_helper.from_array(a, fname).SerializeToString())
 
 
 def save(out, name, x, w, b=None):
@@ -81,6 +119,10 @@ def main():
     # 256 columns: the fill in 64-column chunks, one per thread; X and Y
     # transposed in 16 x 16 blocks.
     save(out, "wide", x(64, 96), weight(96, 256, 0.05))
+    # W stored as CSC (its buffers are the inputs): no conversion; the
+    # columns and the rows form.
+    save_stored(out, "stored", x(64, 96), weight(96, 256, 0.05))
+    save_stored(out, "stored_rows", x(3, 40), weight(40, 24, 0.2))
     # Rows in tiles of 256 (256 + 44), into zeros and into an accumulator.
     save(out, "tiles", x(300, 64), weight(64, 48, 0.1))
     save(out, "tiles_acc", x(300, 64), weight(64, 48, 0.1), x(300, 48))

@@ -80,6 +80,23 @@ RankedTensorType cscType(RankedTensorType dense, int64_t bits) {
   return RankedTensorType::get(dense.getShape(), dense.getElementType(), enc);
 }
 
+/// Whether `type` is already a weight's CSC form: levels (n dense, k
+/// compressed, unique and ordered), any position and coordinate widths.
+bool isCSC(RankedTensorType type) {
+  auto enc = sparse_tensor::getSparseTensorEncoding(type);
+  if (!enc || type.getRank() != 2)
+    return false;
+  AffineMap dimToLvl = enc.getDimToLvl();
+  ArrayRef<sparse_tensor::LevelType> levels = enc.getLvlTypes();
+  return dimToLvl &&
+         dimToLvl == AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0},
+                                                  type.getContext()) &&
+         levels.size() == 2 && sparse_tensor::isDenseLT(levels[0]) &&
+         sparse_tensor::isCompressedLT(levels[1]) &&
+         sparse_tensor::isUniqueLT(levels[1]) &&
+         sparse_tensor::isOrderedLT(levels[1]);
+}
+
 /// The widest vector (at most 16 lanes, a power of two) whose lanes divide
 /// `n`.
 int64_t lanesFor(int64_t n) {
@@ -346,10 +363,12 @@ struct SparseWeightsPass
       return false;
     if (op.hasUserDefinedMaps()) // A transposed or broadcast operand.
       return false;
-    for (Value v : op->getOperands()) {
-      auto t = dyn_cast<RankedTensorType>(v.getType());
-      if (!t || t.getRank() != 2 || !t.getElementType().isF32() ||
-          t.getEncoding())
+    for (OpOperand &operand : op->getOpOperands()) {
+      auto t = dyn_cast<RankedTensorType>(operand.get().getType());
+      if (!t || t.getRank() != 2 || !t.getElementType().isF32())
+        return false;
+      // Only the weight may be sparse already, and only as CSC.
+      if (t.getEncoding() && !(operand.getOperandNumber() == 1 && isCSC(t)))
         return false;
     }
     return true;
@@ -392,7 +411,7 @@ void SparseWeightsPass::runOnOperation() {
     if (!matches(op)) {
       // Left to the dense kernels, which skip marked matmuls.
       op.emitRemark("kiln-cpu-sparse-weights: not a static 2-D f32 "
-                    "matmul, left dense");
+                    "matmul with a dense or CSC weight, left as it is");
       op->removeAttr(kSparseWeightAttr);
       ++numSkipped;
       continue;
@@ -413,14 +432,20 @@ void SparseWeightsPass::runOnOperation() {
     };
     auto par = utils::IteratorType::parallel;
     auto red = utils::IteratorType::reduction;
-    // W as CSC, built every call (W changes every step).
+    // W as CSC: as it is when stored so (a weight kept compressed),
+    // otherwise built every call (a dense W changes every step).
     auto wType = cast<RankedTensorType>(w.getType());
-    RankedTensorType sparseType = cscType(wType, indexBits);
-    Value ws = vectorConversion
-                   ? buildCSC(rewriter, loc, w, sparseType, threads)
-                   : sparse_tensor::ConvertOp::create(rewriter, loc,
-                                                      sparseType, w)
-                         .getResult();
+    Value ws = w;
+    if (isCSC(wType)) {
+      ++numStoredCSC;
+    } else {
+      RankedTensorType sparseType = cscType(wType, indexBits);
+      ws = vectorConversion
+               ? buildCSC(rewriter, loc, w, sparseType, threads)
+               : sparse_tensor::ConvertOp::create(rewriter, loc, sparseType,
+                                                  w)
+                     .getResult();
+    }
     Value result;
     if (!columns) {
       // (m, n, k): y[m, n] += x[m, k] * W[k, n], k over column n.

@@ -12,7 +12,7 @@
 // CHECK: linalg.matmul ins
 // CHECK-NOT: kiln.sparse_weight
 func.func @not_f32(%x: tensor<8x64xf16>, %w: tensor<64x32xf16>, %acc: tensor<8x32xf16>) -> tensor<8x32xf16> {
-  // expected-remark @below {{not a static 2-D f32 matmul, left dense}}
+  // expected-remark @below {{not a static 2-D f32 matmul with a dense or CSC weight, left as it is}}
   %y = linalg.matmul {kiln.sparse_weight}
          ins(%x, %w : tensor<8x64xf16>, tensor<64x32xf16>)
          outs(%acc : tensor<8x32xf16>) -> tensor<8x32xf16>
@@ -27,7 +27,7 @@ func.func @not_f32(%x: tensor<8x64xf16>, %w: tensor<64x32xf16>, %acc: tensor<8x3
 // CHECK: linalg.matmul
 // CHECK-NOT: kiln.sparse_weight
 func.func @transposed_rhs(%x: tensor<8x64xf32>, %w: tensor<32x64xf32>, %acc: tensor<8x32xf32>) -> tensor<8x32xf32> {
-  // expected-remark @below {{not a static 2-D f32 matmul, left dense}}
+  // expected-remark @below {{not a static 2-D f32 matmul with a dense or CSC weight, left as it is}}
   %y = linalg.matmul
          indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
                           affine_map<(m, n, k) -> (n, k)>,
@@ -36,4 +36,19 @@ func.func @transposed_rhs(%x: tensor<8x64xf32>, %w: tensor<32x64xf32>, %acc: ten
          ins(%x, %w : tensor<8x64xf32>, tensor<32x64xf32>)
          outs(%acc : tensor<8x32xf32>) -> tensor<8x32xf32>
   return %y : tensor<8x32xf32>
+}
+
+// -----
+
+// A weight stored sparse but not as CSC (CSR: rows compressed).
+// CHECK-LABEL: func.func @stored_csr
+// CHECK: linalg.matmul ins
+// CHECK-NOT: kiln.sparse_weight
+#CSR = #sparse_tensor.encoding<{ map = (i, j) -> (i : dense, j : compressed) }>
+func.func @stored_csr(%x: tensor<128x64xf32>, %w: tensor<64x32xf32, #CSR>, %acc: tensor<128x32xf32>) -> tensor<128x32xf32> {
+  // expected-remark @below {{not a static 2-D f32 matmul with a dense or CSC weight, left as it is}}
+  %y = linalg.matmul {kiln.sparse_weight}
+         ins(%x, %w : tensor<128x64xf32>, tensor<64x32xf32, #CSR>)
+         outs(%acc : tensor<128x32xf32>) -> tensor<128x32xf32>
+  return %y : tensor<128x32xf32>
 }

@@ -204,3 +204,22 @@ func.func @narrow_weight(%x: tensor<4x32xf32>, %w: tensor<32x10xf32>, %acc: tens
          outs(%acc : tensor<4x10xf32>) -> tensor<4x10xf32>
   return %y : tensor<4x10xf32>
 }
+
+// -----
+
+// W stored as CSC (assembled from its buffers; 64-bit indices here): used
+// as it is, no conversion (no compare, no bitmap, no second assemble).
+// CHECK-LABEL: func.func @stored_csc
+// CHECK: %[[W:.*]] = sparse_tensor.assemble
+// CHECK-NOT: arith.cmpf
+// CHECK-NOT: sparse_tensor.assemble
+// CHECK: linalg.generic {{.*}} ins(%[[W]], %{{.*}} : tensor<64x32xf32, #{{.*}}>, tensor<64x128xf32>)
+// CHECK-SAME: kiln.sparse_product = "columns"
+#CSC64 = #sparse_tensor.encoding<{ map = (i, j) -> (j : dense, i : compressed) }>
+func.func @stored_csc(%x: tensor<128x64xf32>, %pos: tensor<33xindex>, %crd: tensor<100xindex>, %val: tensor<100xf32>, %acc: tensor<128x32xf32>) -> tensor<128x32xf32> {
+  %w = sparse_tensor.assemble (%pos, %crd), %val : (tensor<33xindex>, tensor<100xindex>), tensor<100xf32> to tensor<64x32xf32, #CSC64>
+  %y = linalg.matmul {kiln.sparse_weight}
+         ins(%x, %w : tensor<128x64xf32>, tensor<64x32xf32, #CSC64>)
+         outs(%acc : tensor<128x32xf32>) -> tensor<128x32xf32>
+  return %y : tensor<128x32xf32>
+}
