@@ -291,25 +291,9 @@ Value buildCSC(OpBuilder &b, Location loc, Value w, RankedTensorType type,
     Value less = arith::SubIOp::create(bj, loc, rest, oneI64);
     return arith::AndIOp::create(bj, loc, rest, less);
   };
-  // The values of a later row's chunk are prefetched: the fill's loads
-  // of w are scattered (only where bits are set), each a likely miss of
-  // the caches closest to the core.
-  constexpr int64_t prefetchRows = 4;
-  Value wBuffer = bufferization::ToBufferOp::create(
-      b, loc, MemRefType::get(wType.getShape(), f32), w, b.getUnitAttr());
-  Value lastRow = index(K - 1);
   forColumnBlocks(b, loc, N, lanes * group, threads,
                   [&](OpBuilder &bt, Value n0, Value n1) {
     scan(bt, n0, n1, lanes * group, [&](OpBuilder &bn, Value k, Value n) {
-      Value ahead = arith::MinUIOp::create(
-          bn, loc, arith::AddIOp::create(bn, loc, k, index(prefetchRows)),
-          lastRow);
-      for (int64_t line = 0; line < lanes * group; line += 16)
-        memref::PrefetchOp::create(
-            bn, loc, wBuffer,
-            ValueRange{ahead,
-                       arith::AddIOp::create(bn, loc, n, index(line))},
-            /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
       Value bits = chunkBits(bn, k, n);
       Value count = arith::IndexCastOp::create(
           bn, loc, bn.getIndexType(), math::CtPopOp::create(bn, loc, bits));
