@@ -41,37 +41,13 @@ import tempfile
 import numpy as np
 from onnx import numpy_helper
 
+# The programs are the ones the lit tests run (sparse-weights-run.test).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))), "test", "Inputs"))
+from make_sparse_weight_cases import program as matmul_program  # noqa: E402
+from make_sparse_weight_cases import stored_program  # noqa: E402
+
 MIN_COLUMNS_ROWS = 16  # kiln-cpu-sparse-weights' default min-columns-rows
-CSC = ("#sparse_tensor.encoding<{ map = (i, j) -> (j : dense, i : "
-       "compressed), posWidth = 32, crdWidth = 32 }>")
-
-
-def matmul_program(m, k, n, marked):
-    mark = " {kiln.sparse_weight}" if marked else ""
-    return f"""func.func @main(%x: tensor<{m}x{k}xf32>, %w: tensor<{k}x{n}xf32>) -> tensor<{m}x{n}xf32> {{
-  %z = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<{m}x{n}xf32>
-  %f = linalg.fill ins(%z : f32) outs(%e : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
-  %y = linalg.matmul{mark} ins(%x, %w : tensor<{m}x{k}xf32>, tensor<{k}x{n}xf32>)
-                     outs(%f : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
-  return %y : tensor<{m}x{n}xf32>
-}}
-"""
-
-
-def stored_program(m, k, n, nnz):
-    w = f"tensor<{k}x{n}xf32, #CSC>"
-    return f"""#CSC = {CSC}
-func.func @main(%x: tensor<{m}x{k}xf32>, %pos: tensor<{n + 1}xi32>, %crd: tensor<{nnz}xi32>, %val: tensor<{nnz}xf32>) -> tensor<{m}x{n}xf32> {{
-  %w = sparse_tensor.assemble (%pos, %crd), %val : (tensor<{n + 1}xi32>, tensor<{nnz}xi32>), tensor<{nnz}xf32> to {w}
-  %z = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<{m}x{n}xf32>
-  %f = linalg.fill ins(%z : f32) outs(%e : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
-  %y = linalg.matmul {{kiln.sparse_weight}} ins(%x, %w : tensor<{m}x{k}xf32>, {w})
-                     outs(%f : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
-  return %y : tensor<{m}x{n}xf32>
-}}
-"""
 
 
 def csc(w):
@@ -133,8 +109,8 @@ def main():
     print(f"{'sparsity':>8} {'nnz':>8} {cols}   {cols}")
     with tempfile.TemporaryDirectory() as tmp:
         progs = {}
-        for kind, text in (("dense", matmul_program(m, k, n, False)),
-                           ("sparse", matmul_program(m, k, n, True))):
+        for kind, text in (("dense", matmul_program(m, k, n, False, False)),
+                           ("sparse", matmul_program(m, k, n, True, False))):
             progs[kind] = os.path.join(tmp, kind + ".mlir")
             with open(progs[kind], "w") as f:
                 f.write(text)
