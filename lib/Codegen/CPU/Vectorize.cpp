@@ -236,6 +236,8 @@ void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
   bool windowCopy = kiln::cpu::isWindowCopy(op);
   if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
     op = readInPlaceInputsFromInit(rewriter, generic);
+  // Before any tiling: tiling replaces `op`.
+  std::optional<unsigned> across = transposedDim(op);
   TilingInterface current = cast<TilingInterface>(op.getOperation());
   // Threads: the outermost parallel dim with at least one slice per thread,
   // when the op moves enough data to pay for the fork.
@@ -263,7 +265,6 @@ void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
   // AVX-512: one register per row, transposed by shuffles).
   SmallVector<int64_t> sizes(numLoops, 1);
   sizes[inner] = width == ranges[inner] ? 0 : width;
-  std::optional<unsigned> across = transposedDim(op);
   bool block = across && !windowCopy &&
                ranges[*across] % minVectorSize == 0 &&
                ranges[inner] % minVectorSize == 0;
