@@ -326,7 +326,7 @@ bool Artifact::readInitialState(std::map<std::string, Tensor> &state,
 }
 
 static std::string describeSpec(const ArtifactTensor &t) {
-  return std::string(dtypeName(t.dtype)) + "[" + shapeText(t.shape) + "]";
+  return describeTensorType(t.dtype, t.shape);
 }
 
 bool Artifact::run(const std::vector<const Tensor *> &inputs,

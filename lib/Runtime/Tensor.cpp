@@ -173,17 +173,19 @@ double Tensor::elementAsDouble(int64_t i) const {
   return 0.0;
 }
 
-std::string Tensor::describe() const {
+std::string describeTensorType(DType type, const std::vector<int64_t> &shape) {
   std::string text = dtypeName(type);
   text += '[';
-  for (size_t d = 0; d < dims.size(); ++d) {
+  for (size_t d = 0; d < shape.size(); ++d) {
     if (d != 0)
       text += 'x';
-    text += std::to_string(dims[d]);
+    text += std::to_string(shape[d]);
   }
   text += ']';
   return text;
 }
+
+std::string Tensor::describe() const { return describeTensorType(type, dims); }
 
 } // namespace rt
 } // namespace kiln

@@ -48,6 +48,9 @@ size_t dtypeSize(DType type);
 const char *dtypeName(DType type);
 /// The DType named `name` by dtypeName; false for other names.
 bool dtypeFromName(const std::string &name, DType &out);
+/// "f32[2x3]"-style description of a tensor type ("f32[]" for a scalar),
+/// the one form every diagnostic about a tensor's type uses.
+std::string describeTensorType(DType type, const std::vector<int64_t> &shape);
 
 /// IEEE binary16 bit pattern to float (exact, subnormals, inf and NaN kept).
 float f16BitsToFloat(uint16_t bits);

@@ -52,15 +52,7 @@ int64_t TensorSpec::numElements() const {
 }
 
 std::string TensorSpec::describe() const {
-  std::string text = rt::dtypeName(dtype);
-  text += '[';
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (d != 0)
-      text += 'x';
-    text += std::to_string(shape[d]);
-  }
-  text += ']';
-  return text;
+  return rt::describeTensorType(dtype, shape);
 }
 
 /// The spec of one entry argument or result type, or an error that names it.
