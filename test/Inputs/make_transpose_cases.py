@@ -13,7 +13,7 @@
 # into strided 1-D tiles elsewhere), with their results computed by numpy:
 # a 2-D transpose, attention's K^T on 4-D heads, an elementwise add of a
 # transposed input, a rotation of three dims whose innermost is 8 wide,
-# and sizes 16 does not divide.
+# sizes 16 does not divide, and f16 and i8 elements.
 #
 # ===-----------------------------------------------------------------------===#
 
@@ -24,16 +24,17 @@ import numpy as np
 from onnx import numpy_helper
 
 
-def ty(shape):
-    return "tensor<" + "x".join(str(d) for d in shape) + "xf32>"
+def ty(shape, elt="f32"):
+    return "tensor<" + "x".join(str(d) for d in shape) + f"x{elt}>"
 
 
-def transpose_program(shape, perm):
+def transpose_program(shape, perm, elt="f32"):
     out = [shape[p] for p in perm]
-    return f"""func.func @main(%a: {ty(shape)}) -> {ty(out)} {{
-  %e = tensor.empty() : {ty(out)}
-  %t = linalg.transpose ins(%a : {ty(shape)}) outs(%e : {ty(out)}) permutation = {list(perm)}
-  return %t : {ty(out)}
+    a, r = ty(shape, elt), ty(out, elt)
+    return f"""func.func @main(%a: {a}) -> {r} {{
+  %e = tensor.empty() : {r}
+  %t = linalg.transpose ins(%a : {a}) outs(%e : {r}) permutation = {list(perm)}
+  return %t : {r}
 }}
 """
 
@@ -77,6 +78,12 @@ def main():
         a = rand(*shape)
         save(out, name, transpose_program(shape, perm), [a],
              np.transpose(a, perm))
+    # 16 x 16 blocks of narrower elements (bf16/f16 training, byte masks):
+    # transposed by the generic vector lowering, not the 32-bit shuffles.
+    a = rand(32, 48).astype(np.float16)
+    save(out, "f16", transpose_program((32, 48), (1, 0), "f16"), [a], a.T)
+    a = rng.integers(-128, 128, (48, 64)).astype(np.int8)
+    save(out, "i8", transpose_program((48, 64), (1, 0), "i8"), [a], a.T)
     a, b = rand(96, 64), rand(64, 96)
     save(out, "add_transposed", add_transposed_program(64, 96), [a, b],
          a.T + b)

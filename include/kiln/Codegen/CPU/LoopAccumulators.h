@@ -30,6 +30,9 @@ namespace cpu {
 /// indices, the load first, nothing else in the loop touching that
 /// allocation) out of `loop`, carrying the vector as a loop value. Returns
 /// the number of accumulators moved; `loop` is replaced when any is.
+/// When `loop` runs no iteration, the moved pair still loads and stores
+/// back the same vector: callers inside a parallel loop must own those
+/// positions (the sparse products' iteration n owns yT's row n).
 unsigned keepVectorAccumulatorsInRegisters(mlir::RewriterBase &rewriter,
                                            mlir::scf::ForOp &loop,
                                            int64_t maxUnroll);
