@@ -133,13 +133,14 @@ LogicalResult importPRelu(NodeImporter &n) {
 void onnx_import::registerActivationImporters(OpImporterRegistry &r) {
   r.add("Elu", importUnaryActivation<buildElu>);
   r.add("Selu", importUnaryActivation<buildSelu>);
-  r.add("Celu", importUnaryActivation<buildCelu>);
+  r.add("Celu", importUnaryActivation<buildCelu>, /*sinceOpset=*/12);
   r.add("HardSigmoid", importUnaryActivation<buildHardSigmoid>);
-  r.add("HardSwish", importUnaryActivation<buildHardSwish>);
-  r.add("ThresholdedRelu", importUnaryActivation<buildThresholdedRelu>);
+  r.add("HardSwish", importUnaryActivation<buildHardSwish>, /*sinceOpset=*/14);
+  r.add("ThresholdedRelu", importUnaryActivation<buildThresholdedRelu>,
+        /*sinceOpset=*/10);
   r.add("Softsign", importUnaryActivation<buildSoftsign>);
-  r.add("Shrink", importUnaryActivation<buildShrink>);
-  r.add("Gelu", importUnaryActivation<buildGelu>);
-  r.add("Mish", importUnaryActivation<buildMish>);
+  r.add("Shrink", importUnaryActivation<buildShrink>, /*sinceOpset=*/9);
+  r.add("Gelu", importUnaryActivation<buildGelu>, /*sinceOpset=*/20);
+  r.add("Mish", importUnaryActivation<buildMish>, /*sinceOpset=*/18);
   r.add("PRelu", importPRelu);
 }

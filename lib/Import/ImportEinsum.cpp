@@ -363,5 +363,5 @@ LogicalResult importEinsum(NodeImporter &n) {
 } // namespace
 
 void onnx_import::registerEinsumImporters(OpImporterRegistry &r) {
-  r.add("Einsum", importEinsum);
+  r.add("Einsum", importEinsum, /*sinceOpset=*/12);
 }

@@ -1006,22 +1006,22 @@ LogicalResult importUnique(NodeImporter &n) {
 } // namespace
 
 void onnx_import::registerIndexingImporters(OpImporterRegistry &r) {
-  r.add("GatherND", importGatherND);
-  r.add("ScatterND", importScatterND);
-  r.add("ScatterElements", importScatterElements);
+  r.add("GatherND", importGatherND, /*sinceOpset=*/11);
+  r.add("ScatterND", importScatterND, /*sinceOpset=*/11);
+  r.add("ScatterElements", importScatterElements, /*sinceOpset=*/11);
   r.add("Scatter", importScatterElements);
-  r.add("OneHot", importOneHot);
-  r.add("CumSum", importCumSum);
-  r.add("Trilu", importTrilu);
-  r.add("EyeLike", importEyeLike);
-  r.add("Range", importRange);
-  r.add("HannWindow", importWindow<0>);
-  r.add("HammingWindow", importWindow<1>);
-  r.add("BlackmanWindow", importWindow<2>);
-  r.add("ReverseSequence", importReverseSequence);
-  r.add("NonZero", importNonZero);
-  r.add("Compress", importCompress);
-  r.add("Unique", importUnique);
+  r.add("OneHot", importOneHot, /*sinceOpset=*/9);
+  r.add("CumSum", importCumSum, /*sinceOpset=*/11);
+  r.add("Trilu", importTrilu, /*sinceOpset=*/14);
+  r.add("EyeLike", importEyeLike, /*sinceOpset=*/9);
+  r.add("Range", importRange, /*sinceOpset=*/11);
+  r.add("HannWindow", importWindow<0>, /*sinceOpset=*/17);
+  r.add("HammingWindow", importWindow<1>, /*sinceOpset=*/17);
+  r.add("BlackmanWindow", importWindow<2>, /*sinceOpset=*/17);
+  r.add("ReverseSequence", importReverseSequence, /*sinceOpset=*/10);
+  r.add("NonZero", importNonZero, /*sinceOpset=*/9);
+  r.add("Compress", importCompress, /*sinceOpset=*/9);
+  r.add("Unique", importUnique, /*sinceOpset=*/11);
   registerSamplingImporters(r);
   registerSignalImporters(r);
 }

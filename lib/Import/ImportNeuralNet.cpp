@@ -1056,8 +1056,8 @@ void onnx_import::registerNeuralNetImporters(OpImporterRegistry &r) {
   r.add("Gemm", importGemm);
   r.add("Conv", importConv);
   r.add("ConvTranspose", importConvTranspose);
-  r.add("ConvInteger", importConvInteger);
-  r.add("QLinearConv", importQLinearConv);
+  r.add("ConvInteger", importConvInteger, /*sinceOpset=*/10);
+  r.add("QLinearConv", importQLinearConv, /*sinceOpset=*/10);
   r.add("MaxPool", importPool<PoolKind::Max>);
   r.add("AveragePool", importPool<PoolKind::Average>);
   r.add("LpPool", importPool<PoolKind::Lp>);

@@ -195,9 +195,9 @@ LogicalResult importGlobalLpPool(NodeImporter &n) {
 
 void onnx_import::registerNormalizationImporters(OpImporterRegistry &r) {
   r.add("InstanceNormalization", importInstanceNorm);
-  r.add("GroupNormalization", importGroupNorm);
+  r.add("GroupNormalization", importGroupNorm, /*sinceOpset=*/18);
   r.add("LRN", importLRN);
-  r.add("MeanVarianceNormalization", importMeanVarianceNorm);
+  r.add("MeanVarianceNormalization", importMeanVarianceNorm, /*sinceOpset=*/9);
   r.add("LpNormalization", importLpNormalization);
   r.add("GlobalLpPool", importGlobalLpPool);
 }

@@ -247,9 +247,10 @@ LogicalResult importQLinearMatMul(NodeImporter &n) {
 } // namespace
 
 void onnx_import::registerQuantizationImporters(OpImporterRegistry &r) {
-  r.add("QuantizeLinear", importQuantizeLinear);
-  r.add("DequantizeLinear", importDequantizeLinear);
-  r.add("DynamicQuantizeLinear", importDynamicQuantizeLinear);
-  r.add("MatMulInteger", importMatMulInteger);
-  r.add("QLinearMatMul", importQLinearMatMul);
+  r.add("QuantizeLinear", importQuantizeLinear, /*sinceOpset=*/10);
+  r.add("DequantizeLinear", importDequantizeLinear, /*sinceOpset=*/10);
+  r.add("DynamicQuantizeLinear", importDynamicQuantizeLinear,
+        /*sinceOpset=*/11);
+  r.add("MatMulInteger", importMatMulInteger, /*sinceOpset=*/10);
+  r.add("QLinearMatMul", importQLinearMatMul, /*sinceOpset=*/10);
 }

@@ -568,7 +568,7 @@ LogicalResult importGridSample(NodeImporter &n) {
 } // namespace
 
 void onnx_import::registerResizeImporters(OpImporterRegistry &r) {
-  r.add("Resize", importResize);
+  r.add("Resize", importResize, /*sinceOpset=*/10);
   r.add("Upsample", importUpsample);
-  r.add("GridSample", importGridSample);
+  r.add("GridSample", importGridSample, /*sinceOpset=*/16);
 }

@@ -283,6 +283,6 @@ LogicalResult importMaxUnpool(NodeImporter &n) {
 } // namespace
 
 void onnx_import::registerSamplingImporters(OpImporterRegistry &r) {
-  r.add("GridSample", importGridSample);
-  r.add("MaxUnpool", importMaxUnpool);
+  r.add("GridSample", importGridSample, /*sinceOpset=*/16);
+  r.add("MaxUnpool", importMaxUnpool, /*sinceOpset=*/9);
 }

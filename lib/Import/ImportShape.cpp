@@ -780,11 +780,11 @@ void onnx_import::registerShapeImporters(OpImporterRegistry &r) {
   r.add("Slice", importSlice);
   r.add("Concat", importConcat);
   r.add("Gather", importGather);
-  r.add("GatherElements", importGatherElements);
+  r.add("GatherElements", importGatherElements, /*sinceOpset=*/11);
   r.add("Pad", importPad);
-  r.add("Expand", importExpand);
+  r.add("Expand", importExpand, /*sinceOpset=*/8);
   r.add("Constant", importConstant);
-  r.add("ConstantOfShape", importConstantOfShape);
+  r.add("ConstantOfShape", importConstantOfShape, /*sinceOpset=*/9);
   r.add("Shape", importShape);
   r.add("Size", importSize);
   r.add("Split", importSplit);

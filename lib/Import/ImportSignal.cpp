@@ -295,7 +295,7 @@ LogicalResult importMelWeightMatrix(NodeImporter &n) {
 } // namespace
 
 void onnx_import::registerSignalImporters(OpImporterRegistry &r) {
-  r.add("DFT", importDFT);
-  r.add("STFT", importSTFT);
-  r.add("MelWeightMatrix", importMelWeightMatrix);
+  r.add("DFT", importDFT, /*sinceOpset=*/17);
+  r.add("STFT", importSTFT, /*sinceOpset=*/17);
+  r.add("MelWeightMatrix", importMelWeightMatrix, /*sinceOpset=*/17);
 }

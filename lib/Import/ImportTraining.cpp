@@ -409,9 +409,11 @@ LogicalResult onnx_import::importDropoutTraining(NodeImporter &n) {
 }
 
 void onnx_import::registerTrainingImporters(OpImporterRegistry &r) {
-  r.add("SoftmaxCrossEntropyLoss", importSoftmaxCrossEntropyLoss);
-  r.add("NegativeLogLikelihoodLoss", importNegativeLogLikelihoodLoss);
-  r.add("LayerNormalization", importLayerNormalization);
+  r.add("SoftmaxCrossEntropyLoss", importSoftmaxCrossEntropyLoss,
+        /*sinceOpset=*/12);
+  r.add("NegativeLogLikelihoodLoss", importNegativeLogLikelihoodLoss,
+        /*sinceOpset=*/12);
+  r.add("LayerNormalization", importLayerNormalization, /*sinceOpset=*/17);
 }
 
 void onnx_import::registerPreviewTrainingImporters(OpImporterRegistry &r) {

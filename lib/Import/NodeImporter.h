@@ -42,17 +42,30 @@ struct LiteralOptions {
 /// Imports one node; returns failure after emitting a diagnostic.
 using OpImporterFn = mlir::LogicalResult (*)(NodeImporter &);
 
-/// ONNX op type (default domain) -> its importer.
+/// ONNX op type (default domain) -> its importer and the opset that
+/// introduced the op (a node of a younger op in an older model is an
+/// error, not a silent import).
 class OpImporterRegistry {
 public:
-  void add(llvm::StringRef opType, OpImporterFn fn) { table[opType] = fn; }
+  void add(llvm::StringRef opType, OpImporterFn fn, int64_t sinceOpset = 1) {
+    table[opType] = {fn, sinceOpset};
+  }
   OpImporterFn lookup(llvm::StringRef opType) const {
     auto it = table.find(opType);
-    return it == table.end() ? nullptr : it->second;
+    return it == table.end() ? nullptr : it->second.fn;
+  }
+  /// The opset that introduced `opType` (1 for ops not registered).
+  int64_t sinceOpset(llvm::StringRef opType) const {
+    auto it = table.find(opType);
+    return it == table.end() ? 1 : it->second.since;
   }
 
 private:
-  llvm::StringMap<OpImporterFn> table;
+  struct Entry {
+    OpImporterFn fn;
+    int64_t since;
+  };
+  llvm::StringMap<Entry> table;
 };
 
 // One registration function per concept file.

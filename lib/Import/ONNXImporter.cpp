@@ -122,38 +122,6 @@ private:
   ValueScope scope;
 };
 
-/// The opset that introduced an ai.onnx op, for the ops Kiln imports that
-/// are younger than opset 1 (others: 1). A node of a younger op in an older
-/// model is an error, not a silent import.
-int64_t firstOpsetOf(StringRef opType) {
-  static const llvm::StringMap<int64_t> since = {
-      {"Acos", 7},  {"Acosh", 9}, {"Asin", 7},  {"Asinh", 9},
-      {"Atan", 7},  {"Atanh", 9}, {"Cos", 7},   {"Cosh", 9},
-      {"Sin", 7},   {"Sinh", 9},  {"Tan", 7},   {"Expand", 8},
-      {"Erf", 9},   {"Sign", 9},  {"IsNaN", 9}, {"Where", 9},
-      {"NonZero", 9}, {"OneHot", 9}, {"Compress", 9}, {"EyeLike", 9},
-      {"Shrink", 9}, {"ConstantOfShape", 9}, {"MaxUnpool", 9},
-      {"MeanVarianceNormalization", 9}, {"Mod", 10}, {"IsInf", 10},
-      {"ThresholdedRelu", 10}, {"Resize", 10}, {"ReverseSequence", 10},
-      {"RoiAlign", 10}, {"QuantizeLinear", 10}, {"DequantizeLinear", 10},
-      {"MatMulInteger", 10}, {"ConvInteger", 10}, {"QLinearMatMul", 10},
-      {"QLinearConv", 10}, {"CumSum", 11}, {"Range", 11}, {"Round", 11},
-      {"BitShift", 11}, {"Det", 11}, {"Unique", 11}, {"GatherElements", 11},
-      {"GatherND", 11}, {"ScatterElements", 11}, {"ScatterND", 11},
-      {"DynamicQuantizeLinear", 11}, {"Celu", 12}, {"Einsum", 12},
-      {"GreaterOrEqual", 12}, {"LessOrEqual", 12},
-      {"NegativeLogLikelihoodLoss", 12}, {"SoftmaxCrossEntropyLoss", 12},
-      {"HardSwish", 14}, {"Trilu", 14}, {"Bernoulli", 15}, {"CastLike", 15},
-      {"GridSample", 16}, {"LayerNormalization", 17}, {"DFT", 17},
-      {"STFT", 17}, {"HannWindow", 17}, {"HammingWindow", 17},
-      {"BlackmanWindow", 17}, {"MelWeightMatrix", 17}, {"BitwiseAnd", 18},
-      {"BitwiseOr", 18}, {"BitwiseXor", 18}, {"BitwiseNot", 18},
-      {"CenterCropPad", 18}, {"Col2Im", 18}, {"GroupNormalization", 18},
-      {"Mish", 18}, {"Gelu", 20}, {"AffineGrid", 20}};
-  auto it = since.find(opType);
-  return it == since.end() ? 1 : it->second;
-}
-
 /// The newest ai.onnx opset a model may name (ONNX 1.18); Kiln's importers
 /// follow the operator versions up to it.
 constexpr int64_t kNewestOpset = 23;
@@ -292,8 +260,8 @@ LogicalResult GraphImporter::importNodes(const onnx::GraphProto &graph) {
     OpImporterFn importer = registry.lookup(node.op_type());
     if (!importer)
       return fail(loc, "unsupported op '" + node.op_type() + "'");
-    if (int64_t since = firstOpsetOf(node.op_type()); !training &&
-                                                      version < since)
+    if (int64_t since = registry.sinceOpset(node.op_type());
+        !training && version < since)
       return fail(loc, "'" + node.op_type() + "' exists from opset " +
                            Twine(since) + " on; the model imports opset " +
                            Twine(version));
