@@ -6,7 +6,10 @@
 // And in the CUDA pipeline: the bias gradient becomes one kernel (grid of
 // one block of 10 threads, each summing 256 rows), not a host loop of 256
 // launches.
-// RUN: kiln-opt %s --mlir-print-ir-after=convert-parallel-loops-to-gpu --kiln-cuda-lower-to-nvvm --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 | FileCheck %s --check-prefix=GPU
+// The dump and the remarks share stderr, and a remark echoes its source
+// line (`func.func @bias_grad(%g: ...`): the labels name the dump's
+// `%arg0`, and one thread keeps the functions in order.
+// RUN: kiln-opt %s --mlir-disable-threading --mlir-print-ir-after=convert-parallel-loops-to-gpu --kiln-cuda-lower-to-nvvm --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 | FileCheck %s --check-prefix=GPU
 
 // REMARK: remark: kiln-cuda-parallel-dims-first: 1 linalg ops with their parallel dimensions moved first
 // REMARK: remark: kiln-cuda-parallel-dims-first: 1 linalg ops with their parallel dimensions moved first
@@ -23,11 +26,11 @@
 // CHECK-LABEL: func.func @matmul
 // CHECK: linalg.matmul
 
-// GPU-LABEL: func.func @bias_grad
+// GPU-LABEL: func.func @bias_grad(%arg0
 // GPU-NOT: scf.for
 // GPU: gpu.launch
 // GPU: scf.for {{.*}} = %c0 to %c256
-// GPU-LABEL: func.func @row_sums
+// GPU-LABEL: func.func @row_sums(%arg0
 
 #in = affine_map<(d0, d1) -> (d0, d1)>
 #out = affine_map<(d0, d1) -> (d1)>
