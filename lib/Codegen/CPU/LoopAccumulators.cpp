@@ -12,8 +12,6 @@
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
-#include "llvm/ADT/MapVector.h"
-
 using namespace mlir;
 
 namespace kiln {
@@ -73,7 +71,6 @@ SmallVector<Accumulator> findAccumulators(scf::ForOp loop) {
 
   // (base, indices) -> its load and store, in body order.
   using Position = std::pair<Value, SmallVector<Value>>;
-  llvm::MapVector<Operation *, Accumulator> byLoad;
   SmallVector<std::pair<Position, Accumulator>> candidates;
   auto invariant = [&](ValueRange values) {
     return llvm::all_of(values,

@@ -242,36 +242,26 @@ Value buildCSC(OpBuilder &b, Location loc, Value w, RankedTensorType type,
   Type i64 = b.getI64Type();
   Value oneI64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(1));
   // The nonzero columns of w[k, n : n + lanes * group], one bit each: the
-  // count's masks, or compares again.
+  // count's masks, or, without a bitmap (fewer than 8 lanes: N is not a
+  // multiple of 8, so a chunk is one vector), a compare again.
   auto chunkBits = [&](OpBuilder &bn, Value k, Value n) -> Value {
+    Value bits;
     if (bitmap) {
       Value word = arith::DivUIOp::create(bn, loc, n, cLanes);
       Value parts = vector::LoadOp::create(
           bn, loc, VectorType::get({group}, bn.getIntegerType(lanes)), bitmap,
           ValueRange{k, word});
-      Value bits = vector::BitCastOp::create(
+      bits = vector::BitCastOp::create(
           bn, loc, VectorType::get({1}, bn.getIntegerType(lanes * group)),
           parts);
-      bits = vector::ExtractOp::create(bn, loc, bits, ArrayRef<int64_t>{0});
-      return lanes * group < 64 ? arith::ExtUIOp::create(bn, loc, i64, bits)
-                                : bits;
+    } else {
+      assert(group == 1 && "a chunk without a bitmap is one vector");
+      bits = vector::BitCastOp::create(bn, loc, maskType,
+                                       nonzeros(bn, k, n).second);
     }
-    Value bits;
-    for (int64_t g = 0; g < group; ++g) {
-      Value at = arith::AddIOp::create(bn, loc, n, index(g * lanes));
-      Value part = vector::BitCastOp::create(bn, loc, maskType,
-                                             nonzeros(bn, k, at).second);
-      part = vector::ExtractOp::create(bn, loc, part, ArrayRef<int64_t>{0});
-      part = arith::ExtUIOp::create(bn, loc, i64, part);
-      if (g > 0) {
-        Value shift = arith::ConstantOp::create(
-            bn, loc, bn.getI64IntegerAttr(g * lanes));
-        part = arith::ShLIOp::create(bn, loc, part, shift);
-        part = arith::OrIOp::create(bn, loc, bits, part);
-      }
-      bits = part;
-    }
-    return bits;
+    bits = vector::ExtractOp::create(bn, loc, bits, ArrayRef<int64_t>{0});
+    return lanes * group < 64 ? arith::ExtUIOp::create(bn, loc, i64, bits)
+                              : bits;
   };
   // crd[cur[n + j]] = k, val[cur[n + j]] = w[k, n + j], cur[n + j]++ for
   // the lowest set bit j of `rest`; returns `rest` without it.
