@@ -320,7 +320,17 @@ def KilnCPUMatmulKernels
       a 3-channel 3x3 convolution is 32 x 27) is computed transposed,
       `C^T = B^T A^T` between two `linalg.transpose`s of C, when that needs
       at most 3/4 of the vector instructions per k step (a 27-lane vector
-      costs 16 + 8 + 2 + 1).
+      costs 16 + 8 + 2 + 1);
+    - with `fuse-epilogues`, the elementwise `linalg.generic` that is the
+      only reader of the product (bias, activation, residual, an
+      activation-gradient mask, an SGD update of the weight whose gradient
+      it is) is computed on each register tile right after the tile's last
+      k block, while the tile is in registers, and written in place of C:
+      the product is never stored and read back in a second pass. It must
+      have one f32 result shaped like C, read C through the identity map,
+      not read its own output, not use `linalg.index`, read only inputs of
+      8 bits or more that exist before the matmul, and the kernel must be
+      one piece (no remainders split off, not transposed).
 
     Later stages of the CPU pipeline lower `scf.forall` to OpenMP and the
     vector ops to LLVM (outer products become FMAs).
@@ -344,6 +354,10 @@ def KilnCPUMatmulKernels
            "1: no scf.forall)">,
     Option<"minFlops", "min-flops", "int64_t", "65536",
            "Smallest matmul (2*M*N*K) turned into a kernel">,
+    Option<"fuseEpilogues", "fuse-epilogues", "bool", "true",
+           "Compute the product's elementwise reader on the kernel's "
+           "register tiles (kiln-cpu-lower-to-llvm sets it with "
+           "--fuse-elementwise)">,
   ];
   let dependentDialects = [
     "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
@@ -362,6 +376,8 @@ def KilnCPUMatmulKernels
               "Matmuls computed as C^T = B^T A^T (few, odd columns)">,
     Statistic<"numSkipped", "skipped",
               "Matmuls left as they were (small, dynamic, not f32)">,
+    Statistic<"numFusedEpilogues", "fused-epilogues",
+              "Elementwise readers computed on the kernels' register tiles">,
   ];
 }
 

@@ -79,6 +79,55 @@ def main():
                                 transB=tb)
         save(out, f"gemm_t{ta}{tb}", [node], ["A", "B"], ["C"], [a, b], [c])
 
+    # Elementwise readers of the product, computed on the kernel's register
+    # tiles (fuse-epilogues): the reference applies them to the float64
+    # product.
+    def epilogue(name, a, b, extra, nodes, ref):
+        p = a.astype(np.float64) @ b.astype(np.float64)
+        names = ["A", "B"] + [n for n, _ in extra]
+        save(out, name, [helper.make_node("MatMul", ["A", "B"], ["P"])] +
+             nodes, names, ["C"], [a, b] + [v for _, v in extra],
+             [ref(p, *[v.astype(np.float64) for _, v in extra])])
+
+    bias_relu = [helper.make_node("Add", ["P", "bias"], ["Q"]),
+                 helper.make_node("Relu", ["Q"], ["C"])]
+    relu_ref = lambda p, bias: np.maximum(p + bias, 0)
+    epilogue("epilogue_bias_relu", r(64, 96), r(96, 128),
+             [("bias", r(128))], bias_relu, relu_ref)
+    # k > kc: only the last k block applies it.
+    epilogue("epilogue_deep", r(40, 600) / 4, r(600, 64) / 4,
+             [("bias", r(64) / 16)],
+             bias_relu, relu_ref)
+    # A [1, N] bias (a broadcast unit dim) and a residual [M, N].
+    epilogue("epilogue_residual", r(48, 64), r(64, 96),
+             [("bias", r(1, 96)), ("res", r(48, 96))],
+             [helper.make_node("Add", ["P", "bias"], ["Q"]),
+              helper.make_node("Add", ["Q", "res"], ["C"])],
+             lambda p, bias, res: p + bias + res)
+    # An activation-gradient mask, and an SGD step on the product as the
+    # gradient.
+    epilogue("epilogue_mask", r(64, 50), r(50, 96), [("x", r(64, 96))],
+             [helper.make_node("Constant", [], ["zero"],
+                               value=numpy_helper.from_array(
+                                   np.zeros((), np.float32))),
+              helper.make_node("Greater", ["x", "zero"], ["m"]),
+              helper.make_node("Where", ["m", "P", "zero"], ["C"])],
+             lambda p, x: np.where(x > 0, p, 0))
+    epilogue("epilogue_sgd", r(96, 64), r(64, 128), [("w", r(96, 128))],
+             [helper.make_node("Constant", [], ["lr"],
+                               value=numpy_helper.from_array(
+                                   np.array(0.1, np.float32))),
+              helper.make_node("Mul", ["P", "lr"], ["G"]),
+              helper.make_node("Sub", ["w", "G"], ["C"])],
+             lambda p, w: w - np.float32(0.1) * p)
+    epilogue("epilogue_batch", r(3, 24, 50), r(3, 50, 96),
+             [("s", r(3, 24, 96))],
+             [helper.make_node("Mul", ["P", "s"], ["C"])],
+             lambda p, s: p * s)
+    # Remainders split off: the epilogue stays a loop of its own.
+    epilogue("epilogue_remainders", r(67, 45), r(45, 77), [("bias", r(77))],
+             bias_relu, relu_ref)
+
 
 if __name__ == "__main__":
     main()

@@ -28,6 +28,7 @@
 
 #include "kiln/Dialect/Kiln/Annotations.h"
 #include "kiln/Support/ThreadCount.h"
+#include "kiln/Codegen/CPU/MatmulEpilogues.h"
 #include "kiln/Codegen/CPU/TileInPlace.h"
 #include "kiln/Conversion/Passes.h"
 
@@ -116,6 +117,34 @@ bool transposingPays(int64_t M, int64_t N, int64_t lanes) {
   return 4 * vectorOpsPerStep(N, M, lanes) < 3 * vectorOpsPerStep(M, N, lanes);
 }
 
+/// Appends each tiled dim's induction variable (its offset in the tiled op,
+/// itself a tile of the level above) to `offsets[dim]`; false when the nest
+/// does not have one per tiled dim.
+bool recordTileOffsets(const scf::SCFTilingResult &tiled,
+                       ArrayRef<int64_t> sizes, ArrayRef<int64_t> interchange,
+                       SmallVectorImpl<SmallVector<Value>> &offsets) {
+  SmallVector<int64_t> order =
+      interchange.empty()
+          ? llvm::to_vector(llvm::seq<int64_t>(0, sizes.size()))
+          : llvm::to_vector(interchange);
+  SmallVector<int64_t> dims;
+  for (int64_t d : order)
+    if (sizes[d] != 0)
+      dims.push_back(d);
+  SmallVector<Value> ivs;
+  for (LoopLikeOpInterface loop : tiled.loops) {
+    std::optional<SmallVector<Value>> loopIvs = loop.getLoopInductionVars();
+    if (!loopIvs)
+      return false;
+    ivs.append(*loopIvs);
+  }
+  if (ivs.size() != dims.size())
+    return false;
+  for (auto [d, iv] : llvm::zip(dims, ivs))
+    offsets[d].push_back(iv);
+  return true;
+}
+
 /// Rewrites the matmul-like `op` (C = A B over `dims`) as
 ///   %ct = linalg.transpose %init                    // [batch?, N, M]
 ///   %rt = linalg.generic ins(%b, %a) outs(%ct)      // C^T = B^T A^T
@@ -177,10 +206,14 @@ private:
   /// Whether `op` is an f32 matmul or batch matmul with static shapes that
   /// the kernel handles; fills `dims`.
   bool matches(linalg::LinalgOp op, MatmulDims &dims);
-  /// Rewrites one (already split, divisible) matmul; returns failure when a
-  /// transformation step did not apply (the IR is then still valid).
+  /// Rewrites one (already split, divisible) matmul, with `epilogue` (if
+  /// any) computed on its register tiles (`fusedEpilogue` says whether it
+  /// was); returns failure when a transformation step did not apply (the
+  /// IR is then still valid).
   LogicalResult buildKernel(RewriterBase &rewriter, linalg::LinalgOp op,
-                            const MatmulDims &dims, const KernelConfig &cfg);
+                            const MatmulDims &dims, const KernelConfig &cfg,
+                            const kiln::cpu::MatmulEpilogue *epilogue,
+                            bool &fusedEpilogue);
 };
 
 bool MatmulKernelsPass::matches(linalg::LinalgOp op, MatmulDims &dims) {
@@ -221,10 +254,11 @@ bool MatmulKernelsPass::matches(linalg::LinalgOp op, MatmulDims &dims) {
   return true;
 }
 
-LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
-                                             linalg::LinalgOp op,
-                                             const MatmulDims &dims,
-                                             const KernelConfig &cfg) {
+LogicalResult MatmulKernelsPass::buildKernel(
+    RewriterBase &rewriter, linalg::LinalgOp op, const MatmulDims &dims,
+    const KernelConfig &cfg, const kiln::cpu::MatmulEpilogue *epilogue,
+    bool &fusedEpilogue) {
+  fusedEpilogue = false;
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
   Type f32 = rewriter.getF32Type();
@@ -367,6 +401,10 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
   extent[dN0] = nr;
 
   TilingInterface current = cast<TilingInterface>(generic.getOperation());
+  // Each dim's offset at every tiling level (the epilogue's tile position
+  // is their sum); `offsetsKnown` is false if a nest had no plain IVs.
+  SmallVector<SmallVector<Value>> offsets(numDims);
+  bool offsetsKnown = true;
   // Tiles `current` by `sizes` when any is non-zero; `current` becomes the
   // tile.
   auto tileCurrent = [&](ArrayRef<int64_t> sizes, bool forall,
@@ -376,6 +414,7 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
     auto tiled = tile(current, sizes, forall, interchange);
     if (failed(tiled))
       return failure();
+    offsetsKnown &= recordTileOffsets(*tiled, sizes, interchange, offsets);
     current = cast<TilingInterface>(tiled->tiledOps.front());
     return success();
   };
@@ -414,6 +453,8 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
     if (failed(tileCurrent(sizes, /*forall=*/false, interchange)))
       return failure();
   }
+  // The cache block loop over k, if K spans several blocks.
+  Value k0 = offsets[dK].empty() ? Value() : offsets[dK].front();
 
   // --- Register tiles: n1, m (mr), k (1). ---------------------------------
   SmallVector<int64_t> sizes(numDims, 0);
@@ -425,6 +466,7 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
   auto tiled = tile(current, sizes, /*forall=*/false);
   if (failed(tiled))
     return failure();
+  offsetsKnown &= recordTileOffsets(*tiled, sizes, {}, offsets);
   auto micro = cast<linalg::GenericOp>(tiled->tiledOps.front());
   auto kLoop = tiled->loops.empty()
                    ? scf::ForOp()
@@ -459,10 +501,50 @@ LogicalResult MatmulKernelsPass::buildKernel(RewriterBase &rewriter,
     return failure();
   rewriter.replaceOp(kernelOp, vectorized->replacements);
 
-  // The accumulator stays in registers across k.
+  // The accumulator stays in registers across k (the loop is rebuilt when
+  // it moves out).
   if (kLoop)
-    (void)hoistLoopInvariantSubsets(
-        rewriter, cast<LoopLikeOpInterface>(kLoop.getOperation()));
+    kLoop = cast<scf::ForOp>(
+        hoistLoopInvariantSubsets(
+            rewriter, cast<LoopLikeOpInterface>(kLoop.getOperation()))
+            .getOperation());
+
+  // --- The epilogue, on each register tile after its last k block. -------
+  if (epilogue && kLoop && offsetsKnown) {
+    kiln::cpu::RegisterTile regTile;
+    regTile.kLoop = kLoop;
+    auto sumOf = [&](ArrayRef<Value> parts) -> Value {
+      Value sum = parts.front();
+      for (Value part : parts.drop_front())
+        sum = arith::AddIOp::create(rewriter, loc, sum, part);
+      return sum;
+    };
+    rewriter.setInsertionPointAfter(kLoop);
+    if (dims.batch) {
+      regTile.localOffsets.push_back(offsets[dB].back());
+      regTile.localSizes.push_back(1);
+      regTile.offsets.push_back(sumOf(offsets[dB]));
+      regTile.sizes.push_back(1);
+    }
+    regTile.localOffsets.append({offsets[dM].back(), offsets[dN1].back(),
+                                 rewriter.getIndexAttr(0)});
+    regTile.localSizes.append({mr, 1, nr});
+    Value n1 = sumOf(offsets[dN1]);
+    Value nrValue = arith::ConstantIndexOp::create(rewriter, loc, nr);
+    regTile.offsets.append({sumOf(offsets[dM]),
+                            arith::MulIOp::create(rewriter, loc, n1, nrValue)});
+    regTile.sizes.append({mr, nr});
+    if (k0) {
+      Value end = arith::AddIOp::create(
+          rewriter, loc, k0, arith::ConstantIndexOp::create(rewriter, loc,
+                                                            cfg.kc));
+      regTile.isLastBlock = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::sge, end,
+          arith::ConstantIndexOp::create(rewriter, loc, K));
+    }
+    fusedEpilogue = succeeded(
+        kiln::cpu::emitEpilogueOnTile(rewriter, *epilogue, regTile));
+  }
 
   // --- Pack: tile and vectorize the transpose too. ------------------------
   if (packB) {
@@ -519,10 +601,14 @@ void MatmulKernelsPass::runOnOperation() {
   // columns that do not fill a tile are split off and get kernels of their
   // own whose tile is exactly the remainder (vectors as wide as the
   // remaining columns), so no part of the product stays a scalar loop.
+  // `epilogue` is computed in the kernel when the matmul is one piece.
+  bool fusedEpilogue = false;
   std::function<LogicalResult(linalg::LinalgOp, const MatmulDims &,
-                              KernelConfig)>
+                              KernelConfig, const kiln::cpu::MatmulEpilogue *)>
       kernelize = [&](linalg::LinalgOp op, const MatmulDims &dims,
-                      KernelConfig c) -> LogicalResult {
+                      KernelConfig c,
+                      const kiln::cpu::MatmulEpilogue *epilogue)
+      -> LogicalResult {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     int64_t M = ranges[dims.m], N = ranges[dims.n];
     c.mr = std::min(c.mr, M);
@@ -553,7 +639,10 @@ void MatmulKernelsPass::runOnOperation() {
     auto mainOp = cast<linalg::LinalgOp>(main.getOperation());
     if (!mainOp.hasPureTensorSemantics() || mainOp.hasDynamicShape())
       return success();
-    if (failed(buildKernel(rewriter, mainOp, dims, c)))
+    if (columns || rows)
+      epilogue = nullptr;
+    if (failed(buildKernel(rewriter, mainOp, dims, c, epilogue,
+                           fusedEpilogue)))
       return failure();
     ++numKernels;
     ++numBuilt;
@@ -561,19 +650,20 @@ void MatmulKernelsPass::runOnOperation() {
       KernelConfig narrow = c;
       narrow.nr = N - nMain;
       if (failed(kernelize(cast<linalg::LinalgOp>(columns.getOperation()),
-                           dims, narrow)))
+                           dims, narrow, nullptr)))
         return failure();
     }
     if (rows) {
       KernelConfig low = c;
       low.mr = M - mMain;
       if (failed(kernelize(cast<linalg::LinalgOp>(rows.getOperation()),
-                           dims, low)))
+                           dims, low, nullptr)))
         return failure();
     }
     return success();
   };
 
+  DominanceInfo dom(func);
   for (linalg::LinalgOp op : candidates) {
     MatmulDims dims;
     if (!matches(op, dims)) {
@@ -587,13 +677,25 @@ void MatmulKernelsPass::runOnOperation() {
       ++numSkipped;
       continue;
     }
+    std::optional<kiln::cpu::MatmulEpilogue> epilogue;
     if (transposingPays(M, N, kVectorLanes)) {
       op = transposeProduct(rewriter, op, dims);
       ++numTransposed;
+    } else if (fuseEpilogues) {
+      epilogue = kiln::cpu::findMatmulEpilogue(op, dom);
     }
-    if (failed(kernelize(op, dims, cfg))) {
+    fusedEpilogue = false;
+    if (failed(kernelize(op, dims, cfg, epilogue ? &*epilogue : nullptr))) {
       func.emitError("kiln-cpu-matmul-kernels: could not build the kernel");
       return signalPassFailure();
+    }
+    // The kernel's result now holds the epilogue's values.
+    if (fusedEpilogue) {
+      linalg::GenericOp epilogueOp = epilogue->op;
+      rewriter.replaceOp(epilogueOp,
+                         epilogueOp.getDpsInputOperand(epilogue->productInput)
+                             ->get());
+      ++numFusedEpilogues;
     }
   }
 

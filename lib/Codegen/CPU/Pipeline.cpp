@@ -89,6 +89,11 @@ void buildCPUPipelineThroughMemoryPlan(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(
         kiln::createKilnCPUSparseWeights(sparseOpts));
   }
+  // Masks between ops as bytes, which vectorize (i1 vectors are bits);
+  // before the GEMM kernels, so that a mask read by a kernel's fused
+  // epilogue is a byte too.
+  if (opts.vectorize)
+    pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUByteMasks());
   // GEMM kernels: packed, tiled for threads/caches/registers, vectorized.
   if (opts.matmulKernels) {
     // Convolutions and their gradients become GEMMs first (im2col).
@@ -99,13 +104,12 @@ void buildCPUPipelineThroughMemoryPlan(OpPassManager &pm,
     kiln::KilnCPUMatmulKernelsOptions kernelOpts;
     kernelOpts.numThreads = opts.numThreads;
     kernelOpts.minFlops = opts.kernelMinFlops;
+    kernelOpts.fuseEpilogues = opts.fuseElementwise;
     pm.addNestedPass<func::FuncOp>(
         kiln::createKilnCPUMatmulKernels(kernelOpts));
   }
   // Everything else: threaded, vectorized loops.
   if (opts.vectorize) {
-    // Masks between ops as bytes, which vectorize (i1 vectors are bits).
-    pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUByteMasks());
     kiln::KilnCPUVectorizeOptions vectorOpts;
     vectorOpts.numThreads = opts.numThreads;
     pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUVectorize(vectorOpts));

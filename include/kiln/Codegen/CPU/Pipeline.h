@@ -39,7 +39,9 @@ struct CPUPipelineOptions {
   /// --timing); null: not timed.
   mlir::TimingScope *timing = nullptr;
   /// Fuse producer/consumer elementwise linalg ops on tensors before
-  /// bufferization (`linalg-fuse-elementwise-ops`).
+  /// bufferization (`kiln-cpu-fuse-elementwise`), and a matmul's
+  /// elementwise reader into its GEMM kernel (`kiln-cpu-matmul-kernels`'
+  /// `fuse-epilogues`): false means no fusion at all.
   bool fuseElementwise = true;
   /// Request `_mlir_ciface_<name>` wrappers (memref descriptors passed by
   /// pointer) for every function of the module (`llvm-request-c-wrappers`).

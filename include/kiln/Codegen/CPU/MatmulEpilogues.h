@@ -1,0 +1,75 @@
+//===- MatmulEpilogues.h - Elementwise epilogues in GEMM kernels -*- C++ -*-===//
+//
+// Part of the Kiln project: an MLIR compiler for training programs.
+//
+//===----------------------------------------------------------------------===//
+//
+// A GEMM kernel's epilogue: the elementwise op that reads a matmul's
+// product (bias, activation, residual, an activation-gradient mask, an SGD
+// update of the weight whose gradient the product is), computed on each
+// register tile of C right after the tile's last k block, while the tile
+// is in registers, and written in place of C. The product is then never
+// stored and read back in a pass of its own.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_CPU_MATMULEPILOGUES_H
+#define KILN_CODEGEN_CPU_MATMULEPILOGUES_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <optional>
+
+namespace kiln {
+namespace cpu {
+
+/// An elementwise linalg.generic that a GEMM kernel can compute on its
+/// register tiles instead of C.
+struct MatmulEpilogue {
+  mlir::linalg::GenericOp op;
+  /// The input of `op` that is the product.
+  unsigned productInput;
+};
+
+/// The epilogue of `matmul` (a linalg.matmul or batch_matmul on tensors),
+/// if its product has exactly one reader that can be computed in place of
+/// C: an all-parallel generic with one result of C's type, reading C
+/// through the identity map, not reading its own output, without
+/// `linalg.index`, whose other inputs are at least 8 bits wide, indexed by
+/// projected permutations, and defined before `matmul`.
+std::optional<MatmulEpilogue> findMatmulEpilogue(mlir::linalg::LinalgOp matmul,
+                                                 mlir::DominanceInfo &dom);
+
+/// Where a kernel's register tile lies, as the kernel's tiling left it.
+struct RegisterTile {
+  /// The reduction loop over the tile. The loop around it yields C viewed
+  /// as [batch?, M, N1, nr] (local to the enclosing cache block) with the
+  /// tile written.
+  mlir::scf::ForOp kLoop;
+  /// Offsets and sizes of the tile in that local C ([batch?, m, n1, 0],
+  /// [1?, mr, 1, nr]).
+  llvm::SmallVector<mlir::OpFoldResult> localOffsets;
+  llvm::SmallVector<int64_t> localSizes;
+  /// Offsets and sizes of the tile in the epilogue's iteration space
+  /// ([batch?, m, n], [1?, mr, nr]).
+  llvm::SmallVector<mlir::Value> offsets;
+  llvm::SmallVector<int64_t> sizes;
+  /// True on the last k block of the tile (null: one k block only).
+  mlir::Value isLastBlock;
+};
+
+/// Computes `epilogue` on `tile` after its reduction loop (under
+/// `isLastBlock`) and writes the result in place of the tile; the epilogue
+/// op itself is left for the caller to replace. Failure, with nothing
+/// changed, when the loop nest is not the expected one.
+mlir::LogicalResult emitEpilogueOnTile(mlir::RewriterBase &rewriter,
+                                       const MatmulEpilogue &epilogue,
+                                       const RegisterTile &tile);
+
+} // namespace cpu
+} // namespace kiln
+
+#endif // KILN_CODEGEN_CPU_MATMULEPILOGUES_H

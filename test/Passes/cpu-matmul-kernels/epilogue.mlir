@@ -1,0 +1,108 @@
+// kiln-cpu-matmul-kernels computes the product's elementwise reader on each
+// register tile (fuse-epilogues): after the tile's k loop, the epilogue's
+// body on vectors of the tile and of its other inputs' slices, written in
+// place of C; the reader itself is gone. Readers it cannot take stay loop
+// nests of their own.
+// RUN: kiln-opt %s -split-input-file \
+// RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-matmul-kernels{num-threads=2}))" \
+// RUN:   | FileCheck %s
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+// An activation-gradient mask (bytes) and a bias: one k block (K = 64).
+func.func @mask_bias(%a: tensor<64x64xf32>, %b: tensor<64x128xf32>,
+                     %m: tensor<64x128xi8>, %bias: tensor<128xf32>) -> tensor<64x128xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x128xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<64x128xf32>) -> tensor<64x128xf32>
+  %p = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x128xf32>)
+                     outs(%f : tensor<64x128xf32>) -> tensor<64x128xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id, #row, #id],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%m, %p, %bias : tensor<64x128xi8>, tensor<64x128xf32>, tensor<128xf32>)
+      outs(%e : tensor<64x128xf32>) {
+  ^bb0(%mi: i8, %x: f32, %bi: f32, %o: f32):
+    %t = arith.trunci %mi : i8 to i1
+    %s = arith.addf %x, %bi : f32
+    %v = arith.select %t, %s, %z : f32
+    linalg.yield %v : f32
+  } -> tensor<64x128xf32>
+  return %r : tensor<64x128xf32>
+}
+
+// Two threads over the four 32-column panels; the tile's position in the
+// product is the thread's panel plus the register tile's.
+// CHECK-LABEL: func.func @mask_bias
+// CHECK: scf.forall (%[[T:.*]]) = (0) to (4) step (2)
+// CHECK: scf.for %[[N1:.*]] = %c0 to %c2 step %c1
+// CHECK: scf.for %[[M:.*]] = %c0 to %c64 step %c8
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args
+// CHECK: %[[ACC:.*]] = vector.transfer_write
+// CHECK-NOT: scf.if
+// CHECK: %[[P:.*]] = arith.addi %[[T]], %[[N1]] : index
+// CHECK: %[[N:.*]] = arith.muli %[[P]], %c32 : index
+// CHECK: tensor.extract_slice %arg2[%[[M]], %[[N]]] [8, 32] [1, 1] : tensor<64x128xi8> to tensor<8x32xi8>
+// CHECK: tensor.extract_slice %arg3[%[[N]]] [32] [1] : tensor<128xf32> to tensor<32xf32>
+// CHECK: vector.transfer_read %{{.*}} : tensor<8x32xi8>, vector<8x32xi8>
+// CHECK: vector.transfer_read %[[ACC]]
+// CHECK: arith.trunci %{{.*}} : vector<8x32xi8> to vector<8x32xi1>
+// CHECK: arith.addf %{{.*}} : vector<8x32xf32>
+// CHECK: arith.select %{{.*}} : vector<8x32xi1>, vector<8x32xf32>
+// CHECK: vector.transfer_write %{{.*}}, %[[ACC]]
+// CHECK: tensor.insert_slice
+// CHECK-NOT: linalg.generic
+// CHECK: return
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// The reader uses its own output (an accumulation into %acc): not fused.
+func.func @reads_output(%a: tensor<64x64xf32>, %b: tensor<64x128xf32>,
+                        %acc: tensor<64x128xf32>) -> tensor<64x128xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x128xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<64x128xf32>) -> tensor<64x128xf32>
+  %p = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x128xf32>)
+                     outs(%f : tensor<64x128xf32>) -> tensor<64x128xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%p : tensor<64x128xf32>) outs(%acc : tensor<64x128xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.addf %x, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<64x128xf32>
+  return %r : tensor<64x128xf32>
+}
+
+// CHECK-LABEL: func.func @reads_output
+// CHECK: scf.forall
+// CHECK: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK: arith.addf
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// The product has a second reader (returned too): not fused.
+func.func @two_readers(%a: tensor<64x64xf32>, %b: tensor<64x128xf32>)
+    -> (tensor<64x128xf32>, tensor<64x128xf32>) {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x128xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<64x128xf32>) -> tensor<64x128xf32>
+  %p = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x128xf32>)
+                     outs(%f : tensor<64x128xf32>) -> tensor<64x128xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%p : tensor<64x128xf32>) outs(%e : tensor<64x128xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.maximumf %x, %z : f32
+    linalg.yield %s : f32
+  } -> tensor<64x128xf32>
+  return %p, %r : tensor<64x128xf32>, tensor<64x128xf32>
+}
+
+// CHECK-LABEL: func.func @two_readers
+// CHECK: scf.forall
+// CHECK: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK: arith.maximumf
