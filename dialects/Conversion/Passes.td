@@ -321,6 +321,10 @@ def KilnCPUMatmulKernels
       `C^T = B^T A^T` between two `linalg.transpose`s of C, when that needs
       at most 3/4 of the vector instructions per k step (a 27-lane vector
       costs 16 + 8 + 2 + 1);
+    - a C that starts as a `linalg.fill` (the zeros of a product) is not
+      filled: each register tile is set to the fill's value before its
+      first k block (under `scf.if (k0 == 0)` when K spans several cache
+      blocks), and C is built from the fill's destination;
     - with `fuse-epilogues`, the elementwise `linalg.generic` that is the
       only reader of the product (bias, activation, residual, an
       activation-gradient mask, an SGD update of the weight whose gradient
@@ -378,6 +382,8 @@ def KilnCPUMatmulKernels
               "Matmuls left as they were (small, dynamic, not f32)">,
     Statistic<"numFusedEpilogues", "fused-epilogues",
               "Elementwise readers computed on the kernels' register tiles">,
+    Statistic<"numTileInits", "tile-inits",
+              "Fills of C replaced by each register tile's initial value">,
   ];
 }
 

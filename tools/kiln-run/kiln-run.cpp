@@ -125,8 +125,9 @@ cl::opt<bool> codegenKernelsOpt(
 cl::opt<bool> fuseElementwiseOpt(
     "fuse-elementwise",
     cl::desc("Fuse elementwise linalg ops into their consumers before code "
-             "generation (linalg-fuse-elementwise-ops; false: every op its "
-             "own loop nest, the unfused baseline of bench/cpu/run.py)"),
+             "generation (kiln-cpu-fuse-elementwise) and a matmul's "
+             "elementwise reader into its GEMM kernel; false: every op its "
+             "own loop nest, the unfused baseline of bench/cpu/run.py"),
     cl::init(true), cl::cat(category));
 cl::opt<int64_t> kernelMinFlopsOpt(
     "kernel-min-flops",

@@ -4,12 +4,13 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Finds the elementwise reader of a matmul's product that a GEMM kernel can
-// compute on its register tiles (findMatmulEpilogue), and emits it on one
-// register tile after the tile's reduction loop (emitEpilogueOnTile). The
-// tile of the epilogue is the epilogue's own body on slices: C's register
-// tile, and each other input's slice at the tile's global position, then
-// vectorized like the kernel.
+// A register tile's initial value, written before its first k block
+// (emitInitOnTile); the elementwise reader of a matmul's product that a
+// GEMM kernel can compute on its register tiles (findMatmulEpilogue),
+// emitted on one register tile after the tile's reduction loop
+// (emitEpilogueOnTile). The tile of the epilogue is the epilogue's own body
+// on slices: C's register tile, and each other input's slice at the tile's
+// global position, then vectorized like the kernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,16 +25,125 @@ using namespace mlir;
 namespace kiln {
 namespace cpu {
 
+namespace {
+
+/// `rank` unit strides.
+SmallVector<OpFoldResult> unitStrides(OpBuilder &b, unsigned rank) {
+  return SmallVector<OpFoldResult>(rank, b.getIndexAttr(1));
+}
+
+/// C's register tile in `c` as the epilogue's iteration space at the
+/// tile's size ([batch?, m, n]). The slice drops every unit dim and the
+/// batch dim comes back by expand_shape: [1, mr, 1, nr] -> [1, mr, nr]
+/// would leave the dropped unit dim ambiguous, and canonicalization once
+/// picked the other one.
+Value extractTile(OpBuilder &b, Location loc, Value c,
+                  const RegisterTile &tile) {
+  auto cType = cast<RankedTensorType>(c.getType());
+  Type elt = cType.getElementType();
+  int64_t mr = tile.sizes[tile.sizes.size() - 2], nr = tile.sizes.back();
+  Value slice = tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get({mr, nr}, elt), c, tile.localOffsets,
+      getAsIndexOpFoldResult(b.getContext(), tile.localSizes),
+      unitStrides(b, cType.getRank()));
+  if (tile.sizes.size() == 2)
+    return slice;
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(tile.sizes, elt), slice,
+      SmallVector<ReassociationIndices>{{0, 1}, {2}});
+}
+
+/// `c` with `tileValue` (as extractTile gives it) written at the tile's
+/// place.
+Value insertTile(OpBuilder &b, Location loc, Value tileValue, Value c,
+                 const RegisterTile &tile) {
+  if (tile.sizes.size() == 3)
+    tileValue = tensor::CollapseShapeOp::create(
+        b, loc, tileValue, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  return tensor::InsertSliceOp::create(
+      b, loc, tileValue, c, tile.localOffsets,
+      getAsIndexOpFoldResult(b.getContext(), tile.localSizes),
+      unitStrides(b, cast<RankedTensorType>(c.getType()).getRank()));
+}
+
+/// Vectorizes the static-shaped `op` in place; returns its result (the
+/// op's own when it does not vectorize: it stays a loop nest on the tile).
+Value vectorized(RewriterBase &rewriter, linalg::LinalgOp op) {
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::VectorizationResult> v = linalg::vectorize(rewriter, op);
+  if (failed(v))
+    return op->getResult(0);
+  Value result = v->replacements.front();
+  rewriter.replaceOp(op, v->replacements);
+  return result;
+}
+
+} // namespace
+
+LogicalResult emitInitOnTile(RewriterBase &rewriter, Value value,
+                             const RegisterTile &tile) {
+  // The loop around the reduction carries C; the tile's reads of it (before
+  // or in the reduction loop) come after the write.
+  auto around = dyn_cast<scf::ForOp>(tile.kLoop->getParentOp());
+  if (!around || around.getNumRegionIterArgs() != 1)
+    return failure();
+  Value c = around.getRegionIterArgs().front();
+  Location loc = tile.kLoop->getLoc();
+  Block *body = around.getBody();
+  rewriter.setInsertionPointToStart(body);
+  scf::IfOp firstBlock;
+  if (tile.isFirstBlock) {
+    firstBlock = scf::IfOp::create(rewriter, loc, TypeRange{c.getType()},
+                                   tile.isFirstBlock, /*addThenBlock=*/true,
+                                   /*addElseBlock=*/true);
+    rewriter.setInsertionPointToStart(firstBlock.elseBlock());
+    scf::YieldOp::create(rewriter, loc, c);
+    rewriter.setInsertionPointToStart(firstBlock.thenBlock());
+  }
+  Value cTile = extractTile(rewriter, loc, c, tile);
+  auto fill = linalg::FillOp::create(rewriter, loc, ValueRange{value},
+                                     ValueRange{cTile});
+  Value filled = vectorized(rewriter, fill);
+  rewriter.setInsertionPointAfterValue(filled);
+  Value initialized = insertTile(rewriter, loc, filled, c, tile);
+  if (firstBlock) {
+    scf::YieldOp::create(rewriter, loc, initialized);
+    initialized = firstBlock->getResult(0);
+  }
+  Operation *write = initialized.getDefiningOp();
+  rewriter.replaceUsesWithIf(c, initialized, [&](OpOperand &use) {
+    Operation *user = body->findAncestorOpInBlock(*use.getOwner());
+    return user && write->isBeforeInBlock(user);
+  });
+  return success();
+}
+
 std::optional<MatmulEpilogue> findMatmulEpilogue(linalg::LinalgOp matmul,
                                                  DominanceInfo &dom) {
   if (matmul->getNumResults() != 1)
     return std::nullopt;
+  // The product's one reader, which may also write its result over the
+  // product (kiln-assign-destinations gives an op a dying input as its
+  // destination).
   Value product = matmul->getResult(0);
-  if (!product.hasOneUse())
+  OpOperand *read = nullptr;
+  for (OpOperand &use : product.getUses()) {
+    auto reader = dyn_cast<linalg::GenericOp>(use.getOwner());
+    if (!reader)
+      return std::nullopt;
+    if (reader.isDpsInput(&use)) {
+      if (read)
+        return std::nullopt;
+      read = &use;
+    }
+  }
+  if (!read || llvm::any_of(product.getUsers(), [&](Operation *user) {
+        return user != read->getOwner();
+      }))
     return std::nullopt;
-  OpOperand &use = *product.getUses().begin();
-  auto op = dyn_cast<linalg::GenericOp>(use.getOwner());
-  if (!op || !op.isDpsInput(&use) || op->getNumResults() != 1 ||
+  OpOperand &use = *read;
+  auto op = cast<linalg::GenericOp>(use.getOwner());
+  if (op->getNumResults() != 1 ||
       op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics() ||
       op.hasDynamicShape())
     return std::nullopt;
@@ -78,34 +188,13 @@ LogicalResult emitEpilogueOnTile(RewriterBase &rewriter,
   Value c = yield->getOperand(0);
   linalg::GenericOp op = epilogue.op;
   Location loc = op.getLoc();
-  MLIRContext *ctx = rewriter.getContext();
-  auto cType = cast<RankedTensorType>(c.getType());
   auto index = [&](int64_t v) -> OpFoldResult {
     return rewriter.getIndexAttr(v);
   };
-  auto ones = [&](unsigned rank) {
-    return SmallVector<OpFoldResult>(rank, index(1));
-  };
 
   rewriter.setInsertionPoint(yield);
-  scf::IfOp lastBlock;
-  if (tile.isLastBlock) {
-    lastBlock = scf::IfOp::create(rewriter, loc, TypeRange{cType},
-                                  tile.isLastBlock, /*addThenBlock=*/true,
-                                  /*addElseBlock=*/true);
-    rewriter.setInsertionPointToStart(lastBlock.elseBlock());
-    scf::YieldOp::create(rewriter, loc, c);
-    rewriter.setInsertionPointToStart(lastBlock.thenBlock());
-  }
-
-  // C's register tile, without its unit n1 dim: the epilogue's iteration
-  // space at the tile's size.
-  SmallVector<OpFoldResult> localSizes =
-      getAsIndexOpFoldResult(ctx, tile.localSizes);
-  auto tileType = RankedTensorType::get(tile.sizes, cType.getElementType());
-  Value cTile = tensor::ExtractSliceOp::create(
-      rewriter, loc, tileType, c, tile.localOffsets, localSizes,
-      ones(cType.getRank()));
+  Value cTile = extractTile(rewriter, loc, c, tile);
+  auto tileType = cast<RankedTensorType>(cTile.getType());
   SmallVector<Value> inputs;
   for (OpOperand *input : op.getDpsInputOperands()) {
     if (input->getOperandNumber() == epilogue.productInput) {
@@ -125,30 +214,28 @@ LogicalResult emitEpilogueOnTile(RewriterBase &rewriter,
     }
     inputs.push_back(tensor::ExtractSliceOp::create(
         rewriter, loc, input->get(), offsets, sizes,
-        ones(map.getNumResults())));
+        unitStrides(rewriter, map.getNumResults())));
   }
   auto tileOp = linalg::GenericOp::create(
       rewriter, loc, TypeRange{tileType}, inputs, ValueRange{cTile},
       op.getIndexingMapsArray(), op.getIteratorTypesArray());
   rewriter.cloneRegionBefore(op.getRegion(), tileOp.getRegion(),
                              tileOp.getRegion().end());
-  Value result = tileOp->getResult(0);
-  rewriter.setInsertionPoint(tileOp);
-  FailureOr<linalg::VectorizationResult> vectorized =
-      linalg::vectorize(rewriter, tileOp);
-  if (succeeded(vectorized)) {
-    result = vectorized->replacements.front();
-    rewriter.replaceOp(tileOp, vectorized->replacements);
+  // Before the last k block, the tile keeps its partial sums. A select, not
+  // an scf.if around the tile: one-shot bufferization would copy C for a
+  // branch that writes the tile again.
+  if (tile.isLastBlock) {
+    auto terminator = cast<linalg::YieldOp>(tileOp.getBody()->getTerminator());
+    rewriter.setInsertionPoint(terminator);
+    Value partial = tileOp.getBody()->getArgument(epilogue.productInput);
+    Value kept = arith::SelectOp::create(rewriter, loc, tile.isLastBlock,
+                                         terminator->getOperand(0), partial);
+    rewriter.modifyOpInPlace(terminator,
+                             [&] { terminator->setOperand(0, kept); });
   }
-  // Otherwise a scalar loop nest over the tile: still no second pass.
+  Value result = vectorized(rewriter, tileOp);
   rewriter.setInsertionPointAfterValue(result);
-  Value updated = tensor::InsertSliceOp::create(
-      rewriter, loc, result, c, tile.localOffsets, localSizes,
-      ones(cType.getRank()));
-  if (lastBlock) {
-    scf::YieldOp::create(rewriter, loc, updated);
-    updated = lastBlock->getResult(0);
-  }
+  Value updated = insertTile(rewriter, loc, result, c, tile);
   rewriter.modifyOpInPlace(yield, [&] { yield->setOperand(0, updated); });
   return success();
 }

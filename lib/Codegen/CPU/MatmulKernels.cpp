@@ -338,7 +338,9 @@ LogicalResult MatmulKernelsPass::buildKernel(
   c3Re.push_back({base + 1, base + 2});
   c3Shape.append({M, N1, nr});
   auto c3Type = RankedTensorType::get(c3Shape, f32);
-  Value c3 = tensor::ExpandShapeOp::create(rewriter, loc, c3Type, init, c3Re);
+  auto c3Op =
+      tensor::ExpandShapeOp::create(rewriter, loc, c3Type, init, c3Re);
+  Value c3 = c3Op;
 
   // --- The generic over (batch?, n1, m, k, n0). --------------------------
   unsigned nb = dims.batch ? 1 : 0;
@@ -509,8 +511,12 @@ LogicalResult MatmulKernelsPass::buildKernel(
             rewriter, cast<LoopLikeOpInterface>(kLoop.getOperation()))
             .getOperation());
 
-  // --- The epilogue, on each register tile after its last k block. -------
-  if (epilogue && kLoop && offsetsKnown) {
+  // --- Prologue and epilogue on each register tile. ----------------------
+  // C that starts as a fill: each tile starts from the fill's value,
+  // written before its first k block, and C from the fill's destination,
+  // so the whole of C is not filled and read back.
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  if ((fill || epilogue) && kLoop && offsetsKnown) {
     kiln::cpu::RegisterTile regTile;
     regTile.kLoop = kLoop;
     auto sumOf = [&](ArrayRef<Value> parts) -> Value {
@@ -535,15 +541,28 @@ LogicalResult MatmulKernelsPass::buildKernel(
                             arith::MulIOp::create(rewriter, loc, n1, nrValue)});
     regTile.sizes.append({mr, nr});
     if (k0) {
-      Value end = arith::AddIOp::create(
-          rewriter, loc, k0, arith::ConstantIndexOp::create(rewriter, loc,
-                                                            cfg.kc));
+      // Before the loop around the reduction: the prologue goes first in
+      // its body.
+      rewriter.setInsertionPoint(kLoop->getParentOp());
+      auto index = [&](int64_t v) {
+        return arith::ConstantIndexOp::create(rewriter, loc, v);
+      };
+      regTile.isFirstBlock = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::eq, k0, index(0));
+      Value end = arith::AddIOp::create(rewriter, loc, k0, index(cfg.kc));
       regTile.isLastBlock = arith::CmpIOp::create(
-          rewriter, loc, arith::CmpIPredicate::sge, end,
-          arith::ConstantIndexOp::create(rewriter, loc, K));
+          rewriter, loc, arith::CmpIPredicate::sge, end, index(K));
     }
-    fusedEpilogue = succeeded(
-        kiln::cpu::emitEpilogueOnTile(rewriter, *epilogue, regTile));
+    if (fill && succeeded(kiln::cpu::emitInitOnTile(
+                    rewriter, fill.getInputs().front(), regTile))) {
+      rewriter.modifyOpInPlace(c3Op, [&] {
+        c3Op.getSrcMutable().assign(fill.getOutputs().front());
+      });
+      ++numTileInits;
+    }
+    if (epilogue)
+      fusedEpilogue = succeeded(
+          kiln::cpu::emitEpilogueOnTile(rewriter, *epilogue, regTile));
   }
 
   // --- Pack: tile and vectorize the transpose too. ------------------------
@@ -595,7 +614,7 @@ void MatmulKernelsPass::runOnOperation() {
   });
 
   IRRewriter rewriter(&getContext());
-  unsigned numBuilt = 0;
+  unsigned numBuilt = 0, numEpilogues = 0;
   // Builds the kernel of `op` with `c`'s register tile, narrowed to the
   // matmul when it has fewer rows or columns than one tile. Rows and
   // columns that do not fill a tile are split off and get kernels of their
@@ -696,20 +715,30 @@ void MatmulKernelsPass::runOnOperation() {
                          epilogueOp.getDpsInputOperand(epilogue->productInput)
                              ->get());
       ++numFusedEpilogues;
+      ++numEpilogues;
     }
   }
 
   if (numBuilt == 0)
     return;
+  // Statistics are compiled out of release LLVM builds; a remark says it
+  // too (at the function's location: on an op it would print the op).
+  emitRemark(func.getLoc())
+      << "matmul-kernels: " << numBuilt << " kernels, " << numEpilogues
+      << " with their elementwise epilogue on the register tiles";
   // Fold the tiling arithmetic (affine.min of static sizes, unit slices).
-  RewritePatternSet patterns(&getContext());
-  tensor::populateMergeConsecutiveInsertExtractSlicePatterns(patterns);
-  for (Dialect *dialect : getContext().getLoadedDialects())
-    dialect->getCanonicalizationPatterns(patterns);
-  for (RegisteredOperationName name : getContext().getRegisteredOperations())
-    name.getCanonicalizationPatterns(patterns, &getContext());
   // Not converging is harmless here: the IR is valid either way.
-  (void)applyPatternsGreedily(func, std::move(patterns));
+  auto canonicalize = [&] {
+    RewritePatternSet patterns(&getContext());
+    tensor::populateMergeConsecutiveInsertExtractSlicePatterns(patterns);
+    for (Dialect *dialect : getContext().getLoadedDialects())
+      dialect->getCanonicalizationPatterns(patterns);
+    for (RegisteredOperationName name :
+         getContext().getRegisteredOperations())
+      name.getCanonicalizationPatterns(patterns, &getContext());
+    (void)applyPatternsGreedily(func, std::move(patterns));
+  };
+  canonicalize();
   // Keep each register tile's accumulator in registers across the k loop:
   // its transfer_read/transfer_write pair on the loop-carried tile moves out
   // of the loop (post-order: innermost loops first). This runs after the
@@ -719,6 +748,10 @@ void MatmulKernelsPass::runOnOperation() {
     (void)hoistLoopInvariantSubsets(
         rewriter, cast<LoopLikeOpInterface>(loop.getOperation()));
   });
+  // Again, now that the accumulator's first read is out of the k loop: a
+  // tile's initial value written just before is forwarded to the read
+  // (and the write dropped, overwritten by the tile's final one).
+  canonicalize();
   // The vectorizer rebuilds the accumulation without the kernel body's
   // fastmath flags; put `contract` back where the addend is a contractable
   // product, so that the pair still becomes an FMA.

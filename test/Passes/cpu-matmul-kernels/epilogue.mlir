@@ -31,24 +31,26 @@ func.func @mask_bias(%a: tensor<64x64xf32>, %b: tensor<64x128xf32>,
 }
 
 // Two threads over the four 32-column panels; the tile's position in the
-// product is the thread's panel plus the register tile's.
+// product is the thread's panel plus the register tile's. The accumulator
+// starts from the fill's zeros (no fill of C, one k block), the epilogue
+// reads the mask and bias slices there, and the tile is written once.
 // CHECK-LABEL: func.func @mask_bias
+// CHECK-NOT: linalg.fill
 // CHECK: scf.forall (%[[T:.*]]) = (0) to (4) step (2)
 // CHECK: scf.for %[[N1:.*]] = %c0 to %c2 step %c1
 // CHECK: scf.for %[[M:.*]] = %c0 to %c64 step %c8
-// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args
-// CHECK: %[[ACC:.*]] = vector.transfer_write
+// CHECK: %[[ACC:.*]] = scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args(%{{.*}} = %cst) -> (vector<8x32xf32>)
 // CHECK-NOT: scf.if
 // CHECK: %[[P:.*]] = arith.addi %[[T]], %[[N1]] : index
 // CHECK: %[[N:.*]] = arith.muli %[[P]], %c32 : index
 // CHECK: tensor.extract_slice %arg2[%[[M]], %[[N]]] [8, 32] [1, 1] : tensor<64x128xi8> to tensor<8x32xi8>
 // CHECK: tensor.extract_slice %arg3[%[[N]]] [32] [1] : tensor<128xf32> to tensor<32xf32>
 // CHECK: vector.transfer_read %{{.*}} : tensor<8x32xi8>, vector<8x32xi8>
-// CHECK: vector.transfer_read %[[ACC]]
-// CHECK: arith.trunci %{{.*}} : vector<8x32xi8> to vector<8x32xi1>
-// CHECK: arith.addf %{{.*}} : vector<8x32xf32>
-// CHECK: arith.select %{{.*}} : vector<8x32xi1>, vector<8x32xf32>
-// CHECK: vector.transfer_write %{{.*}}, %[[ACC]]
+// CHECK: %[[MASK:.*]] = arith.trunci %{{.*}} : vector<8x32xi8> to vector<8x32xi1>
+// CHECK: %[[B:.*]] = arith.addf %[[ACC]], %{{.*}} : vector<8x32xf32>
+// CHECK: %[[R:.*]] = arith.select %[[MASK]], %[[B]], %cst : vector<8x32xi1>, vector<8x32xf32>
+// CHECK: vector.transfer_write %[[R]]
+// CHECK-NOT: vector.transfer_write
 // CHECK: tensor.insert_slice
 // CHECK-NOT: linalg.generic
 // CHECK: return

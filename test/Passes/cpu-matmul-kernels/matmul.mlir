@@ -23,33 +23,38 @@ func.func @matmul(%a: tensor<128x256xf32>, %b: tensor<256x64xf32>) -> tensor<128
 // CHECK: %[[B3:.*]] = tensor.expand_shape %arg1 {{\[}}[0], [1, 2]] output_shape [256, 2, 32]
 // CHECK: %[[BP:.*]] = scf.forall (%{{.*}}) in (2) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<2x256x32xf32>)
 // CHECK:   vector.transfer_read %{{.*}} permutation_map = {{.*}} : tensor<8x1x32xf32>, vector<1x8x32xf32>
+// C is not filled: each register tile's accumulator starts from the fill's
+// zeros (one k block, so the zeros go straight into the k loop).
 // CHECK: %[[C3:.*]] = tensor.expand_shape %{{.*}} output_shape [128, 2, 32]
-// CHECK: %[[FILL:.*]] = linalg.fill {{.*}} outs(%[[C3]] : tensor<128x2x32xf32>)
+// CHECK-NOT: linalg.fill
 // The product: one column panel per thread, 8-row register tiles, the
-// 8x32 accumulator read before the k loop, carried as a vector and written
+// 8x32 accumulator carried as a vector across the k loop and written
 // after it; each k step one broadcast column of A times one packed row.
-// CHECK: scf.forall (%[[T:.*]]) in (2) shared_outs(%{{.*}} = %[[FILL]]) -> (tensor<128x2x32xf32>)
+// CHECK: scf.forall (%[[T:.*]]) in (2) shared_outs(%{{.*}} = %[[C3]]) -> (tensor<128x2x32xf32>)
 // CHECK:   scf.for %[[M:.*]] = %c0 to %c128 step %c8
-// CHECK:     %[[ACC0:.*]] = vector.transfer_read {{.*}} : tensor<8x32xf32>, vector<8x32xf32>
-// CHECK:     %[[K:.*]]:2 = scf.for %{{.*}} = %c0 to %c256 step %c1 iter_args(%{{.*}} = %{{.*}}, %[[ACC:.*]] = %[[ACC0]]) -> (tensor<8x32xf32>, vector<8x32xf32>)
+// CHECK:     %[[K:.*]] = scf.for %{{.*}} = %c0 to %c256 step %c1 iter_args(%[[ACC:.*]] = %cst) -> (vector<8x32xf32>)
 // CHECK:       tensor.extract_slice %arg0[%[[M]], %{{.*}}] [8, 1] [1, 1]
 // CHECK:       tensor.extract_slice %[[BP]][%[[T]], %{{.*}}, 0] [1, 1, 32] [1, 1, 1]
 // CHECK:       %[[P:.*]] = arith.mulf {{.*}} fastmath<contract> : vector<8x1x32xf32>
 // CHECK:       %[[P2:.*]] = vector.shape_cast %[[P]] : vector<8x1x32xf32> to vector<8x32xf32>
 // CHECK:       %[[S:.*]] = arith.addf %[[ACC]], %[[P2]] fastmath<contract> : vector<8x32xf32>
-// CHECK:       scf.yield %{{.*}}, %[[S]]
-// CHECK:     vector.transfer_write %[[K]]#1, %[[K]]#0
+// CHECK:       scf.yield %[[S]]
+// CHECK:     vector.transfer_write %[[K]]
 // CHECK-NOT: linalg.matmul
 // CHECK: tensor.collapse_shape {{.*}} : tensor<128x2x32xf32> into tensor<128x64xf32>
 
 // One thread, kc=64: no scf.forall; the k loop is blocked by 64 outside
-// the panel and row loops, the innermost k loop runs 64 steps.
+// the panel and row loops, the innermost k loop runs 64 steps; a tile is
+// set to zero before its first block only.
 // ONE-LABEL: func.func @matmul
 // ONE-NOT: scf.forall
 // ONE: scf.for %[[K0:.*]] = %c0 to %c256 step %c64
 // ONE:   scf.for %{{.*}} = %c0 to %c2 step %c1
+// ONE:     %[[FIRST:.*]] = arith.cmpi eq, %[[K0]], %c0
 // ONE:     scf.for %{{.*}} = %c0 to %c128 step %c8
-// ONE:       scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args({{.*}}) -> (tensor<8x32xf32>, vector<8x32xf32>)
+// ONE:       scf.if %[[FIRST]]
+// ONE:         vector.transfer_write %cst
+// ONE:       scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args({{.*}}) -> (vector<8x32xf32>)
 // ONE-NOT: scf.forall
 
 // -----
@@ -87,7 +92,7 @@ func.func @batch(%a: tensor<4x64x32xf32>, %b: tensor<4x32x64xf32>, %init: tensor
 // CHECK: tensor.expand_shape %arg1 {{\[}}[0], [1], [2, 3]] output_shape [4, 32, 2, 32]
 // CHECK: scf.forall {{.*}} -> (tensor<4x2x32x32xf32>)
 // CHECK: scf.forall (%{{.*}}) = (0) to (4) step (2) {{.*}} -> (tensor<4x64x2x32xf32>)
-// CHECK:   scf.for {{.*}} -> (tensor<8x32xf32>, vector<8x32xf32>)
+// CHECK:   scf.for {{.*}} -> (vector<8x32xf32>)
 // CHECK-NOT: linalg.batch_matmul
 
 // -----
@@ -107,7 +112,7 @@ func.func @transpose_b(%a: tensor<64x48xf32>, %b: tensor<64x48xf32>, %init: tens
 // CHECK: tensor.expand_shape %arg1 {{\[}}[0, 1], [2]] output_shape [2, 32, 48]
 // CHECK: scf.forall {{.*}} -> (tensor<2x48x32xf32>)
 // CHECK:   vector.transfer_read {{.*}} : tensor<1x32x8xf32>, vector<1x8x32xf32>
-// CHECK: scf.for {{.*}} -> (tensor<8x32xf32>, vector<8x32xf32>)
+// CHECK: scf.for {{.*}} -> (vector<8x32xf32>)
 // CHECK-NOT: linalg.matmul
 
 // -----

@@ -4,12 +4,16 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// A GEMM kernel's epilogue: the elementwise op that reads a matmul's
-// product (bias, activation, residual, an activation-gradient mask, an SGD
-// update of the weight whose gradient the product is), computed on each
-// register tile of C right after the tile's last k block, while the tile
-// is in registers, and written in place of C. The product is then never
-// stored and read back in a pass of its own.
+// What a GEMM kernel does on a register tile of C around its reduction
+// loop, so that C needs no pass of its own before or after the kernel:
+//   - the prologue: the tile starts from C's initial value where C was a
+//     fill (zeros), written into the tile before its first k block instead
+//     of a fill of the whole of C that the kernel then reads back;
+//   - the epilogue: the elementwise op that reads the product (bias,
+//     activation, residual, an activation-gradient mask, an SGD update of
+//     the weight whose gradient the product is), computed on the tile right
+//     after its last k block, while the tile is in registers, and written in
+//     place of C.
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,9 +61,16 @@ struct RegisterTile {
   /// ([batch?, m, n], [1?, mr, nr]).
   llvm::SmallVector<mlir::Value> offsets;
   llvm::SmallVector<int64_t> sizes;
-  /// True on the last k block of the tile (null: one k block only).
-  mlir::Value isLastBlock;
+  /// True on the first and on the last k block of the tile (null: one k
+  /// block only).
+  mlir::Value isFirstBlock, isLastBlock;
 };
+
+/// Writes `value` (a scalar defined before the kernel) into `tile` before
+/// its first k block, in place of a fill of C. Failure, with nothing
+/// changed, when the loop nest is not the expected one.
+mlir::LogicalResult emitInitOnTile(mlir::RewriterBase &rewriter,
+                                   mlir::Value value, const RegisterTile &tile);
 
 /// Computes `epilogue` on `tile` after its reduction loop (under
 /// `isLastBlock`) and writes the result in place of the tile; the epilogue
