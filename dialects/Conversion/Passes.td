@@ -328,7 +328,8 @@ def KilnCPUMatmulKernels
     - with `fuse-epilogues`, the elementwise `linalg.generic` that is the
       only reader of the product (bias, activation, residual, an
       activation-gradient mask, an SGD update of the weight whose gradient
-      it is) is computed on each register tile right after the tile's last
+      it is), directly or through an expand_shape of the rows or batch, is
+      computed on each register tile right after the tile's last
       k block, while the tile is in registers, and written in place of C:
       the product is never stored and read back in a second pass. It must
       have one f32 result shaped like C, read C through the identity map,

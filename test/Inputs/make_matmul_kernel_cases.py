@@ -124,6 +124,18 @@ def main():
              [("s", r(3, 24, 96))],
              [helper.make_node("Mul", ["P", "s"], ["C"])],
              lambda p, s: p * s)
+    # Read through a reshape of the rows ([B*S, N] -> [B, S, N], how a
+    # linear layer on a sequence is imported), or of the batch.
+    epilogue("epilogue_reshape", r(4, 32, 64), r(64, 96), [("bias", r(96))],
+             bias_relu, relu_ref)
+    epilogue("epilogue_batch4", r(2, 2, 16, 33), r(2, 2, 33, 64),
+             [("s", r(2, 2, 16, 64))],
+             [helper.make_node("Mul", ["P", "s"], ["C"])],
+             lambda p, s: p * s)
+    # Rows of 20: an 8-row tile would straddle two sequences, so the
+    # epilogue stays a loop of its own.
+    epilogue("epilogue_reshape_straddle", r(2, 20, 64), r(64, 96),
+             [("bias", r(96))], bias_relu, relu_ref)
     # Remainders split off: the epilogue stays a loop of its own.
     epilogue("epilogue_remainders", r(67, 45), r(45, 77), [("bias", r(77))],
              bias_relu, relu_ref)

@@ -32,34 +32,41 @@ SmallVector<OpFoldResult> unitStrides(OpBuilder &b, unsigned rank) {
   return SmallVector<OpFoldResult>(rank, b.getIndexAttr(1));
 }
 
-/// C's register tile in `c` as the epilogue's iteration space at the
-/// tile's size ([batch?, m, n]). The slice drops every unit dim and the
-/// batch dim comes back by expand_shape: [1, mr, 1, nr] -> [1, mr, nr]
-/// would leave the dropped unit dim ambiguous, and canonicalization once
-/// picked the other one.
+/// How a [mr, nr] tile becomes `rank` dims [1, ..., 1, mr, nr] and back.
+SmallVector<ReassociationIndices> unitDimsFirst(unsigned rank) {
+  ReassociationIndices rows = llvm::to_vector(llvm::seq<int64_t>(0, rank - 1));
+  return {rows, {static_cast<int64_t>(rank) - 1}};
+}
+
+/// C's register tile in `c`, shaped `shape` = [1, ..., 1, mr, nr] (the
+/// iteration space of the product, or of its epilogue, at the tile's
+/// size). The slice drops every unit dim and they come back by
+/// expand_shape: [1, mr, 1, nr] -> [1, mr, nr] would leave the dropped unit
+/// dim ambiguous, and canonicalization once picked the other one.
 Value extractTile(OpBuilder &b, Location loc, Value c,
-                  const RegisterTile &tile) {
+                  const RegisterTile &tile, ArrayRef<int64_t> shape) {
   auto cType = cast<RankedTensorType>(c.getType());
   Type elt = cType.getElementType();
-  int64_t mr = tile.sizes[tile.sizes.size() - 2], nr = tile.sizes.back();
+  int64_t mr = shape[shape.size() - 2], nr = shape.back();
   Value slice = tensor::ExtractSliceOp::create(
       b, loc, RankedTensorType::get({mr, nr}, elt), c, tile.localOffsets,
       getAsIndexOpFoldResult(b.getContext(), tile.localSizes),
       unitStrides(b, cType.getRank()));
-  if (tile.sizes.size() == 2)
+  if (shape.size() == 2)
     return slice;
-  return tensor::ExpandShapeOp::create(
-      b, loc, RankedTensorType::get(tile.sizes, elt), slice,
-      SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  return tensor::ExpandShapeOp::create(b, loc,
+                                       RankedTensorType::get(shape, elt),
+                                       slice, unitDimsFirst(shape.size()));
 }
 
 /// `c` with `tileValue` (as extractTile gives it) written at the tile's
 /// place.
 Value insertTile(OpBuilder &b, Location loc, Value tileValue, Value c,
                  const RegisterTile &tile) {
-  if (tile.sizes.size() == 3)
-    tileValue = tensor::CollapseShapeOp::create(
-        b, loc, tileValue, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  unsigned rank = cast<RankedTensorType>(tileValue.getType()).getRank();
+  if (rank > 2)
+    tileValue = tensor::CollapseShapeOp::create(b, loc, tileValue,
+                                                unitDimsFirst(rank));
   return tensor::InsertSliceOp::create(
       b, loc, tileValue, c, tile.localOffsets,
       getAsIndexOpFoldResult(b.getContext(), tile.localSizes),
@@ -100,7 +107,7 @@ LogicalResult emitInitOnTile(RewriterBase &rewriter, Value value,
     scf::YieldOp::create(rewriter, loc, c);
     rewriter.setInsertionPointToStart(firstBlock.thenBlock());
   }
-  Value cTile = extractTile(rewriter, loc, c, tile);
+  Value cTile = extractTile(rewriter, loc, c, tile, tile.sizes);
   auto fill = linalg::FillOp::create(rewriter, loc, ValueRange{value},
                                      ValueRange{cTile});
   Value filled = vectorized(rewriter, fill);
@@ -126,6 +133,16 @@ std::optional<MatmulEpilogue> findMatmulEpilogue(linalg::LinalgOp matmul,
   // product (kiln-assign-destinations gives an op a dying input as its
   // destination).
   Value product = matmul->getResult(0);
+  // Read through a reshape that splits batch or row dims ([B*S, D] ->
+  // [B, S, D]) but not the columns, or directly.
+  tensor::ExpandShapeOp expand;
+  if (product.hasOneUse())
+    expand = dyn_cast<tensor::ExpandShapeOp>(*product.getUsers().begin());
+  if (expand) {
+    if (expand.getReassociationIndices().back().size() != 1)
+      return std::nullopt;
+    product = expand.getResult();
+  }
   OpOperand *read = nullptr;
   for (OpOperand &use : product.getUses()) {
     auto reader = dyn_cast<linalg::GenericOp>(use.getOwner());
@@ -175,7 +192,7 @@ std::optional<MatmulEpilogue> findMatmulEpilogue(linalg::LinalgOp matmul,
     if (!dom.properlyDominates(input->get(), matmul))
       return std::nullopt;
   }
-  return MatmulEpilogue{op, use.getOperandNumber()};
+  return MatmulEpilogue{op, use.getOperandNumber(), expand};
 }
 
 LogicalResult emitEpilogueOnTile(RewriterBase &rewriter,
@@ -188,12 +205,45 @@ LogicalResult emitEpilogueOnTile(RewriterBase &rewriter,
   Value c = yield->getOperand(0);
   linalg::GenericOp op = epilogue.op;
   Location loc = op.getLoc();
+  // How the product's dims map to the epilogue's, and the tile's sizes
+  // there; a tile must not straddle a reshaped row dim's inner size.
+  SmallVector<ReassociationIndices> groups;
+  SmallVector<int64_t> expandedShape, sizes;
+  if (tensor::ExpandShapeOp expand = epilogue.expand) {
+    groups = expand.getReassociationIndices();
+    expandedShape = llvm::to_vector(expand.getResultType().getShape());
+  } else {
+    for (int64_t d = 0, e = tile.sizes.size(); d < e; ++d)
+      groups.push_back({d});
+    expandedShape = tile.sizes; // Only the inner sizes are read.
+  }
+  for (auto [p, group] : llvm::enumerate(groups)) {
+    if (expandedShape[group.back()] % tile.sizes[p] != 0)
+      return failure();
+    sizes.append(group.size() - 1, 1);
+    sizes.push_back(tile.sizes[p]);
+  }
   auto index = [&](int64_t v) -> OpFoldResult {
     return rewriter.getIndexAttr(v);
   };
 
   rewriter.setInsertionPoint(yield);
-  Value cTile = extractTile(rewriter, loc, c, tile);
+  // The tile in the epilogue's iteration space: a reshaped row (or batch)
+  // dim's offset delinearized over its parts, the tile along the innermost.
+  SmallVector<Value> offsets;
+  for (auto [p, group] : llvm::enumerate(groups)) {
+    Value rest = tile.offsets[p];
+    SmallVector<Value> parts(group.size());
+    for (size_t i = group.size(); i-- > 1;) {
+      Value size = arith::ConstantIndexOp::create(
+          rewriter, loc, expandedShape[group[i]]);
+      parts[i] = arith::RemUIOp::create(rewriter, loc, rest, size);
+      rest = arith::DivUIOp::create(rewriter, loc, rest, size);
+    }
+    parts[0] = rest;
+    offsets.append(parts);
+  }
+  Value cTile = extractTile(rewriter, loc, c, tile, sizes);
   auto tileType = cast<RankedTensorType>(cTile.getType());
   SmallVector<Value> inputs;
   for (OpOperand *input : op.getDpsInputOperands()) {
@@ -202,18 +252,18 @@ LogicalResult emitEpilogueOnTile(RewriterBase &rewriter,
       continue;
     }
     AffineMap map = op.getMatchingIndexingMap(input);
-    SmallVector<OpFoldResult> offsets, sizes;
+    SmallVector<OpFoldResult> sliceOffsets, sliceSizes;
     for (AffineExpr e : map.getResults()) {
       if (auto d = dyn_cast<AffineDimExpr>(e)) {
-        offsets.push_back(tile.offsets[d.getPosition()]);
-        sizes.push_back(index(tile.sizes[d.getPosition()]));
+        sliceOffsets.push_back(offsets[d.getPosition()]);
+        sliceSizes.push_back(index(sizes[d.getPosition()]));
       } else { // A broadcast unit dim.
-        offsets.push_back(index(0));
-        sizes.push_back(index(1));
+        sliceOffsets.push_back(index(0));
+        sliceSizes.push_back(index(1));
       }
     }
     inputs.push_back(tensor::ExtractSliceOp::create(
-        rewriter, loc, input->get(), offsets, sizes,
+        rewriter, loc, input->get(), sliceOffsets, sliceSizes,
         unitStrides(rewriter, map.getNumResults())));
   }
   auto tileOp = linalg::GenericOp::create(

@@ -108,3 +108,48 @@ func.func @two_readers(%a: tensor<64x64xf32>, %b: tensor<64x128xf32>)
 // CHECK: tensor.collapse_shape
 // CHECK: linalg.generic
 // CHECK: arith.maximumf
+
+// -----
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#col = affine_map<(d0, d1, d2) -> (d2)>
+// Read through a reshape of the rows ([4*32, 64] -> [4, 32, 64], a linear
+// layer on a sequence): the tile's row offset is delinearized into
+// (sequence, position) for the residual's slice in the bias-add's
+// iteration space.
+func.func @reshaped_rows(%a: tensor<128x64xf32>, %b: tensor<64x64xf32>,
+                         %bias: tensor<64xf32>, %res: tensor<4x32x64xf32>)
+    -> tensor<4x32x64xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<128x64xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<128x64xf32>) -> tensor<128x64xf32>
+  %p = linalg.matmul ins(%a, %b : tensor<128x64xf32>, tensor<64x64xf32>)
+                     outs(%f : tensor<128x64xf32>) -> tensor<128x64xf32>
+  %x = tensor.expand_shape %p [[0, 1], [2]] output_shape [4, 32, 64]
+      : tensor<128x64xf32> into tensor<4x32x64xf32>
+  %e3 = tensor.empty() : tensor<4x32x64xf32>
+  %r = linalg.generic {indexing_maps = [#id3, #col, #id3, #id3],
+                       iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %bias, %res : tensor<4x32x64xf32>, tensor<64xf32>, tensor<4x32x64xf32>)
+      outs(%e3 : tensor<4x32x64xf32>) {
+  ^bb0(%v: f32, %bi: f32, %rv: f32, %o: f32):
+    %s = arith.addf %v, %bi : f32
+    %t = arith.addf %s, %rv : f32
+    linalg.yield %t : f32
+  } -> tensor<4x32x64xf32>
+  return %r : tensor<4x32x64xf32>
+}
+
+// CHECK-LABEL: func.func @reshaped_rows
+// CHECK: scf.forall
+// CHECK: scf.for %[[M:.*]] = %c0 to %c128 step %c8
+// CHECK: scf.for {{.*}} -> (vector<8x32xf32>)
+// CHECK-DAG: %[[POS:.*]] = arith.remui %[[M]], %c32
+// CHECK-DAG: %[[SEQ:.*]] = arith.divui %[[M]], %c32
+// CHECK-DAG: tensor.extract_slice %arg2[%{{.*}}] [32] [1] : tensor<64xf32> to tensor<32xf32>
+// CHECK-DAG: tensor.extract_slice %arg3[%[[SEQ]], %[[POS]], %{{.*}}] [1, 8, 32] [1, 1, 1] : tensor<4x32x64xf32> to tensor<1x8x32xf32>
+// CHECK: arith.addf %{{.*}} : vector<1x8x32xf32>
+// CHECK: arith.addf %{{.*}} : vector<1x8x32xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [4, 32, 64]
+// CHECK-NEXT: return

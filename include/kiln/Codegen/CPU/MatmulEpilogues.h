@@ -22,6 +22,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -36,10 +37,14 @@ struct MatmulEpilogue {
   mlir::linalg::GenericOp op;
   /// The input of `op` that is the product.
   unsigned productInput;
+  /// The reshape `op` reads the product through (splitting batch or row
+  /// dims, not the columns), if any.
+  mlir::tensor::ExpandShapeOp expand;
 };
 
 /// The epilogue of `matmul` (a linalg.matmul or batch_matmul on tensors),
-/// if its product has exactly one reader that can be computed in place of
+/// if its product (directly or through an expand_shape that leaves the
+/// columns whole) has exactly one reader that can be computed in place of
 /// C: an all-parallel generic with one result of C's type, reading C
 /// through the identity map, not reading its own output, without
 /// `linalg.index`, whose other inputs are at least 8 bits wide, indexed by
@@ -57,8 +62,8 @@ struct RegisterTile {
   /// [1?, mr, 1, nr]).
   llvm::SmallVector<mlir::OpFoldResult> localOffsets;
   llvm::SmallVector<int64_t> localSizes;
-  /// Offsets and sizes of the tile in the epilogue's iteration space
-  /// ([batch?, m, n], [1?, mr, nr]).
+  /// Offsets and sizes of the tile in the product ([batch?, m, n],
+  /// [1?, mr, nr]).
   llvm::SmallVector<mlir::Value> offsets;
   llvm::SmallVector<int64_t> sizes;
   /// True on the first and on the last k block of the tile (null: one k
