@@ -77,10 +77,12 @@ struct RegisterTile {
 mlir::LogicalResult emitInitOnTile(mlir::RewriterBase &rewriter,
                                    mlir::Value value, const RegisterTile &tile);
 
-/// Computes `epilogue` on `tile` after its reduction loop (under
-/// `isLastBlock`) and writes the result in place of the tile; the epilogue
-/// op itself is left for the caller to replace. Failure, with nothing
-/// changed, when the loop nest is not the expected one.
+/// Computes `epilogue` on `tile` after its reduction loop (kept only on the
+/// last k block, through a select on `isLastBlock`) and writes the result in
+/// place of the tile; the epilogue op itself is left for the caller to
+/// replace. Failure, with nothing changed, when the loop nest is not the
+/// expected one or a tile would straddle the inner size of a reshaped row
+/// or batch dim.
 mlir::LogicalResult emitEpilogueOnTile(mlir::RewriterBase &rewriter,
                                        const MatmulEpilogue &epilogue,
                                        const RegisterTile &tile);
