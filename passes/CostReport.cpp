@@ -45,10 +45,10 @@ struct KilnCostReportPass
     totalFlops += flops;
     totalBytes += bytes;
     if (emitRemarks)
-      getOperation().emitRemark()
+      emitRemark(getOperation().getLoc())
           << "kiln cost: " << flops << " flops, " << bytes
-          << " bytes moved unfused, over " << costed << " ops ("
-          << uncosted << " without a static cost)";
+          << " bytes moved unfused, over " << costed << " ops (" << uncosted
+          << " without a static cost)";
     markAllAnalysesPreserved();
   }
 };

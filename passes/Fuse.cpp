@@ -606,8 +606,9 @@ struct KilnFusePass : public kiln::impl::KilnFuseBase<KilnFusePass> {
             .walk([](GradientOp) { return WalkResult::interrupt(); })
             .wasInterrupted();
     if (requestsGradients) {
-      func.emitRemark("kiln-fuse: not fused: the function has kiln.gradient "
-                      "requests (run kiln-autodiff first)");
+      emitRemark(func.getLoc(),
+                 "kiln-fuse: not fused: the function has kiln.gradient "
+                 "requests (run kiln-autodiff first)");
       markAllAnalysesPreserved();
       return;
     }
@@ -655,7 +656,7 @@ struct KilnFusePass : public kiln::impl::KilnFuseBase<KilnFusePass> {
     numFusedOps += fusedOps;
     numBytesSaved += bytesSaved;
     numFlopsDuplicated += flopsAdded;
-    InFlightDiagnostic remark = func.emitRemark();
+    InFlightDiagnostic remark = emitRemark(func.getLoc());
     remark << "kiln-fuse: " << groups << " groups (";
     llvm::interleaveComma(
         llvm::ArrayRef<FusionGroupKind>{FusionGroupKind::elementwise,

@@ -204,9 +204,9 @@ public:
     numEdges += edges;
     if (failed(writeOut(module, dot)))
       return signalPassFailure();
-    module.emitRemark() << "kiln-fusion-graph: " << nodes << " nodes, "
-                        << groups << " fusion groups, " << edges
-                        << " edges written to " << out;
+    emitRemark(module.getLoc())
+        << "kiln-fusion-graph: " << nodes << " nodes, " << groups
+        << " fusion groups, " << edges << " edges written to " << out;
     markAllAnalysesPreserved();
   }
 

@@ -312,9 +312,9 @@ struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
     StringRef unit = arenaBefore ? "planned arena" : "tensor peak";
     if (current <= budget) {
       numPeakAfter += before;
-      func.emitRemark() << "kiln-remat: " << unit << " " << current
-                        << " bytes is within the budget of " << budget
-                        << " bytes; nothing to do";
+      emitRemark(func.getLoc()) << "kiln-remat: " << unit << " " << current
+                                << " bytes is within the budget of " << budget
+                                << " bytes; nothing to do";
       markAllAnalysesPreserved();
       return;
     }
@@ -435,7 +435,7 @@ struct KilnRematPass : public kiln::impl::KilnRematBase<KilnRematPass> {
         rg->totalFlops ? (1000 * rebuilt->flopsAdded + rg->totalFlops / 2) /
                              rg->totalFlops
                        : 0;
-    InFlightDiagnostic remark = func.emitRemark();
+    InFlightDiagnostic remark = emitRemark(func.getLoc());
     if (chosenArena)
       remark << "kiln-remat: planned arena " << *arenaBefore << " -> "
              << *chosenArena << " bytes (budget " << budget << ", " << round

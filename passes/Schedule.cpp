@@ -170,9 +170,9 @@ struct KilnSchedulePass
     });
     numPeakBefore += bodyBefore;
     numPeakAfter += bodyAfter;
-    func.emitRemark() << "kiln-schedule: tensor peak " << bodyBefore
-                      << " -> " << bodyAfter << " bytes"
-                      << (changed ? "" : " (order kept)");
+    emitRemark(func.getLoc())
+        << "kiln-schedule: tensor peak " << bodyBefore << " -> " << bodyAfter
+        << " bytes" << (changed ? "" : " (order kept)");
     if (!changed)
       markAllAnalysesPreserved();
   }

@@ -331,11 +331,15 @@ def KilnCPUMatmulKernels
       it is), directly or through an expand_shape of the rows or batch, is
       computed on each register tile right after the tile's last
       k block, while the tile is in registers, and written in place of C:
-      the product is never stored and read back in a second pass. It must
-      have one f32 result shaped like C, read C through the identity map,
-      not read its own output, not use `linalg.index`, read only inputs of
-      8 bits or more that exist before the matmul, and the kernel must be
-      one piece (no remainders split off, not transposed).
+      the product is never stored and read back in a second pass. Its
+      other results (Adam's m and v, a saved mask) are written on the same
+      tiles, into tensors the loops carry next to C; the matmul moves after
+      the epilogue's inputs when they are defined after it. The generic's
+      results must be shaped like C with identity maps, it must read C
+      through the identity map, read none of its outputs, not use
+      `linalg.index`, read and write only elements of 8 bits or more, and
+      the kernel must be one piece (no remainders split off, not
+      transposed).
 
     Later stages of the CPU pipeline lower `scf.forall` to OpenMP and the
     vector ops to LLVM (outer products become FMAs).

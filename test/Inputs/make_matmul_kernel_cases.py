@@ -140,6 +140,49 @@ def main():
     epilogue("epilogue_remainders", r(67, 45), r(45, 77), [("bias", r(77))],
              bias_relu, relu_ref)
 
+    # Epilogues with several results, written on the same register tiles:
+    # an Adam step with the product as the gradient (the new weight, first
+    # and second moments; K = 300 spans two k blocks), and an activation
+    # with its saved mask (as bytes between the ops).
+    a, b = r(64, 300) / 4, r(300, 96) / 4
+    w, m, v = r(64, 96), r(64, 96) / 10, np.abs(r(64, 96)) / 10
+    p = a.astype(np.float64) @ b.astype(np.float64)
+    m1 = 0.9 * m + 0.1 * p
+    v1 = 0.999 * v + 0.001 * p * p
+    w1 = w - 0.01 * m1 / (np.sqrt(v1) + 1e-8)
+    const = lambda name, x: helper.make_node(
+        "Constant", [], [name],
+        value=numpy_helper.from_array(np.array(x, np.float32)))
+    save(out, "epilogue_adam",
+         [helper.make_node("MatMul", ["A", "B"], ["P"]),
+          const("b1", 0.9), const("c1", 0.1), const("b2", 0.999),
+          const("c2", 0.001), const("lr", 0.01), const("eps", 1e-8),
+          helper.make_node("Mul", ["m", "b1"], ["m_a"]),
+          helper.make_node("Mul", ["P", "c1"], ["m_b"]),
+          helper.make_node("Add", ["m_a", "m_b"], ["m_new"]),
+          helper.make_node("Mul", ["v", "b2"], ["v_a"]),
+          helper.make_node("Mul", ["P", "P"], ["g2"]),
+          helper.make_node("Mul", ["g2", "c2"], ["v_b"]),
+          helper.make_node("Add", ["v_a", "v_b"], ["v_new"]),
+          helper.make_node("Sqrt", ["v_new"], ["s"]),
+          helper.make_node("Add", ["s", "eps"], ["d"]),
+          helper.make_node("Div", ["m_new", "d"], ["q"]),
+          helper.make_node("Mul", ["q", "lr"], ["u"]),
+          helper.make_node("Sub", ["w", "u"], ["w_new"])],
+         ["A", "B", "w", "m", "v"], ["w_new", "m_new", "v_new"],
+         [a, b, w, m, v], [w1, m1, v1])
+    a, b, bias = r(2, 64, 64), r(64, 96), r(96)
+    q = a.astype(np.float64) @ b.astype(np.float64) + bias
+    save(out, "epilogue_relu_mask",
+         [helper.make_node("MatMul", ["A", "B"], ["P"]),
+          helper.make_node("Add", ["P", "bias"], ["Q"]),
+          helper.make_node("Relu", ["Q"], ["C"]),
+          const("zero", 0.0),
+          helper.make_node("Greater", ["Q", "zero"], ["mask"]),
+          helper.make_node("Cast", ["mask"], ["M"], to=TensorProto.FLOAT)],
+         ["A", "B", "bias"], ["C", "M"], [a, b, bias],
+         [np.maximum(q, 0), (q > 0).astype(np.float64)])
+
 
 if __name__ == "__main__":
     main()

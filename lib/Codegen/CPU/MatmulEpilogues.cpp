@@ -73,16 +73,16 @@ Value insertTile(OpBuilder &b, Location loc, Value tileValue, Value c,
       unitStrides(b, cast<RankedTensorType>(c.getType()).getRank()));
 }
 
-/// Vectorizes the static-shaped `op` in place; returns its result (the
+/// Vectorizes the static-shaped `op` in place; returns its results (the
 /// op's own when it does not vectorize: it stays a loop nest on the tile).
-Value vectorized(RewriterBase &rewriter, linalg::LinalgOp op) {
+SmallVector<Value> vectorized(RewriterBase &rewriter, linalg::LinalgOp op) {
   rewriter.setInsertionPoint(op);
   FailureOr<linalg::VectorizationResult> v = linalg::vectorize(rewriter, op);
   if (failed(v))
-    return op->getResult(0);
-  Value result = v->replacements.front();
+    return op->getResults();
+  SmallVector<Value> results = v->replacements;
   rewriter.replaceOp(op, v->replacements);
-  return result;
+  return results;
 }
 
 } // namespace
@@ -92,7 +92,8 @@ LogicalResult emitInitOnTile(RewriterBase &rewriter, Value value,
   // The loop around the reduction carries C; the tile's reads of it (before
   // or in the reduction loop) come after the write.
   auto around = dyn_cast<scf::ForOp>(tile.kLoop->getParentOp());
-  if (!around || around.getNumRegionIterArgs() != 1)
+  // C is the first carried tensor (the epilogue's other results follow).
+  if (!around || around.getNumRegionIterArgs() < 1)
     return failure();
   Value c = around.getRegionIterArgs().front();
   Location loc = tile.kLoop->getLoc();
@@ -110,7 +111,7 @@ LogicalResult emitInitOnTile(RewriterBase &rewriter, Value value,
   Value cTile = extractTile(rewriter, loc, c, tile, tile.sizes);
   auto fill = linalg::FillOp::create(rewriter, loc, ValueRange{value},
                                      ValueRange{cTile});
-  Value filled = vectorized(rewriter, fill);
+  Value filled = vectorized(rewriter, fill).front();
   rewriter.setInsertionPointAfterValue(filled);
   Value initialized = insertTile(rewriter, loc, filled, c, tile);
   if (firstBlock) {
@@ -124,6 +125,53 @@ LogicalResult emitInitOnTile(RewriterBase &rewriter, Value value,
   });
   return success();
 }
+
+namespace {
+
+/// The tensor whose buffer `value` is a view of (through reshapes and
+/// slices), or `value` itself.
+Value viewedTensor(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    if (auto c = dyn_cast<tensor::CollapseShapeOp>(def))
+      value = c.getSrc();
+    else if (auto e = dyn_cast<tensor::ExpandShapeOp>(def))
+      value = e.getSrc();
+    else if (auto x = dyn_cast<tensor::ExtractSliceOp>(def))
+      value = x.getSource();
+    else if (auto c = dyn_cast<tensor::CastOp>(def))
+      value = c.getSource();
+    else
+      break;
+  }
+  return value;
+}
+
+/// Whether `op`, or an op inside it, may write into the buffer of one of
+/// `tensors` in place (as a destination, or as a loop's carried value).
+bool mayWriteInto(Operation *op, const llvm::SmallPtrSetImpl<Value> &tensors) {
+  WalkResult walk = op->walk([&](Operation *inner) {
+    ValueRange written;
+    if (auto dps = dyn_cast<DestinationStyleOpInterface>(inner))
+      written = dps.getDpsInits();
+    else if (inner->getNumRegions() > 0)
+      written = inner->getOperands();
+    for (Value v : written)
+      if (tensors.contains(viewedTensor(v)))
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return walk.wasInterrupted();
+}
+
+/// Whether values of `type` can be a vector's lanes in memory (i1 vectors
+/// are bit-packed, their memory a byte each; kiln-cpu-byte-masks makes
+/// masks bytes first).
+bool isByteAddressable(Type type) {
+  Type elt = getElementTypeOrSelf(type);
+  return elt.isIntOrFloat() && elt.getIntOrFloatBitWidth() >= 8;
+}
+
+} // namespace
 
 std::optional<MatmulEpilogue> findMatmulEpilogue(linalg::LinalgOp matmul,
                                                  DominanceInfo &dom) {
@@ -160,39 +208,76 @@ std::optional<MatmulEpilogue> findMatmulEpilogue(linalg::LinalgOp matmul,
     return std::nullopt;
   OpOperand &use = *read;
   auto op = cast<linalg::GenericOp>(use.getOwner());
-  if (op->getNumResults() != 1 ||
-      op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics() ||
-      op.hasDynamicShape())
-    return std::nullopt;
-  if (op->getResult(0).getType() != product.getType())
+  if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
     return std::nullopt;
   if (!llvm::all_of(op.getIteratorTypesArray(), linalg::isParallelIterator))
     return std::nullopt;
-  if (!op.getMatchingIndexingMap(&use).isIdentity() ||
-      !op.getIndexingMapMatchingResult(op->getResult(0)).isIdentity())
+  if (!op.getMatchingIndexingMap(&use).isIdentity())
     return std::nullopt;
-  // The tile is written in place of C: the old output is not there to read.
-  if (!op.getRegionOutputArgs().front().use_empty())
+  auto productType = cast<RankedTensorType>(product.getType());
+  unsigned mainResult = 0;
+  for (OpResult result : op->getResults()) {
+    // Every result is written on the tile, in the product's layout.
+    auto type = cast<RankedTensorType>(result.getType());
+    if (type.getShape() != productType.getShape() || !isByteAddressable(type) ||
+        !op.getIndexingMapMatchingResult(result).isIdentity())
+      return std::nullopt;
+    // The tile is written in place of C: the old output is not there to
+    // read.
+    if (!op.getRegionOutputArgs()[result.getResultNumber()].use_empty())
+      return std::nullopt;
+    if (op.getDpsInitOperand(result.getResultNumber())->get() == product)
+      mainResult = result.getResultNumber();
+  }
+  if (op->getResult(mainResult).getType() != productType)
     return std::nullopt;
   // Indices would be the tile's, not the product's.
   if (!op.getBody()->getOps<linalg::IndexOp>().empty())
     return std::nullopt;
+  // The kernel computes the epilogue where the matmul is: inputs defined
+  // after it, in its block, mean moving the matmul after them.
+  Operation *lastInputDef = nullptr;
   for (OpOperand *input : op.getDpsInputOperands()) {
     if (input == &use)
       continue;
-    Type elt = getElementTypeOrSelf(input->get().getType());
-    // i1 vectors are bit-packed, their memory a byte each
-    // (kiln-cpu-byte-masks makes masks bytes first).
-    if (!elt.isIntOrFloat() || elt.getIntOrFloatBitWidth() < 8)
+    if (!isByteAddressable(input->get().getType()))
       return std::nullopt;
     if (!op.getMatchingIndexingMap(input).isProjectedPermutation(
             /*allowZeroInResults=*/true))
       return std::nullopt;
-    // The kernel computes the epilogue where the matmul was.
-    if (!dom.properlyDominates(input->get(), matmul))
+    if (dom.properlyDominates(input->get(), matmul))
+      continue;
+    Operation *def = input->get().getDefiningOp();
+    if (!def || def->getBlock() != matmul->getBlock() ||
+        op->getBlock() != matmul->getBlock())
       return std::nullopt;
+    if (!lastInputDef || lastInputDef->isBeforeInBlock(def))
+      lastInputDef = def;
   }
-  return MatmulEpilogue{op, use.getOperandNumber(), expand};
+  if (lastInputDef) {
+    // Moving the matmul must not make it read a tensor that an op in
+    // between now overwrites (kiln-assign-destinations may have given the
+    // matmul's dying operand to such an op as its destination).
+    llvm::SmallPtrSet<Value, 4> read;
+    for (Value operand : matmul->getOperands())
+      read.insert(viewedTensor(operand));
+    for (Operation *between = matmul->getNextNode();
+         between != lastInputDef->getNextNode();
+         between = between->getNextNode())
+      if (mayWriteInto(between, read))
+        return std::nullopt;
+  }
+  return MatmulEpilogue{op, use.getOperandNumber(), mainResult, expand,
+                        lastInputDef};
+}
+
+void placeMatmulForEpilogue(linalg::LinalgOp matmul,
+                            const MatmulEpilogue &epilogue) {
+  if (!epilogue.lastInputDef)
+    return;
+  matmul->moveAfter(epilogue.lastInputDef);
+  if (epilogue.expand)
+    epilogue.expand->moveAfter(matmul);
 }
 
 LogicalResult emitEpilogueOnTile(RewriterBase &rewriter,
@@ -200,10 +285,9 @@ LogicalResult emitEpilogueOnTile(RewriterBase &rewriter,
                                  const RegisterTile &tile) {
   // The loop around the reduction yields C with the tile written.
   auto yield = dyn_cast<scf::YieldOp>(tile.kLoop->getBlock()->getTerminator());
-  if (!yield || yield->getNumOperands() != 1)
-    return failure();
-  Value c = yield->getOperand(0);
   linalg::GenericOp op = epilogue.op;
+  if (!yield || yield->getNumOperands() != op->getNumResults())
+    return failure();
   Location loc = op.getLoc();
   // How the product's dims map to the epilogue's, and the tile's sizes
   // there; a tile must not straddle a reshaped row dim's inner size.
@@ -243,8 +327,15 @@ LogicalResult emitEpilogueOnTile(RewriterBase &rewriter,
     parts[0] = rest;
     offsets.append(parts);
   }
-  Value cTile = extractTile(rewriter, loc, c, tile, sizes);
-  auto tileType = cast<RankedTensorType>(cTile.getType());
+  // The tiles the results are written on: C's for the main result, the
+  // carried tensors' for the others.
+  unsigned numResults = op->getNumResults();
+  SmallVector<Value> carried(numResults), outTiles(numResults);
+  for (unsigned r = 0, extra = 1; r < numResults; ++r)
+    carried[r] = yield->getOperand(r == epilogue.mainResult ? 0 : extra++);
+  for (unsigned r = 0; r < numResults; ++r)
+    outTiles[r] = extractTile(rewriter, loc, carried[r], tile, sizes);
+  Value cTile = outTiles[epilogue.mainResult];
   SmallVector<Value> inputs;
   for (OpOperand *input : op.getDpsInputOperands()) {
     if (input->getOperandNumber() == epilogue.productInput) {
@@ -267,26 +358,33 @@ LogicalResult emitEpilogueOnTile(RewriterBase &rewriter,
         unitStrides(rewriter, map.getNumResults())));
   }
   auto tileOp = linalg::GenericOp::create(
-      rewriter, loc, TypeRange{tileType}, inputs, ValueRange{cTile},
+      rewriter, loc, ValueRange(outTiles).getTypes(), inputs, outTiles,
       op.getIndexingMapsArray(), op.getIteratorTypesArray());
   rewriter.cloneRegionBefore(op.getRegion(), tileOp.getRegion(),
                              tileOp.getRegion().end());
-  // Before the last k block, the tile keeps its partial sums. A select, not
+  // Before the last k block, C's tile keeps its partial sums. A select, not
   // an scf.if around the tile: one-shot bufferization would copy C for a
-  // branch that writes the tile again.
+  // branch that writes the tile again. The other results need none: the
+  // last block overwrites what the earlier ones wrote.
   if (tile.isLastBlock) {
     auto terminator = cast<linalg::YieldOp>(tileOp.getBody()->getTerminator());
     rewriter.setInsertionPoint(terminator);
     Value partial = tileOp.getBody()->getArgument(epilogue.productInput);
-    Value kept = arith::SelectOp::create(rewriter, loc, tile.isLastBlock,
-                                         terminator->getOperand(0), partial);
-    rewriter.modifyOpInPlace(terminator,
-                             [&] { terminator->setOperand(0, kept); });
+    Value kept = arith::SelectOp::create(
+        rewriter, loc, tile.isLastBlock,
+        terminator->getOperand(epilogue.mainResult), partial);
+    rewriter.modifyOpInPlace(
+        terminator, [&] { terminator->setOperand(epilogue.mainResult, kept); });
   }
-  Value result = vectorized(rewriter, tileOp);
-  rewriter.setInsertionPointAfterValue(result);
-  Value updated = insertTile(rewriter, loc, result, c, tile);
-  rewriter.modifyOpInPlace(yield, [&] { yield->setOperand(0, updated); });
+  SmallVector<Value> results = vectorized(rewriter, tileOp);
+  rewriter.setInsertionPointAfterValue(results.back());
+  SmallVector<Value> updated;
+  for (unsigned r = 0; r < numResults; ++r)
+    updated.push_back(insertTile(rewriter, loc, results[r], carried[r], tile));
+  rewriter.modifyOpInPlace(yield, [&] {
+    for (unsigned r = 0, extra = 1; r < numResults; ++r)
+      yield->setOperand(r == epilogue.mainResult ? 0 : extra++, updated[r]);
+  });
   return success();
 }
 

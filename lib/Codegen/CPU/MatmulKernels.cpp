@@ -196,6 +196,35 @@ linalg::GenericOp transposeProduct(RewriterBase &rewriter, linalg::LinalgOp op,
   return product;
 }
 
+/// `micro` with only its first output, the product: the others pass
+/// through unchanged (the epilogue's extra results, which the epilogue
+/// writes after the k loop) and are replaced by their destinations.
+linalg::GenericOp withoutPassThroughOutputs(RewriterBase &rewriter,
+                                            linalg::GenericOp micro) {
+  if (micro.getNumDpsInits() == 1)
+    return micro;
+  rewriter.setInsertionPoint(micro);
+  SmallVector<AffineMap> maps = micro.getIndexingMapsArray();
+  maps.resize(micro.getNumDpsInputs() + 1);
+  Value c = micro.getDpsInitOperand(0)->get();
+  auto product = linalg::GenericOp::create(
+      rewriter, micro.getLoc(), TypeRange{c.getType()}, micro.getDpsInputs(),
+      ValueRange{c}, maps, micro.getIteratorTypesArray());
+  rewriter.cloneRegionBefore(micro.getRegion(), product.getRegion(),
+                             product.getRegion().end());
+  Block *body = product.getBody();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  rewriter.modifyOpInPlace(
+      yield, [&] { yield->eraseOperands(1, yield->getNumOperands() - 1); });
+  unsigned numArgs = micro.getNumDpsInputs() + 1;
+  body->eraseArguments(numArgs, body->getNumArguments() - numArgs);
+  SmallVector<Value> replacements = {product->getResult(0)};
+  for (OpOperand &init : llvm::drop_begin(micro.getDpsInitsMutable()))
+    replacements.push_back(init.get());
+  rewriter.replaceOp(micro, replacements);
+  return product;
+}
+
 class MatmulKernelsPass
     : public kiln::impl::KilnCPUMatmulKernelsBase<MatmulKernelsPass> {
 public:
@@ -208,12 +237,14 @@ private:
   bool matches(linalg::LinalgOp op, MatmulDims &dims);
   /// Rewrites one (already split, divisible) matmul, with `epilogue` (if
   /// any) computed on its register tiles (`fusedEpilogue` says whether it
-  /// was); returns failure when a transformation step did not apply (the
-  /// IR is then still valid).
+  /// was; `extraResults` are then the epilogue's results other than the
+  /// main one, in order, shaped like the product); returns failure when a
+  /// transformation step did not apply (the IR is then still valid).
   LogicalResult buildKernel(RewriterBase &rewriter, linalg::LinalgOp op,
                             const MatmulDims &dims, const KernelConfig &cfg,
                             const kiln::cpu::MatmulEpilogue *epilogue,
-                            bool &fusedEpilogue);
+                            bool &fusedEpilogue,
+                            SmallVectorImpl<Value> &extraResults);
 };
 
 bool MatmulKernelsPass::matches(linalg::LinalgOp op, MatmulDims &dims) {
@@ -257,8 +288,9 @@ bool MatmulKernelsPass::matches(linalg::LinalgOp op, MatmulDims &dims) {
 LogicalResult MatmulKernelsPass::buildKernel(
     RewriterBase &rewriter, linalg::LinalgOp op, const MatmulDims &dims,
     const KernelConfig &cfg, const kiln::cpu::MatmulEpilogue *epilogue,
-    bool &fusedEpilogue) {
+    bool &fusedEpilogue, SmallVectorImpl<Value> &extraResults) {
   fusedEpilogue = false;
+  extraResults.clear();
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
   Type f32 = rewriter.getF32Type();
@@ -373,18 +405,45 @@ LogicalResult MatmulKernelsPass::buildKernel(
   SmallVector<utils::IteratorType> iters(numDims,
                                          utils::IteratorType::parallel);
   iters[dK] = utils::IteratorType::reduction;
+  // The epilogue's other results, fresh tensors in C's layout, ride along
+  // as outputs the product passes through unchanged: the tiling threads
+  // them through every loop to the register tiles, where the epilogue
+  // writes them.
+  SmallVector<Value> outs = {c3};
+  if (epilogue) {
+    auto cType = cast<RankedTensorType>(init.getType());
+    for (OpResult result : epilogue->op->getResults()) {
+      if (result.getResultNumber() == epilogue->mainResult)
+        continue;
+      Type elt = getElementTypeOrSelf(result.getType());
+      Value empty =
+          tensor::EmptyOp::create(rewriter, loc, cType.getShape(), elt);
+      outs.push_back(tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get(c3Shape, elt), empty, c3Re));
+      newMaps.push_back(newMaps.back());
+    }
+  }
   auto generic = linalg::GenericOp::create(
-      rewriter, loc, TypeRange{c3Type}, ValueRange{a, bp}, ValueRange{c3},
+      rewriter, loc, ValueRange(outs).getTypes(), ValueRange{a, bp}, outs,
       newMaps, iters, [](OpBuilder &bld, Location l, ValueRange args) {
         // `contract` lets LLVM fuse the pair into one FMA per element.
         auto contract = arith::FastMathFlags::contract;
         Value p = arith::MulFOp::create(bld, l, args[0], args[1], contract);
         Value s = arith::AddFOp::create(bld, l, args[2], p, contract);
-        linalg::YieldOp::create(bld, l, s);
+        SmallVector<Value> yielded = {s};
+        llvm::append_range(yielded, args.drop_front(3));
+        linalg::YieldOp::create(bld, l, yielded);
       });
-  Value collapsed = tensor::CollapseShapeOp::create(
-      rewriter, loc, op->getResult(0).getType(), generic->getResult(0), c3Re);
-  rewriter.replaceOp(op, collapsed);
+  SmallVector<Value> collapsed;
+  for (Value result : generic->getResults()) {
+    auto type = cast<RankedTensorType>(result.getType());
+    auto flat = RankedTensorType::get(
+        cast<RankedTensorType>(op->getResult(0).getType()).getShape(),
+        type.getElementType());
+    collapsed.push_back(
+        tensor::CollapseShapeOp::create(rewriter, loc, flat, result, c3Re));
+  }
+  rewriter.replaceOp(op, collapsed.front());
 
   // --- Tile: threads. ------------------------------------------------------
   auto tile = [&](TilingInterface target, ArrayRef<int64_t> sizes,
@@ -470,6 +529,7 @@ LogicalResult MatmulKernelsPass::buildKernel(
     return failure();
   offsetsKnown &= recordTileOffsets(*tiled, sizes, {}, offsets);
   auto micro = cast<linalg::GenericOp>(tiled->tiledOps.front());
+  micro = withoutPassThroughOutputs(rewriter, micro);
   auto kLoop = tiled->loops.empty()
                    ? scf::ForOp()
                    : dyn_cast<scf::ForOp>(tiled->loops.back().getOperation());
@@ -564,6 +624,8 @@ LogicalResult MatmulKernelsPass::buildKernel(
       fusedEpilogue = succeeded(
           kiln::cpu::emitEpilogueOnTile(rewriter, *epilogue, regTile));
   }
+  if (fusedEpilogue)
+    extraResults.append(std::next(collapsed.begin()), collapsed.end());
 
   // --- Pack: tile and vectorize the transpose too. ------------------------
   if (packB) {
@@ -622,6 +684,7 @@ void MatmulKernelsPass::runOnOperation() {
   // remaining columns), so no part of the product stays a scalar loop.
   // `epilogue` is computed in the kernel when the matmul is one piece.
   bool fusedEpilogue = false;
+  SmallVector<Value> extraResults;
   std::function<LogicalResult(linalg::LinalgOp, const MatmulDims &,
                               KernelConfig, const kiln::cpu::MatmulEpilogue *)>
       kernelize = [&](linalg::LinalgOp op, const MatmulDims &dims,
@@ -660,8 +723,8 @@ void MatmulKernelsPass::runOnOperation() {
       return success();
     if (columns || rows)
       epilogue = nullptr;
-    if (failed(buildKernel(rewriter, mainOp, dims, c, epilogue,
-                           fusedEpilogue)))
+    if (failed(buildKernel(rewriter, mainOp, dims, c, epilogue, fusedEpilogue,
+                           extraResults)))
       return failure();
     ++numKernels;
     ++numBuilt;
@@ -702,6 +765,8 @@ void MatmulKernelsPass::runOnOperation() {
       ++numTransposed;
     } else if (fuseEpilogues) {
       epilogue = kiln::cpu::findMatmulEpilogue(op, dom);
+      if (epilogue)
+        kiln::cpu::placeMatmulForEpilogue(op, *epilogue);
     }
     fusedEpilogue = false;
     if (failed(kernelize(op, dims, cfg, epilogue ? &*epilogue : nullptr))) {
@@ -711,9 +776,22 @@ void MatmulKernelsPass::runOnOperation() {
     // The kernel's result now holds the epilogue's values.
     if (fusedEpilogue) {
       linalg::GenericOp epilogueOp = epilogue->op;
-      rewriter.replaceOp(epilogueOp,
-                         epilogueOp.getDpsInputOperand(epilogue->productInput)
-                             ->get());
+      SmallVector<Value> results;
+      rewriter.setInsertionPoint(epilogueOp);
+      for (unsigned r = 0, extra = 0; r < epilogueOp->getNumResults(); ++r) {
+        if (r == epilogue->mainResult) {
+          results.push_back(
+              epilogueOp.getDpsInputOperand(epilogue->productInput)->get());
+          continue;
+        }
+        Value result = extraResults[extra++];
+        if (tensor::ExpandShapeOp expand = epilogue->expand)
+          result = tensor::ExpandShapeOp::create(
+              rewriter, expand.getLoc(), epilogueOp->getResult(r).getType(),
+              result, expand.getReassociationIndices());
+        results.push_back(result);
+      }
+      rewriter.replaceOp(epilogueOp, results);
       ++numFusedEpilogues;
       ++numEpilogues;
     }

@@ -153,3 +153,96 @@ func.func @reshaped_rows(%a: tensor<128x64xf32>, %b: tensor<64x64xf32>,
 // CHECK-NOT: linalg.generic
 // CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [4, 32, 64]
 // CHECK-NEXT: return
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+// Two results, the activation and its mask (bytes), both written on the
+// register tiles; the bias is computed after the matmul, so the kernel
+// moves after it.
+func.func @activation_and_mask(%a: tensor<64x64xf32>, %b: tensor<64x128xf32>,
+                               %bias: tensor<128xf32>)
+    -> (tensor<64x128xf32>, tensor<64x128xi8>) {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x128xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<64x128xf32>) -> tensor<64x128xf32>
+  %p = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x128xf32>)
+                     outs(%f : tensor<64x128xf32>) -> tensor<64x128xf32>
+  %eb = tensor.empty() : tensor<128xf32>
+  %b2 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>],
+                        iterator_types = ["parallel"]}
+      ins(%bias : tensor<128xf32>) outs(%eb : tensor<128xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.addf %x, %x : f32
+    linalg.yield %s : f32
+  } -> tensor<128xf32>
+  %em = tensor.empty() : tensor<64x128xi8>
+  %r:2 = linalg.generic {indexing_maps = [#id, #row, #id, #id],
+                         iterator_types = ["parallel", "parallel"]}
+      ins(%p, %b2 : tensor<64x128xf32>, tensor<128xf32>)
+      outs(%p, %em : tensor<64x128xf32>, tensor<64x128xi8>) {
+  ^bb0(%x: f32, %bi: f32, %o: f32, %om: i8):
+    %s = arith.addf %x, %bi : f32
+    %c = arith.cmpf ogt, %s, %z : f32
+    %v = arith.select %c, %s, %z : f32
+    %m = arith.extui %c : i1 to i8
+    linalg.yield %v, %m : f32, i8
+  } -> (tensor<64x128xf32>, tensor<64x128xi8>)
+  return %r#0, %r#1 : tensor<64x128xf32>, tensor<64x128xi8>
+}
+
+// CHECK-LABEL: func.func @activation_and_mask
+// CHECK: %[[BIAS:.*]] = linalg.generic
+// CHECK: %[[MASKS:.*]] = tensor.empty() : tensor<64x128xi8>
+// CHECK: %[[MASKS3:.*]] = tensor.expand_shape %[[MASKS]] {{\[}}[0], [1, 2]] output_shape [64, 4, 32]
+// CHECK: %[[K:.*]]:2 = scf.forall {{.*}} shared_outs(%{{.*}} = %{{.*}}, %{{.*}} = %[[MASKS3]]) -> (tensor<64x4x32xf32>, tensor<64x4x32xi8>)
+// CHECK: %[[ACC:.*]] = scf.for {{.*}} -> (vector<8x32xf32>)
+// CHECK: tensor.extract_slice %[[BIAS]]
+// CHECK: %[[S:.*]] = arith.addf %[[ACC]], %{{.*}} : vector<8x32xf32>
+// CHECK: %[[C:.*]] = arith.cmpf ogt, %[[S]], %cst : vector<8x32xf32>
+// CHECK: %[[M:.*]] = arith.extui %[[C]] : vector<8x32xi1> to vector<8x32xi8>
+// CHECK: vector.transfer_write %{{.*}} : vector<8x32xf32>, tensor<8x32xf32>
+// CHECK: vector.transfer_write %[[M]], %{{.*}} : vector<8x32xi8>, tensor<8x32xi8>
+// CHECK-NOT: linalg.generic
+// CHECK: %[[R1:.*]] = tensor.collapse_shape %[[K]]#1 {{\[}}[0], [1, 2]] : tensor<64x4x32xi8> into tensor<64x128xi8>
+// CHECK: return %{{.*}}, %[[R1]]
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+// The bias is computed after the matmul, by an op that overwrites B in
+// place: moving the matmul after it would make B a copy, so the epilogue
+// stays a loop nest of its own.
+func.func @overwritten_operand(%a: tensor<64x64xf32>, %b: tensor<64x128xf32>)
+    -> (tensor<64x128xf32>, tensor<64x128xf32>) {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x128xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<64x128xf32>) -> tensor<64x128xf32>
+  %p = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x128xf32>)
+                     outs(%f : tensor<64x128xf32>) -> tensor<64x128xf32>
+  %b2 = linalg.generic {indexing_maps = [#id, #id],
+                        iterator_types = ["parallel", "parallel"]}
+      ins(%b : tensor<64x128xf32>) outs(%b : tensor<64x128xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.addf %x, %x : f32
+    linalg.yield %s : f32
+  } -> tensor<64x128xf32>
+  %row = tensor.extract_slice %b2[0, 0] [1, 128] [1, 1] : tensor<64x128xf32> to tensor<128xf32>
+  %r = linalg.generic {indexing_maps = [#id, #row, #id],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%p, %row : tensor<64x128xf32>, tensor<128xf32>)
+      outs(%p : tensor<64x128xf32>) {
+  ^bb0(%x: f32, %bi: f32, %o: f32):
+    %s = arith.addf %x, %bi : f32
+    linalg.yield %s : f32
+  } -> tensor<64x128xf32>
+  return %r, %b2 : tensor<64x128xf32>, tensor<64x128xf32>
+}
+
+// CHECK-LABEL: func.func @overwritten_operand
+// CHECK: scf.forall
+// CHECK: linalg.generic {{.*}} ins(%arg1 : tensor<64x128xf32>) outs(%arg1 : tensor<64x128xf32>)
+// CHECK: linalg.generic
+// CHECK: arith.addf

@@ -37,26 +37,44 @@ struct MatmulEpilogue {
   mlir::linalg::GenericOp op;
   /// The input of `op` that is the product.
   unsigned productInput;
+  /// The result of `op` written in place of C (the one whose destination
+  /// is the product, else the first). The others (Adam's moments next to
+  /// the weight, a saved mask next to an activation) are extra results of
+  /// the kernel, written on the same register tiles.
+  unsigned mainResult;
   /// The reshape `op` reads the product through (splitting batch or row
   /// dims, not the columns), if any.
   mlir::tensor::ExpandShapeOp expand;
+  /// The last op, after the matmul in its block, that defines an input of
+  /// `op` (null when all are defined before the matmul): the matmul moves
+  /// after it, since the kernel computes the epilogue where the matmul is.
+  mlir::Operation *lastInputDef;
 };
 
 /// The epilogue of `matmul` (a linalg.matmul or batch_matmul on tensors),
 /// if its product (directly or through an expand_shape that leaves the
 /// columns whole) has exactly one reader that can be computed in place of
-/// C: an all-parallel generic with one result of C's type, reading C
-/// through the identity map, not reading its own output, without
-/// `linalg.index`, whose other inputs are at least 8 bits wide, indexed by
-/// projected permutations, and defined before `matmul`.
+/// C: an all-parallel generic whose results all have the (reshaped)
+/// product's shape and the identity map, reading the product through the
+/// identity map, not reading its outputs, without `linalg.index`, whose
+/// other inputs and results are at least 8 bits wide and indexed by
+/// projected permutations. Inputs defined after `matmul` are allowed when
+/// the reader is in the same block and no op in between writes into a
+/// tensor the matmul reads (its operands would then be copied to move it).
 std::optional<MatmulEpilogue> findMatmulEpilogue(mlir::linalg::LinalgOp matmul,
                                                  mlir::DominanceInfo &dom);
+
+/// Moves `matmul` (and the reshape the epilogue reads it through) after
+/// the epilogue's last input definition, if any, so that the kernel built
+/// in its place can read every input of the epilogue.
+void placeMatmulForEpilogue(mlir::linalg::LinalgOp matmul,
+                            const MatmulEpilogue &epilogue);
 
 /// Where a kernel's register tile lies, as the kernel's tiling left it.
 struct RegisterTile {
   /// The reduction loop over the tile. The loop around it yields C viewed
   /// as [batch?, M, N1, nr] (local to the enclosing cache block) with the
-  /// tile written.
+  /// tile written, then the epilogue's other results in the same layout.
   mlir::scf::ForOp kLoop;
   /// Offsets and sizes of the tile in that local C ([batch?, m, n1, 0],
   /// [1?, mr, 1, nr]).
@@ -78,11 +96,12 @@ mlir::LogicalResult emitInitOnTile(mlir::RewriterBase &rewriter,
                                    mlir::Value value, const RegisterTile &tile);
 
 /// Computes `epilogue` on `tile` after its reduction loop (kept only on the
-/// last k block, through a select on `isLastBlock`) and writes the result in
-/// place of the tile; the epilogue op itself is left for the caller to
-/// replace. Failure, with nothing changed, when the loop nest is not the
-/// expected one or a tile would straddle the inner size of a reshaped row
-/// or batch dim.
+/// last k block, through a select on `isLastBlock`) and writes the main
+/// result in place of the tile, and each other result into the tile of the
+/// tensor that the loops carry after C, in the order of the results; the
+/// epilogue op itself is left for the caller to replace. Failure, with nothing
+/// changed, when the loop nest is not the expected one or a tile would straddle
+/// the inner size of a reshaped row or batch dim.
 mlir::LogicalResult emitEpilogueOnTile(mlir::RewriterBase &rewriter,
                                        const MatmulEpilogue &epilogue,
                                        const RegisterTile &tile);
