@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 
@@ -83,6 +84,42 @@ SmallVector<Value> vectorized(RewriterBase &rewriter, linalg::LinalgOp op) {
   SmallVector<Value> results = v->replacements;
   rewriter.replaceOp(op, v->replacements);
   return results;
+}
+
+/// The epilogue `op`'s body on tiles: `inputs` (slices of its inputs at the
+/// tile), written into `outs`; vectorized. Returns the written tiles.
+SmallVector<Value> emitBodyOnTiles(RewriterBase &rewriter, linalg::GenericOp op,
+                                   ValueRange inputs, ValueRange outs) {
+  auto tileOp = linalg::GenericOp::create(
+      rewriter, op.getLoc(), outs.getTypes(), inputs, outs,
+      op.getIndexingMapsArray(), op.getIteratorTypesArray());
+  rewriter.cloneRegionBefore(op.getRegion(), tileOp.getRegion(),
+                             tileOp.getRegion().end());
+  return vectorized(rewriter, tileOp);
+}
+
+/// Each of `tiles` (static tensors) read whole as one vector.
+SmallVector<Value> readTiles(OpBuilder &b, Location loc, ValueRange tiles) {
+  SmallVector<Value> vectors;
+  for (Value t : tiles) {
+    auto type = cast<RankedTensorType>(t.getType());
+    SmallVector<Value> zeros(type.getRank(),
+                             arith::ConstantIndexOp::create(b, loc, 0));
+    SmallVector<bool> inBounds(type.getRank(), true);
+    vectors.push_back(vector::TransferReadOp::create(
+        b, loc, VectorType::get(type.getShape(), type.getElementType()), t,
+        zeros, std::nullopt, inBounds));
+  }
+  return vectors;
+}
+
+/// `tile` with `vector` (of its shape) written over it.
+Value writeTile(OpBuilder &b, Location loc, Value vector, Value tile) {
+  unsigned rank = cast<RankedTensorType>(tile.getType()).getRank();
+  SmallVector<Value> zeros(rank, arith::ConstantIndexOp::create(b, loc, 0));
+  SmallVector<bool> inBounds(rank, true);
+  return vector::TransferWriteOp::create(b, loc, vector, tile, zeros, inBounds)
+      ->getResult(0);
 }
 
 } // namespace
@@ -357,26 +394,41 @@ LogicalResult emitEpilogueOnTile(RewriterBase &rewriter,
         rewriter, loc, input->get(), sliceOffsets, sliceSizes,
         unitStrides(rewriter, map.getNumResults())));
   }
-  auto tileOp = linalg::GenericOp::create(
-      rewriter, loc, ValueRange(outTiles).getTypes(), inputs, outTiles,
-      op.getIndexingMapsArray(), op.getIteratorTypesArray());
-  rewriter.cloneRegionBefore(op.getRegion(), tileOp.getRegion(),
-                             tileOp.getRegion().end());
-  // Before the last k block, C's tile keeps its partial sums. A select, not
-  // an scf.if around the tile: one-shot bufferization would copy C for a
-  // branch that writes the tile again. The other results need none: the
-  // last block overwrites what the earlier ones wrote.
-  if (tile.isLastBlock) {
-    auto terminator = cast<linalg::YieldOp>(tileOp.getBody()->getTerminator());
-    rewriter.setInsertionPoint(terminator);
-    Value partial = tileOp.getBody()->getArgument(epilogue.productInput);
-    Value kept = arith::SelectOp::create(
-        rewriter, loc, tile.isLastBlock,
-        terminator->getOperand(epilogue.mainResult), partial);
-    rewriter.modifyOpInPlace(
-        terminator, [&] { terminator->setOperand(epilogue.mainResult, kept); });
+  SmallVector<Value> results;
+  if (!tile.isLastBlock) {
+    results = emitBodyOnTiles(rewriter, op, inputs, outTiles);
+  } else {
+    // Before the last k block C's tile keeps its partial sums, and the
+    // epilogue (an Adam step's square root and divisions, loads of its
+    // other inputs) is not computed at all: a branch on the tile's vectors
+    // in registers. (A branch that yields tensors made one-shot
+    // bufferization copy C.) The other results keep what their tiles held;
+    // the last block overwrites it.
+    SmallVector<Type> vectorTypes;
+    for (Value out : outTiles) {
+      auto type = cast<RankedTensorType>(out.getType());
+      vectorTypes.push_back(
+          VectorType::get(type.getShape(), type.getElementType()));
+    }
+    auto lastBlock =
+        scf::IfOp::create(rewriter, loc, vectorTypes, tile.isLastBlock,
+                          /*addThenBlock=*/true,
+                          /*addElseBlock=*/true);
+    rewriter.setInsertionPointToStart(lastBlock.thenBlock());
+    SmallVector<Value> fresh;
+    for (Value out : outTiles)
+      fresh.push_back(tensor::EmptyOp::create(
+          rewriter, loc, cast<RankedTensorType>(out.getType()).getShape(),
+          getElementTypeOrSelf(out.getType())));
+    SmallVector<Value> computed = emitBodyOnTiles(rewriter, op, inputs, fresh);
+    rewriter.setInsertionPointToEnd(lastBlock.thenBlock());
+    scf::YieldOp::create(rewriter, loc, readTiles(rewriter, loc, computed));
+    rewriter.setInsertionPointToStart(lastBlock.elseBlock());
+    scf::YieldOp::create(rewriter, loc, readTiles(rewriter, loc, outTiles));
+    rewriter.setInsertionPointAfter(lastBlock);
+    for (auto [vector, out] : llvm::zip(lastBlock.getResults(), outTiles))
+      results.push_back(writeTile(rewriter, loc, vector, out));
   }
-  SmallVector<Value> results = vectorized(rewriter, tileOp);
   rewriter.setInsertionPointAfterValue(results.back());
   SmallVector<Value> updated;
   for (unsigned r = 0; r < numResults; ++r)

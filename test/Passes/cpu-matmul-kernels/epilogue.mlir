@@ -1,8 +1,9 @@
 // kiln-cpu-matmul-kernels computes the product's elementwise reader on each
 // register tile (fuse-epilogues): after the tile's k loop, the epilogue's
 // body on vectors of the tile and of its other inputs' slices, written in
-// place of C; the reader itself is gone. Readers it cannot take stay loop
-// nests of their own.
+// place of C (its other results into tensors the loops carry next to C);
+// the reader itself is gone. Readers it cannot take stay loop nests of
+// their own.
 // RUN: kiln-opt %s -split-input-file \
 // RUN:   --pass-pipeline="builtin.module(func.func(kiln-cpu-matmul-kernels{num-threads=2}))" \
 // RUN:   | FileCheck %s

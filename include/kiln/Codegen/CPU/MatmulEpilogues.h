@@ -95,8 +95,8 @@ struct RegisterTile {
 mlir::LogicalResult emitInitOnTile(mlir::RewriterBase &rewriter,
                                    mlir::Value value, const RegisterTile &tile);
 
-/// Computes `epilogue` on `tile` after its reduction loop (kept only on the
-/// last k block, through a select on `isLastBlock`) and writes the main
+/// Computes `epilogue` on `tile` after its reduction loop (only on the last
+/// k block: a branch on `isLastBlock` that yields vectors) and writes the main
 /// result in place of the tile, and each other result into the tile of the
 /// tensor that the loops carry after C, in the order of the results; the
 /// epilogue op itself is left for the caller to replace. Failure, with nothing
