@@ -290,6 +290,29 @@ def KilnCPUFoldLoopResults
   ];
 }
 
+def KilnCPUReturnAllocations
+    : Pass<"kiln-cpu-return-allocations", "mlir::func::FuncOp"> {
+  let summary = "Returns allocations rather than reshaped views of them";
+  let description = [{
+    After bufferization (and `kiln-cpu-fold-loop-results`): a returned
+    memref that is a `memref.collapse_shape` / `memref.expand_shape` chain
+    over a static `memref.alloc` becomes an allocation itself, so that
+    `buffer-results-to-out-params` writes the out-param in place instead of
+    copying the view into it at the return. When the chain ends in the
+    allocation's own type (a GEMM kernel's C viewed as [M, N/nr, nr] and
+    back), the allocation is returned. When it is one reshape of the
+    allocation (a bias gradient computed as [4, 64] and returned as [256]),
+    the buffer is allocated in the returned shape and its other users see
+    it through the inverse reshape. An allocation that would then be
+    returned twice, or a layout other than the identity, is left alone.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+  let statistics = [
+    Statistic<"numReturned", "returned",
+              "Returned reshapes replaced by their allocation">,
+  ];
+}
+
 def KilnCPUMatmulKernels
     : Pass<"kiln-cpu-matmul-kernels", "mlir::func::FuncOp"> {
   let summary = "Tiles, packs and vectorizes f32 matmuls for the host CPU";

@@ -137,6 +137,9 @@ void buildCPUPipelineThroughMemoryPlan(OpPassManager &pm,
   // buffers they update, so that out-params and the arena see the
   // allocation itself.
   pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUFoldLoopResults());
+  // Returned reshapes of allocations (a GEMM's C viewed as [M, N/nr, nr]
+  // and back) become the allocations, which out-params then replace.
+  pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUReturnAllocations());
 
   bufferization::BufferResultsToOutParamsPassOptions outParamOpts;
   outParamOpts.modifyPublicFunctions = true; // The entry is public.
