@@ -184,14 +184,16 @@ Value viewedTensor(Value value) {
 }
 
 /// Whether `op`, or an op inside it, may write into the buffer of one of
-/// `tensors` in place (as a destination, or as a loop's carried value).
+/// `tensors` in place: as a destination, a loop's carried value, or any
+/// operand of an op not known to only read or view it.
 bool mayWriteInto(Operation *op, const llvm::SmallPtrSetImpl<Value> &tensors) {
   WalkResult walk = op->walk([&](Operation *inner) {
-    ValueRange written;
+    if (isa<tensor::ExtractSliceOp, tensor::ExtractOp, tensor::CollapseShapeOp,
+            tensor::ExpandShapeOp, tensor::CastOp, tensor::DimOp>(inner))
+      return WalkResult::advance();
+    ValueRange written = inner->getOperands();
     if (auto dps = dyn_cast<DestinationStyleOpInterface>(inner))
       written = dps.getDpsInits();
-    else if (inner->getNumRegions() > 0)
-      written = inner->getOperands();
     for (Value v : written)
       if (tensors.contains(viewedTensor(v)))
         return WalkResult::interrupt();
