@@ -78,6 +78,14 @@ def KilnCPUConvToGemm : Pass<"kiln-cpu-conv-to-gemm", "mlir::func::FuncOp"> {
     threads (a fork/join per image and op). Tiles along a reduction dim
     (the images of a filter gradient, which all add into one result), or
     a tile count that the threads do not divide, stay one sequential loop.
+
+    With `fuse-epilogues` (the default), the elementwise `linalg.generic`
+    that is the only reader of a tiled op's result (a convolution's bias,
+    activation and activation mask) moves into the tile loop and is
+    computed on each tile right after its GEMM, where
+    `kiln-cpu-matmul-kernels` computes it on the register tiles. An output
+    that the reader wrote in place of the result is written in place of
+    each tile; other outputs (a mask) are carried through the loops.
   }];
   let options = [
     Option<"minFlops", "min-flops", "int64_t", "65536",
@@ -89,6 +97,9 @@ def KilnCPUConvToGemm : Pass<"kiln-cpu-conv-to-gemm", "mlir::func::FuncOp"> {
     Option<"numThreads", "num-threads", "int64_t", "0",
            "Threads to share the tiles among (0: the host's cores, or "
            "OMP_NUM_THREADS)">,
+    Option<"fuseEpilogues", "fuse-epilogues", "bool", "true",
+           "Move the elementwise reader of a tiled op's result into its tile "
+           "loop (kiln-cpu-lower-to-llvm sets it with --fuse-elementwise)">,
   ];
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
@@ -101,6 +112,8 @@ def KilnCPUConvToGemm : Pass<"kiln-cpu-conv-to-gemm", "mlir::func::FuncOp"> {
               "Contractions tiled to bound the memory of their copies">,
     Statistic<"numTransposes", "transposes",
               "Results transposed back to the op's order">,
+    Statistic<"numEpilogues", "epilogues",
+              "Elementwise readers moved into a tile loop">,
     Statistic<"numSkipped", "skipped",
               "Convolution-like contractions below min-flops">,
   ];

@@ -183,6 +183,35 @@ def main():
          ["A", "B", "bias"], ["C", "M"], [a, b, bias],
          [np.maximum(q, 0), (q > 0).astype(np.float64)])
 
+    # Convolutions that kiln-cpu-conv-to-gemm tiles per image: their bias,
+    # ReLU (and mask) move into the tile loop, onto the GEMM's tiles.
+    # (Per image, im2col is 72 x 256, under the result, 4 x 32 x 256.)
+    def conv2d(x, w, pad):
+        x = np.pad(x.astype(np.float64),
+                   ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        kh, kw = w.shape[2:]
+        oh, ow = x.shape[2] - kh + 1, x.shape[3] - kw + 1
+        y = np.zeros((x.shape[0], w.shape[0], oh, ow))
+        for i in range(kh):
+            for j in range(kw):
+                y += np.einsum("nchw,fc->nfhw", x[:, :, i:i + oh, j:j + ow],
+                               w[:, :, i, j].astype(np.float64))
+        return y
+
+    x, w, bias = r(4, 8, 16, 16), r(32, 8, 3, 3), r(32)
+    q = conv2d(x, w, 1) + bias.astype(np.float64)[None, :, None, None]
+    conv = helper.make_node("Conv", ["X", "W", "bias"], ["Q"],
+                            pads=[1, 1, 1, 1])
+    save(out, "conv_bias_relu", [conv, helper.make_node("Relu", ["Q"], ["C"])],
+         ["X", "W", "bias"], ["C"], [x, w, bias], [np.maximum(q, 0)])
+    save(out, "conv_relu_mask",
+         [conv, helper.make_node("Relu", ["Q"], ["C"]),
+          const("zero", 0.0),
+          helper.make_node("Greater", ["Q", "zero"], ["mask"]),
+          helper.make_node("Cast", ["mask"], ["M"], to=TensorProto.FLOAT)],
+         ["X", "W", "bias"], ["C", "M"], [x, w, bias],
+         [np.maximum(q, 0), (q > 0).astype(np.float64)])
+
 
 if __name__ == "__main__":
     main()

@@ -212,6 +212,115 @@ bool isByteAddressable(Type type) {
 
 } // namespace
 
+/// Reads each input of `op` that is broadcast through constant-0 results
+/// of its map ((0, d1, 0, 0) on a [1, C, 1, 1] bias) through a collapse
+/// of those unit dims instead ((d1) on [C]), as upstream's dim collapsing
+/// takes maps of dims only. False (nothing changed) if a constant is not 0
+/// or its dim not a unit dim.
+bool withoutBroadcastUnitDims(RewriterBase &rewriter, linalg::GenericOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<std::pair<OpOperand *, SmallVector<ReassociationIndices>>> todo;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = maps[input->getOperandNumber()];
+    auto type = dyn_cast<RankedTensorType>(input->get().getType());
+    if (!type || llvm::all_of(map.getResults(), [](AffineExpr e) {
+          return isa<AffineDimExpr>(e);
+        }))
+      continue;
+    // Each dim read by an index keeps the unit dims before it (and the
+    // last one those after it).
+    SmallVector<ReassociationIndices> groups;
+    ReassociationIndices pending;
+    SmallVector<AffineExpr> kept;
+    for (auto [i, expr] : llvm::enumerate(map.getResults())) {
+      pending.push_back(i);
+      if (auto constant = dyn_cast<AffineConstantExpr>(expr)) {
+        if (constant.getValue() != 0 || type.getDimSize(i) != 1)
+          return false;
+        continue;
+      }
+      groups.push_back(pending);
+      pending.clear();
+      kept.push_back(expr);
+    }
+    if (!groups.empty())
+      llvm::append_range(groups.back(), pending);
+    maps[input->getOperandNumber()] =
+        AffineMap::get(map.getNumDims(), 0, kept, op.getContext());
+    todo.push_back({input, groups});
+  }
+  rewriter.setInsertionPoint(op);
+  rewriter.modifyOpInPlace(op, [&] {
+    for (auto &[input, groups] : todo)
+      input->set(tensor::CollapseShapeOp::create(rewriter, op.getLoc(),
+                                                 input->get(), groups));
+    op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+  });
+  return true;
+}
+
+void joinSplitColumns(RewriterBase &rewriter, linalg::LinalgOp matmul) {
+  if (matmul->getNumResults() != 1 || !matmul->getResult(0).hasOneUse())
+    return;
+  Value product = matmul->getResult(0);
+  auto expand = dyn_cast<tensor::ExpandShapeOp>(*product.getUsers().begin());
+  if (!expand)
+    return;
+  SmallVector<ReassociationIndices> groups = expand.getReassociationIndices();
+  Value expanded = expand.getResult();
+  if (groups.back().size() == 1 || expanded.use_empty())
+    return;
+  auto reader = dyn_cast<linalg::GenericOp>(*expanded.getUsers().begin());
+  if (!reader || !reader.hasPureTensorSemantics() ||
+      reader.getNumLoops() != reader.getNumParallelLoops())
+    return;
+  for (OpOperand &use : expanded.getUses())
+    if (use.getOwner() != reader.getOperation() ||
+        !reader.getMatchingIndexingMap(&use).isIdentity())
+      return;
+  ReassociationIndices columns = groups.back();
+  if (!withoutBroadcastUnitDims(rewriter, reader) ||
+      !linalg::areDimSequencesPreserved(reader.getIndexingMapsArray(),
+                                        {columns}))
+    return;
+  rewriter.setInsertionPoint(reader);
+  FailureOr<linalg::CollapseResult> collapsed =
+      linalg::collapseOpIterationDims(reader, {columns}, rewriter);
+  if (failed(collapsed))
+    return;
+  rewriter.replaceOp(reader, collapsed->results);
+
+  // collapse_shape(expand_shape(product)) becomes the product split only
+  // into its rows (or itself).
+  groups.back().resize(1);
+  auto expandedType = cast<RankedTensorType>(expanded.getType());
+  SmallVector<int64_t> rowsOnlyShape(
+      expandedType.getShape().take_front(columns.front()));
+  rowsOnlyShape.push_back(
+      cast<RankedTensorType>(product.getType()).getShape().back());
+  Value rowsOnly = product;
+  rewriter.setInsertionPointAfter(expand);
+  if (rowsOnlyShape.size() != groups.size() ||
+      llvm::any_of(groups, [](const ReassociationIndices &group) {
+        return group.size() != 1;
+      }))
+    rowsOnly = tensor::ExpandShapeOp::create(
+        rewriter, expand.getLoc(),
+        RankedTensorType::get(rowsOnlyShape, expandedType.getElementType()),
+        product, groups);
+  for (OpOperand &operand : collapsed->collapsedOp->getOpOperands()) {
+    auto collapse = operand.get().getDefiningOp<tensor::CollapseShapeOp>();
+    if (!collapse || collapse.getSrc() != expanded)
+      continue;
+    rewriter.modifyOpInPlace(collapsed->collapsedOp,
+                             [&] { operand.set(rowsOnly); });
+    if (collapse->use_empty())
+      rewriter.eraseOp(collapse);
+  }
+  if (expand->use_empty())
+    rewriter.eraseOp(expand);
+}
+
 std::optional<MatmulEpilogue> findMatmulEpilogue(linalg::LinalgOp matmul,
                                                  DominanceInfo &dom) {
   if (matmul->getNumResults() != 1)

@@ -764,6 +764,7 @@ void MatmulKernelsPass::runOnOperation() {
       op = transposeProduct(rewriter, op, dims);
       ++numTransposed;
     } else if (fuseEpilogues) {
+      kiln::cpu::joinSplitColumns(rewriter, op);
       epilogue = kiln::cpu::findMatmulEpilogue(op, dom);
       if (epilogue)
         kiln::cpu::placeMatmulForEpilogue(op, *epilogue);

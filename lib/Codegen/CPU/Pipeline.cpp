@@ -100,6 +100,7 @@ void buildCPUPipelineThroughMemoryPlan(OpPassManager &pm,
     kiln::KilnCPUConvToGemmOptions convOpts;
     convOpts.minFlops = opts.kernelMinFlops;
     convOpts.numThreads = opts.numThreads;
+    convOpts.fuseEpilogues = opts.fuseElementwise;
     pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUConvToGemm(convOpts));
     kiln::KilnCPUMatmulKernelsOptions kernelOpts;
     kernelOpts.numThreads = opts.numThreads;

@@ -247,3 +247,45 @@ func.func @overwritten_operand(%a: tensor<64x64xf32>, %b: tensor<64x128xf32>)
 // CHECK: linalg.generic {{.*}} ins(%arg1 : tensor<64x128xf32>) outs(%arg1 : tensor<64x128xf32>)
 // CHECK: linalg.generic
 // CHECK: arith.addf
+
+// -----
+
+#id4 = affine_map<(n, c, h, w) -> (n, c, h, w)>
+#chan = affine_map<(n, c, h, w) -> (0, c, 0, 0)>
+// One image of a convolution (kiln-cpu-conv-to-gemm's tile): the product
+// [C, H*W] is read as [1, C, H, W], its columns split; a bias per channel
+// (a broadcast through constant-0 map results) and a ReLU. The reader's
+// (h, w) dims are collapsed into the product's columns, so the kernel
+// computes it on its tiles: a [1, C, H*W] view of the product, the bias
+// collapsed to [C].
+func.func @split_columns(%w: tensor<32x72xf32>, %cols: tensor<72x256xf32>,
+                         %bias: tensor<1x32x1x1xf32>) -> tensor<1x32x16x16xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<32x256xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<32x256xf32>) -> tensor<32x256xf32>
+  %p = linalg.matmul ins(%w, %cols : tensor<32x72xf32>, tensor<72x256xf32>)
+                     outs(%f : tensor<32x256xf32>) -> tensor<32x256xf32>
+  %x = tensor.expand_shape %p [[0, 1], [2, 3]] output_shape [1, 32, 16, 16]
+      : tensor<32x256xf32> into tensor<1x32x16x16xf32>
+  %r = linalg.generic {indexing_maps = [#id4, #chan, #id4],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %bias : tensor<1x32x16x16xf32>, tensor<1x32x1x1xf32>)
+      outs(%x : tensor<1x32x16x16xf32>) {
+  ^bb0(%v: f32, %bi: f32, %o: f32):
+    %s = arith.addf %v, %bi : f32
+    %t = arith.maximumf %s, %z : f32
+    linalg.yield %t : f32
+  } -> tensor<1x32x16x16xf32>
+  return %r : tensor<1x32x16x16xf32>
+}
+
+// CHECK-LABEL: func.func @split_columns
+// CHECK: %[[B:.*]] = tensor.collapse_shape %arg2 {{\[}}[0, 1, 2, 3]] : tensor<1x32x1x1xf32> into tensor<32xf32>
+// CHECK: scf.forall
+// CHECK: scf.for {{.*}} -> (vector<8x32xf32>)
+// CHECK: tensor.extract_slice %[[B]]
+// CHECK: arith.addf %{{.*}} : vector<1x8x32xf32>
+// CHECK: arith.maximumf %{{.*}} : vector<1x8x32xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2, 3]] output_shape [1, 32, 16, 16]
+// CHECK-NEXT: return

@@ -51,6 +51,14 @@ struct MatmulEpilogue {
   mlir::Operation *lastInputDef;
 };
 
+/// When the product of `matmul` is read through an expand_shape that splits
+/// its columns ([C, H*W] -> [1, C, H, W], a convolution's image) by one
+/// all-parallel generic whose maps keep the split dims together, collapses
+/// those dims of the generic, so that it reads the product with its columns
+/// whole and can be the kernel's epilogue. Otherwise leaves the IR as is.
+void joinSplitColumns(mlir::RewriterBase &rewriter,
+                      mlir::linalg::LinalgOp matmul);
+
 /// The epilogue of `matmul` (a linalg.matmul or batch_matmul on tensors),
 /// if its product (directly or through an expand_shape that leaves the
 /// columns whole) has exactly one reader that can be computed in place of
