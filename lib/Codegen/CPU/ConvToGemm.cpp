@@ -118,6 +118,125 @@ llvm::SmallBitVector usedDims(AffineMap map) {
   return used;
 }
 
+/// The coefficient of `dim` in `e` when `e` is a sum of dims times
+/// constants plus a constant (a tap like `oh - kh + 1`), else none.
+std::optional<int64_t> linearCoefficient(AffineExpr e, unsigned dim) {
+  bool linear = true;
+  e.walk([&](AffineExpr sub) {
+    if (auto bin = dyn_cast<AffineBinaryOpExpr>(sub))
+      linear &= sub.getKind() == AffineExprKind::Add ||
+                (sub.getKind() == AffineExprKind::Mul &&
+                 (isa<AffineConstantExpr>(bin.getLHS()) ||
+                  isa<AffineConstantExpr>(bin.getRHS())));
+    else
+      linear &= isa<AffineDimExpr, AffineConstantExpr>(sub);
+  });
+  if (!linear)
+    return std::nullopt;
+  MLIRContext *ctx = e.getContext();
+  unsigned numDims = 0;
+  e.walk([&](AffineExpr sub) {
+    if (auto d = dyn_cast<AffineDimExpr>(sub))
+      numDims = std::max(numDims, d.getPosition() + 1);
+  });
+  numDims = std::max(numDims, dim + 1);
+  auto at = [&](int64_t value) {
+    SmallVector<AffineExpr> dims(numDims, getAffineConstantExpr(0, ctx));
+    dims[dim] = getAffineConstantExpr(value, ctx);
+    return cast<AffineConstantExpr>(
+               simplifyAffineExpr(e.replaceDims(dims), 0, 0))
+        .getValue();
+  };
+  return at(1) - at(0);
+}
+
+/// Runs the reduction dims that an operand reads backwards through a
+/// window (`dy[oh - kh + 2]`, the input gradient's correlation) forwards
+/// instead: k -> (extent - 1) - k, a bijection of the summed loop that
+/// leaves the sum alone. The window then reads forwards (`dy[oh + kh]`),
+/// which upstream's tiling slices correctly (it computes a backwards
+/// window's slice from the wrong end: a negative offset and a longer size)
+/// and kiln-cpu-vectorize copies row by row. The other input, which reads
+/// k alone (the filter), is read through a flipped copy (small, and
+/// gathered into the GEMM layout anyway), so that each loop is still read
+/// alone by some operand. Returns whether it changed the op.
+bool readWindowsForwards(RewriterBase &rewriter, linalg::GenericOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  MLIRContext *ctx = op.getContext();
+  unsigned numLoops = ranges.size();
+  // Per input: the operand dims to read flipped in its copy.
+  SmallVector<SmallVector<unsigned>> flips(2);
+  SmallVector<AffineExpr> substitution;
+  for (unsigned d = 0; d < numLoops; ++d)
+    substitution.push_back(getAffineDimExpr(d, ctx));
+  for (unsigned d = 0; d < numLoops; ++d) {
+    if (iters[d] != utils::IteratorType::reduction ||
+        ShapedType::isDynamic(ranges[d]))
+      continue;
+    std::optional<unsigned> windowed, alone, aloneDim;
+    for (unsigned in = 0; in < 2; ++in)
+      for (auto [j, e] : llvm::enumerate(maps[in].getResults())) {
+        if (e == getAffineDimExpr(d, ctx)) {
+          // The copy flips the whole operand dim: it must be the loop's.
+          if (cast<RankedTensorType>(op.getDpsInputs()[in].getType())
+                  .getDimSize(j) == ranges[d]) {
+            alone = in;
+            aloneDim = j;
+          }
+          continue;
+        }
+        std::optional<int64_t> coefficient = linearCoefficient(e, d);
+        bool window = llvm::any_of(
+            llvm::seq<unsigned>(0, numLoops),
+            [&](unsigned other) { return other != d && e.isFunctionOfDim(other); });
+        if (coefficient && *coefficient < 0 && window)
+          windowed = in;
+      }
+    if (!windowed || !alone || *windowed == *alone)
+      continue;
+    flips[*alone].push_back(*aloneDim);
+    substitution[d] =
+        getAffineConstantExpr(ranges[d] - 1, ctx) - getAffineDimExpr(d, ctx);
+  }
+  if (flips[0].empty() && flips[1].empty())
+    return false;
+
+  SmallVector<Value> inputs = op.getDpsInputs();
+  rewriter.setInsertionPoint(op);
+  for (unsigned in = 0; in < 2; ++in) {
+    if (flips[in].empty())
+      continue;
+    // The copy reads x[..., (n - 1) - i, ...] at i, so that the op reads
+    // x'[k] = x[(extent - 1) - k] through its unchanged map.
+    auto type = cast<RankedTensorType>(inputs[in].getType());
+    SmallVector<AffineExpr> read;
+    for (unsigned j = 0; j < type.getRank(); ++j)
+      read.push_back(getAffineDimExpr(j, ctx));
+    for (unsigned j : flips[in])
+      read[j] = getAffineConstantExpr(type.getDimSize(j) - 1, ctx) - read[j];
+    Value dest = tensor::EmptyOp::create(rewriter, op.getLoc(),
+                                         type.getShape(),
+                                         type.getElementType());
+    Value flipped = kiln::cpu::buildGatherCopy(
+                        rewriter, op.getLoc(), inputs[in],
+                        AffineMap::get(type.getRank(), 0, read, ctx), dest)
+                        ->getResult(0);
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getDpsInputOperand(in)->set(flipped);
+    });
+  }
+  for (unsigned in = 0; in < 2; ++in)
+    if (flips[in].empty())
+      maps[in] = simplifyAffineMap(maps[in].replaceDimsAndSymbols(
+          substitution, {}, numLoops, 0));
+  rewriter.modifyOpInPlace(op, [&] {
+    op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+  });
+  return true;
+}
+
 /// A multiply-accumulate's loop structure: indexing maps (in0, in1, out),
 /// iterator types and static extents. A tile of the op has the same maps
 /// and smaller extents, so tiling choices are evaluated on this alone.
@@ -689,6 +808,8 @@ void ConvToGemmPass::runOnOperation() {
       candidates.push_back(op);
   });
   for (linalg::GenericOp op : candidates) {
+    if (succeeded(match(op)))
+      readWindowsForwards(rewriter, op);
     FailureOr<Contraction> c = match(op);
     if (failed(c))
       continue;

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/CPU/MatmulEpilogues.h"
+#include "kiln/Codegen/CPU/VectorizeInPlace.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -77,13 +78,8 @@ Value insertTile(OpBuilder &b, Location loc, Value tileValue, Value c,
 /// Vectorizes the static-shaped `op` in place; returns its results (the
 /// op's own when it does not vectorize: it stays a loop nest on the tile).
 SmallVector<Value> vectorized(RewriterBase &rewriter, linalg::LinalgOp op) {
-  rewriter.setInsertionPoint(op);
-  FailureOr<linalg::VectorizationResult> v = linalg::vectorize(rewriter, op);
-  if (failed(v))
-    return op->getResults();
-  SmallVector<Value> results = v->replacements;
-  rewriter.replaceOp(op, v->replacements);
-  return results;
+  FailureOr<SmallVector<Value>> results = vectorizeInPlace(rewriter, op);
+  return succeeded(results) ? *results : SmallVector<Value>(op->getResults());
 }
 
 /// The epilogue `op`'s body on tiles: `inputs` (slices of its inputs at the

@@ -30,6 +30,7 @@
 #include "kiln/Support/ThreadCount.h"
 #include "kiln/Codegen/CPU/MatmulEpilogues.h"
 #include "kiln/Codegen/CPU/TileInPlace.h"
+#include "kiln/Codegen/CPU/VectorizeInPlace.h"
 #include "kiln/Conversion/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -553,15 +554,9 @@ LogicalResult MatmulKernelsPass::buildKernel(
   rewriter.replaceOp(micro, dropped->replacements);
   Operation *kernelOp = dropped->resultOp.getOperation();
 
-  rewriter.setInsertionPoint(kernelOp);
-  FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(
-      rewriter, kernelOp, /*inputVectorSizes=*/{}, /*scalableDims=*/{},
-      /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
-      /*assumeDynamicDimsMatchVecSizes=*/false,
-      /*createNamedContraction=*/true);
-  if (failed(vectorized))
+  if (failed(kiln::cpu::vectorizeInPlace(rewriter, kernelOp,
+                                         /*namedContraction=*/true)))
     return failure();
-  rewriter.replaceOp(kernelOp, vectorized->replacements);
 
   // The accumulator stays in registers across k (the loop is rebuilt when
   // it moves out).
@@ -645,11 +640,8 @@ LogicalResult MatmulKernelsPass::buildKernel(
     inner[rank - 1] = 0;
     auto t = tile(cast<TilingInterface>(pack.getOperation()), inner, false);
     if (succeeded(t)) {
-      auto tp = cast<linalg::TransposeOp>(t->tiledOps.front());
-      rewriter.setInsertionPoint(tp);
-      auto v = linalg::vectorize(rewriter, tp);
-      if (succeeded(v))
-        rewriter.replaceOp(tp, v->replacements);
+      // Left a loop nest if it does not vectorize.
+      (void)kiln::cpu::vectorizeInPlace(rewriter, t->tiledOps.front());
     }
   }
   return success();

@@ -28,6 +28,7 @@
 #include "kiln/Support/ThreadCount.h"
 #include "kiln/Codegen/CPU/TileInPlace.h"
 #include "kiln/Codegen/CPU/VectorFriendlyForms.h"
+#include "kiln/Codegen/CPU/VectorizeInPlace.h"
 #include "kiln/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -59,7 +60,10 @@ namespace {
 
 /// The tile of a window copy (every loop extent 1 but the innermost,
 /// `width`) as one contiguous vector read of its source slice and one
-/// write; failure when the source slice is not `width` long.
+/// write. The read starts where the map reads the tile's first element:
+/// upstream's tiling keeps a window's constant offset (`oh + kh + 1`) in
+/// the map and slices the source from the offset without it, one longer.
+/// Failure when the read would leave the slice.
 LogicalResult vectorizeWindowCopyTile(RewriterBase &rewriter,
                                       linalg::GenericOp tile, int64_t width) {
   Location loc = tile.getLoc();
@@ -67,14 +71,27 @@ LogicalResult vectorizeWindowCopyTile(RewriterBase &rewriter,
   Value dst = tile.getDpsInitOperand(0)->get();
   auto srcType = cast<RankedTensorType>(src.getType());
   auto dstType = cast<RankedTensorType>(dst.getType());
-  if (srcType.getShape().back() != width ||
-      dstType.getShape().back() != width)
+  if (dstType.getShape().back() != width)
     return failure();
+  AffineMap read = tile.getIndexingMapsArray().front();
+  SmallVector<int64_t> start;
+  for (auto [j, e] : llvm::enumerate(read.getResults())) {
+    SmallVector<AffineExpr> zeros(read.getNumDims(),
+                                  getAffineConstantExpr(0, tile.getContext()));
+    auto at = dyn_cast<AffineConstantExpr>(
+        simplifyAffineExpr(e.replaceDims(zeros), 0, 0));
+    int64_t extent = j + 1 == read.getNumResults() ? width : 1;
+    if (!at || at.getValue() < 0 ||
+        at.getValue() + extent > srcType.getDimSize(j))
+      return failure();
+    start.push_back(at.getValue());
+  }
   rewriter.setInsertionPoint(tile);
   auto vecType = VectorType::get({width}, srcType.getElementType());
   Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-  SmallVector<Value> srcIdx(srcType.getRank(), zero),
-      dstIdx(dstType.getRank(), zero);
+  SmallVector<Value> srcIdx, dstIdx(dstType.getRank(), zero);
+  for (int64_t offset : start)
+    srcIdx.push_back(arith::ConstantIndexOp::create(rewriter, loc, offset));
   Value pad = arith::ConstantOp::create(
       rewriter, loc, rewriter.getZeroAttr(srcType.getElementType()));
   SmallVector<bool> inBounds = {true};
@@ -109,8 +126,6 @@ Treatment treatmentOf(linalg::LinalgOp op) {
   if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op.getOperation()) ||
       isa<linalg::ConvolutionOpInterface>(op.getOperation()))
     return Treatment::Leave;
-  if (op->getParentOfType<scf::ForallOp>())
-    return Treatment::Leave; // Already inside a kernel's thread tile.
   // Sparse operands are the sparse compiler's (kiln-cpu-sparse-weights).
   if (llvm::any_of(op->getOperandTypes(), [](Type t) {
         return static_cast<bool>(sparse_tensor::getSparseTensorEncoding(t));
@@ -315,11 +330,8 @@ void VectorizePass::vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
   Block *tileBlock = vectorOp->getBlock();
   llvm::SmallPtrSet<Operation *, 8> readsBefore;
   tileBlock->walk([&](vector::TransferReadOp r) { readsBefore.insert(r); });
-  FailureOr<linalg::VectorizationResult> vectorized =
-      linalg::vectorize(rewriter, vectorOp);
-  if (failed(vectorized))
+  if (failed(kiln::cpu::vectorizeInPlace(rewriter, vectorOp)))
     return; // The tiled op stays a (scalar) loop nest.
-  rewriter.replaceOp(vectorOp, vectorized->replacements);
   ++numVectorized;
   if (!block)
     return;
@@ -347,6 +359,12 @@ void VectorizePass::runOnOperation() {
       kiln::cpu::splitMultiDimReductions(rewriter, func, minVectorSize);
   numScalarInputs += kiln::cpu::readScalarInputsOutside(rewriter, func);
 
+  // An op inside an scf.forall already runs on one thread (a GEMM kernel's
+  // thread tile, kiln-cpu-conv-to-gemm's run of images and their im2col
+  // copies): it gets vectors but no threads of its own.
+  auto inThreadTile = [](Operation *op) {
+    return static_cast<bool>(op->getParentOfType<scf::ForallOp>());
+  };
   SmallVector<linalg::LinalgOp> candidates, threadOnly;
   func.walk([&](linalg::LinalgOp op) {
     switch (treatmentOf(op)) {
@@ -354,7 +372,8 @@ void VectorizePass::runOnOperation() {
       candidates.push_back(op);
       break;
     case Treatment::ThreadOnly:
-      threadOnly.push_back(op);
+      if (!inThreadTile(op))
+        threadOnly.push_back(op);
       break;
     case Treatment::Leave:
       break;
@@ -386,7 +405,8 @@ void VectorizePass::runOnOperation() {
       op = cast<linalg::LinalgOp>(first.getOperation());
       ++numSplit;
     }
-    vectorizeOp(rewriter, op, threads, /*threadOnly=*/false);
+    vectorizeOp(rewriter, op, inThreadTile(op) ? 1 : threads,
+                /*threadOnly=*/false);
   }
 
   // A transposing block reads its input through a permuted map: read it

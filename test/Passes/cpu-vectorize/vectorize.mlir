@@ -160,6 +160,41 @@ func.func @im2col(%x: tensor<4x34x34xf32>, %y: tensor<4x33x33xf32>) -> (tensor<4
 
 // -----
 
+// A window with a constant offset (an input gradient's im2col,
+// [c, kh, kw, oh, ow] <- dy[c, oh + kh + 1, ow + kw + 1]) inside a thread's
+// run of images (kiln-cpu-conv-to-gemm's scf.forall): vectors but no
+// threads of its own. Upstream's tiling keeps the offset in the map and
+// slices one more element (17 for a 16-wide tile), so the vector is read
+// from index 1 of that slice.
+func.func @im2col_offset_in_run(%dy: tensor<2x4x19x19xf32>, %out: tensor<2x4x3x3x16x16xf32>) -> tensor<2x4x3x3x16x16xf32> {
+  %r = scf.forall (%n) in (2) shared_outs(%o = %out) -> (tensor<2x4x3x3x16x16xf32>) {
+    %img = tensor.extract_slice %dy[%n, 0, 0, 0] [1, 4, 19, 19] [1, 1, 1, 1] : tensor<2x4x19x19xf32> to tensor<4x19x19xf32>
+    %e = tensor.empty() : tensor<4x3x3x16x16xf32>
+    %col = linalg.generic {indexing_maps = [affine_map<(c, kh, kw, oh, ow) -> (c, oh + kh + 1, ow + kw + 1)>,
+                                            affine_map<(c, kh, kw, oh, ow) -> (c, kh, kw, oh, ow)>],
+                           iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+        ins(%img : tensor<4x19x19xf32>) outs(%e : tensor<4x3x3x16x16xf32>) {
+    ^bb0(%in: f32, %o2: f32):
+      linalg.yield %in : f32
+    } -> tensor<4x3x3x16x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %col into %o[%n, 0, 0, 0, 0, 0] [1, 4, 3, 3, 16, 16] [1, 1, 1, 1, 1, 1] : tensor<4x3x3x16x16xf32> into tensor<2x4x3x3x16x16xf32>
+    }
+  }
+  return %r : tensor<2x4x3x3x16x16xf32>
+}
+// CHECK-LABEL: func.func @im2col_offset_in_run
+// CHECK: scf.forall
+// CHECK-NOT: scf.forall
+// CHECK:   scf.for
+// CHECK:     %[[ROW:.*]] = tensor.extract_slice %{{.*}} [1, 2, 17] [1, 1, 1] : tensor<4x19x19xf32> to tensor<1x2x17xf32>
+// CHECK:     %[[V:.*]] = vector.transfer_read %[[ROW]][%c0{{.*}}, %c1{{.*}}, %c1{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<1x2x17xf32>, vector<16xf32>
+// CHECK:     vector.transfer_write %[[V]], %{{.*}} {in_bounds = [true]} : vector<16xf32>, tensor<1x1x1x1x16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return
+
+// -----
+
 // A padded input and a gradient inserted into zeros: each a fill and a
 // vectorized copy into the interior slice (bufferized in place), not a
 // strided memref.copy.
