@@ -69,6 +69,10 @@ linalg::GenericOp fusibleReader(Operation *loop,
       llvm::any_of(result.getUsers(),
                    [&](Operation *other) { return other != user; }))
     return nullptr;
+  // One output at most is written over the tile.
+  if (llvm::count_if(reader.getDpsInits(),
+                     [&](Value init) { return init == result; }) > 1)
+    return nullptr;
   for (OpOperand &operand : reader->getOpOperands()) {
     bool isInit = reader.isDpsInit(&operand);
     if (operand.get() == result) {
@@ -123,6 +127,12 @@ fuseElementwiseReaderIntoLoop(RewriterBase &rewriter,
   if (!reader || !tileWriter(loop, 0))
     return failure();
   Value result = loop->getResult(0);
+  SmallVector<unsigned> resultInputs;
+  for (OpOperand *input : reader.getDpsInputOperands())
+    if (input->get() == result)
+      resultInputs.push_back(input->getOperandNumber());
+  if (resultInputs.empty())
+    return failure(); // Only written over: nothing to compute on the tile.
   for (Operation *op : toMove)
     rewriter.moveOpBefore(op, loop);
 
@@ -131,11 +141,7 @@ fuseElementwiseReaderIntoLoop(RewriterBase &rewriter,
   // init); each tile's own destination replaces it afterwards.
   SmallVector<unsigned> inPlace;
   SmallVector<Value> placeholders;
-  SmallVector<unsigned> resultInputs;
   rewriter.setInsertionPoint(loop);
-  for (OpOperand *input : reader.getDpsInputOperands())
-    if (input->get() == result)
-      resultInputs.push_back(input->getOperandNumber());
   for (OpOperand &init : reader.getDpsInitsMutable()) {
     if (init.get() != result)
       continue;
@@ -146,9 +152,6 @@ fuseElementwiseReaderIntoLoop(RewriterBase &rewriter,
     placeholders.push_back(empty);
     rewriter.modifyOpInPlace(reader, [&] { init.set(empty); });
   }
-  if (resultInputs.empty())
-    return failure(); // Not reached: the result is an init only if read.
-
   SmallVector<LoopLikeOpInterface> loops{loop};
   FailureOr<scf::SCFFuseConsumerOfSliceResult> fused =
       scf::tileAndFuseConsumer(rewriter, reader, loops);
