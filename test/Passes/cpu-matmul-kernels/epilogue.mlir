@@ -289,3 +289,41 @@ func.func @split_columns(%w: tensor<32x72xf32>, %cols: tensor<72x256xf32>,
 // CHECK-NOT: linalg.generic
 // CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2, 3]] output_shape [1, 32, 16, 16]
 // CHECK-NEXT: return
+
+// -----
+
+#id4 = affine_map<(b, s, h, d) -> (b, s, h, d)>
+#head = affine_map<(b, s, h, d) -> (h, d)>
+// A projection read per attention head ([B*S, H*D] as [B, S, H, D], rows
+// and columns split) with its bias per (head, dim): the reader's (h, d)
+// dims are collapsed (the bias with them, to [H*D]), so the bias add is the
+// kernel's epilogue, read through the rows' reshape only.
+func.func @per_head_bias(%x: tensor<64x32xf32>, %w: tensor<32x64xf32>,
+                         %bias: tensor<4x16xf32>) -> tensor<2x32x4x16xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x64xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<64x64xf32>) -> tensor<64x64xf32>
+  %p = linalg.matmul ins(%x, %w : tensor<64x32xf32>, tensor<32x64xf32>)
+                     outs(%f : tensor<64x64xf32>) -> tensor<64x64xf32>
+  %q = tensor.expand_shape %p [[0, 1], [2, 3]] output_shape [2, 32, 4, 16]
+      : tensor<64x64xf32> into tensor<2x32x4x16xf32>
+  %r = linalg.generic {indexing_maps = [#id4, #head, #id4],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%q, %bias : tensor<2x32x4x16xf32>, tensor<4x16xf32>)
+      outs(%q : tensor<2x32x4x16xf32>) {
+  ^bb0(%v: f32, %bi: f32, %o: f32):
+    %s = arith.addf %v, %bi : f32
+    linalg.yield %s : f32
+  } -> tensor<2x32x4x16xf32>
+  return %r : tensor<2x32x4x16xf32>
+}
+
+// CHECK-LABEL: func.func @per_head_bias
+// CHECK: %[[B:.*]] = tensor.collapse_shape %arg2 {{\[}}[0, 1]] : tensor<4x16xf32> into tensor<64xf32>
+// CHECK: scf.forall
+// CHECK: scf.for {{.*}} -> (vector<8x32xf32>)
+// CHECK: tensor.extract_slice %[[B]]
+// CHECK: arith.addf %{{.*}} : vector<1x8x32xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2, 3]] output_shape [2, 32, 4, 16]
+// CHECK-NEXT: return
