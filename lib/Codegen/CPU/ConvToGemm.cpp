@@ -118,9 +118,11 @@ llvm::SmallBitVector usedDims(AffineMap map) {
   return used;
 }
 
-/// The coefficient of `dim` in `e` when `e` is a sum of dims times
-/// constants plus a constant (a tap like `oh - kh + 1`), else none.
-std::optional<int64_t> linearCoefficient(AffineExpr e, unsigned dim) {
+/// The coefficient of `dim` in `e` (over `numDims` dims) when `e` is a sum
+/// of dims times constants plus a constant (a tap like `oh - kh + 1`), else
+/// none.
+std::optional<int64_t> linearCoefficient(AffineExpr e, unsigned dim,
+                                         unsigned numDims) {
   bool linear = true;
   e.walk([&](AffineExpr sub) {
     if (auto bin = dyn_cast<AffineBinaryOpExpr>(sub))
@@ -134,12 +136,6 @@ std::optional<int64_t> linearCoefficient(AffineExpr e, unsigned dim) {
   if (!linear)
     return std::nullopt;
   MLIRContext *ctx = e.getContext();
-  unsigned numDims = 0;
-  e.walk([&](AffineExpr sub) {
-    if (auto d = dyn_cast<AffineDimExpr>(sub))
-      numDims = std::max(numDims, d.getPosition() + 1);
-  });
-  numDims = std::max(numDims, dim + 1);
   auto at = [&](int64_t value) {
     SmallVector<AffineExpr> dims(numDims, getAffineConstantExpr(0, ctx));
     dims[dim] = getAffineConstantExpr(value, ctx);
@@ -187,7 +183,7 @@ bool readWindowsForwards(RewriterBase &rewriter, linalg::GenericOp op) {
           }
           continue;
         }
-        std::optional<int64_t> coefficient = linearCoefficient(e, d);
+        std::optional<int64_t> coefficient = linearCoefficient(e, d, numLoops);
         bool window = llvm::any_of(
             llvm::seq<unsigned>(0, numLoops),
             [&](unsigned other) { return other != d && e.isFunctionOfDim(other); });
@@ -808,11 +804,11 @@ void ConvToGemmPass::runOnOperation() {
       candidates.push_back(op);
   });
   for (linalg::GenericOp op : candidates) {
-    if (succeeded(match(op)))
-      readWindowsForwards(rewriter, op);
     FailureOr<Contraction> c = match(op);
     if (failed(c))
       continue;
+    if (readWindowsForwards(rewriter, op))
+      c = match(op); // Same loops, new maps.
     int64_t flops = 2 * c->elements(llvm::to_vector(
                             llvm::seq<unsigned>(0, c->ranges.size())));
     if (flops < minFlops) {

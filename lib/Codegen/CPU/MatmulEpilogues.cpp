@@ -208,12 +208,19 @@ bool isByteAddressable(Type type) {
 
 } // namespace
 
-/// Reads each input of `op` that is broadcast through constant-0 results
-/// of its map ((0, d1, 0, 0) on a [1, C, 1, 1] bias) through a collapse
-/// of those unit dims instead ((d1) on [C]), as upstream's dim collapsing
-/// takes maps of dims only. False (nothing changed) if a constant is not 0
-/// or its dim not a unit dim.
-bool withoutBroadcastUnitDims(RewriterBase &rewriter, linalg::GenericOp op) {
+/// Inputs of a generic read through collapses of their unit dims, and the
+/// generic's maps with those reads.
+struct UnitDimCollapses {
+  SmallVector<AffineMap> maps;
+  SmallVector<std::pair<OpOperand *, SmallVector<ReassociationIndices>>> todo;
+};
+
+/// How to read each input of `op` that is broadcast through constant-0
+/// results of its map ((0, d1, 0, 0) on a [1, C, 1, 1] bias) through a
+/// collapse of those unit dims instead ((d1) on [C]), as upstream's dim
+/// collapsing takes maps of dims only. None if a constant is not 0 or its
+/// dim not a unit dim.
+std::optional<UnitDimCollapses> broadcastUnitDimCollapses(linalg::GenericOp op) {
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   SmallVector<std::pair<OpOperand *, SmallVector<ReassociationIndices>>> todo;
   for (OpOperand *input : op.getDpsInputOperands()) {
@@ -232,7 +239,7 @@ bool withoutBroadcastUnitDims(RewriterBase &rewriter, linalg::GenericOp op) {
       pending.push_back(i);
       if (auto constant = dyn_cast<AffineConstantExpr>(expr)) {
         if (constant.getValue() != 0 || type.getDimSize(i) != 1)
-          return false;
+          return std::nullopt;
         continue;
       }
       groups.push_back(pending);
@@ -245,14 +252,19 @@ bool withoutBroadcastUnitDims(RewriterBase &rewriter, linalg::GenericOp op) {
         AffineMap::get(map.getNumDims(), 0, kept, op.getContext());
     todo.push_back({input, groups});
   }
+  return UnitDimCollapses{maps, todo};
+}
+
+/// Applies `collapses` to `op`.
+void readThroughCollapses(RewriterBase &rewriter, linalg::GenericOp op,
+                          const UnitDimCollapses &collapses) {
   rewriter.setInsertionPoint(op);
   rewriter.modifyOpInPlace(op, [&] {
-    for (auto &[input, groups] : todo)
+    for (auto &[input, groups] : collapses.todo)
       input->set(tensor::CollapseShapeOp::create(rewriter, op.getLoc(),
                                                  input->get(), groups));
-    op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+    op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(collapses.maps));
   });
-  return true;
 }
 
 void joinSplitColumns(RewriterBase &rewriter, linalg::LinalgOp matmul) {
@@ -275,10 +287,11 @@ void joinSplitColumns(RewriterBase &rewriter, linalg::LinalgOp matmul) {
         !reader.getMatchingIndexingMap(&use).isIdentity())
       return;
   ReassociationIndices columns = groups.back();
-  if (!withoutBroadcastUnitDims(rewriter, reader) ||
-      !linalg::areDimSequencesPreserved(reader.getIndexingMapsArray(),
-                                        {columns}))
+  std::optional<UnitDimCollapses> unitDims = broadcastUnitDimCollapses(reader);
+  if (!unitDims ||
+      !linalg::areDimSequencesPreserved(unitDims->maps, {columns}))
     return;
+  readThroughCollapses(rewriter, reader, *unitDims);
   rewriter.setInsertionPoint(reader);
   FailureOr<linalg::CollapseResult> collapsed =
       linalg::collapseOpIterationDims(reader, {columns}, rewriter);

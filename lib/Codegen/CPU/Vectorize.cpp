@@ -75,9 +75,9 @@ LogicalResult vectorizeWindowCopyTile(RewriterBase &rewriter,
     return failure();
   AffineMap read = tile.getIndexingMapsArray().front();
   SmallVector<int64_t> start;
+  SmallVector<AffineExpr> zeros(read.getNumDims(),
+                                getAffineConstantExpr(0, tile.getContext()));
   for (auto [j, e] : llvm::enumerate(read.getResults())) {
-    SmallVector<AffineExpr> zeros(read.getNumDims(),
-                                  getAffineConstantExpr(0, tile.getContext()));
     auto at = dyn_cast<AffineConstantExpr>(
         simplifyAffineExpr(e.replaceDims(zeros), 0, 0));
     int64_t extent = j + 1 == read.getNumResults() ? width : 1;

@@ -55,7 +55,9 @@ struct MatmulEpilogue {
 /// its columns ([C, H*W] -> [1, C, H, W], a convolution's image) by one
 /// all-parallel generic whose maps keep the split dims together, collapses
 /// those dims of the generic, so that it reads the product with its columns
-/// whole and can be the kernel's epilogue. Otherwise leaves the IR as is.
+/// whole and can be the kernel's epilogue. Otherwise leaves the IR as is
+/// (but for broadcast inputs read through collapses of their unit dims, if
+/// upstream's collapsing fails after its own preconditions held).
 void joinSplitColumns(mlir::RewriterBase &rewriter,
                       mlir::linalg::LinalgOp matmul);
 
