@@ -227,6 +227,20 @@ def KilnCPUFuseElementwise
     Element-moving generics (broadcasts, transposes) with several
     `linalg.generic` readers are first copied per reader, so that each
     copy fuses into its reader instead of being materialized for all.
+    A `linalg.reduce` whose input a `linalg.generic` computes is
+    generalized, so that a single-use producer fuses into the reduction's
+    loops (a sum of squares reads `x` once).
+
+    After upstream's patterns, a producer with several readers (which
+    upstream leaves alone) fuses into its first reader when that reader
+    iterates over the same space without reducing and comes before the
+    other readers: the fused op yields the producer's value as well and
+    the others read it from there, so nothing is computed twice
+    (`kiln/Conversion/KilnToLinalg/ElementwiseFusion.h`, the fusion that
+    `convert-kiln-to-linalg` applies inside a `kiln.fusion_group`). The
+    producer's result stays, so such a fusion must not keep any of its
+    inputs alive longer. A remark on the function gives the loop nests
+    before and after and the producers with several readers fused.
   }];
   let dependentDialects = [
     "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
@@ -238,6 +252,8 @@ def KilnCPUFuseElementwise
     Statistic<"numRefusedRepeats", "refused-repeats",
               "Fusions refused because they would compute a producer's "
               "element more than once">,
+    Statistic<"numMultiUse", "multi-use",
+              "Producers with several readers fused into their first reader">,
   ];
 }
 

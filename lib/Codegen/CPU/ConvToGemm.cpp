@@ -882,7 +882,12 @@ void ConvToGemmPass::runOnOperation() {
       continue;
     }
     llvm::append_range(loops, tiled->loops);
+    // Only tiles along a parallel dim are pieces of the result: along a
+    // reduction dim (a filter gradient's images, on one thread) each
+    // iteration adds to the whole result, which is complete only after
+    // the loop, so its reader stays outside.
     if (fuseEpilogues &&
+        c->iters[*choice->dim] == utils::IteratorType::parallel &&
         succeeded(
             kiln::cpu::fuseElementwiseReaderIntoLoop(rewriter, loops.back()))) {
       ++numEpilogues;

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Analysis/RematGraph.h"
+#include "kiln/Conversion/KilnToLinalg/ElementwiseFusion.h"
 #include "kiln/Conversion/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -102,18 +103,15 @@ void splitElementMovesPerReader(func::FuncOp func) {
   }
 }
 
-/// The control function: a single-use producer (as upstream) whose inputs
-/// that fusion keeps alive longer (computed by an op of the same block,
-/// otherwise dead before the consumer) hold no more bytes than the
-/// producer's result that fusion removes.
-bool fusionKeepsMemory(OpOperand *fusedOperand) {
+/// The bytes of the producer's inputs that fusing `fusedOperand` keeps
+/// alive longer: those computed by an op of the consumer's block and
+/// otherwise dead before the consumer (arguments, constants and values used
+/// at or after the consumer anyway cost nothing).
+uint64_t bytesKeptAlive(OpOperand *fusedOperand) {
   Operation *producer = fusedOperand->get().getDefiningOp();
-  if (!producer || !producer->hasOneUse())
-    return false;
   Operation *consumer = fusedOperand->getOwner();
   if (producer->getBlock() != consumer->getBlock())
-    return true;
-  uint64_t removed = kiln::staticTensorBytes(fusedOperand->get().getType());
+    return 0;
   uint64_t extended = 0;
   auto linalgOp = dyn_cast<linalg::LinalgOp>(producer);
   for (OpOperand &operand : producer->getOpOperands()) {
@@ -126,10 +124,25 @@ bool fusionKeepsMemory(OpOperand *fusedOperand) {
     Operation *def = input.getDefiningOp();
     if (!def || def->getBlock() != consumer->getBlock() ||
         def->hasTrait<OpTrait::ConstantLike>() || usedFrom(input, consumer))
-      continue; // An argument, a constant, or alive at the consumer anyway.
+      continue;
     extended += kiln::staticTensorBytes(input.getType());
   }
-  return extended <= removed;
+  return extended;
+}
+
+/// The control function: fusing keeps the producer's inputs alive no
+/// longer than the bytes of the producer's result that it removes. A
+/// single-use producer's result disappears; a producer with several users
+/// (fused so that the consumer yields its value for the others) keeps its
+/// result, so its inputs must be alive at the consumer anyway.
+bool fusionKeepsMemory(OpOperand *fusedOperand) {
+  Operation *producer = fusedOperand->get().getDefiningOp();
+  if (!producer)
+    return false;
+  uint64_t removed = producer->hasOneUse()
+                         ? kiln::staticTensorBytes(fusedOperand->get().getType())
+                         : 0;
+  return bytesKeptAlive(fusedOperand) <= removed;
 }
 
 /// Whether fusing would compute some of the producer's elements several
@@ -150,25 +163,73 @@ bool fusionRepeatsArithmetic(OpOperand *fusedOperand) {
   return !onlyMovesElements(fusedOperand->get().getDefiningOp());
 }
 
+/// The linalg.generic and linalg.reduce ops of `func`: the loop nests that
+/// elementwise fusion can merge.
+int64_t countLoopNests(func::FuncOp func) {
+  int64_t count = 0;
+  func.walk([&](Operation *op) {
+    count += isa<linalg::GenericOp, linalg::ReduceOp>(op);
+  });
+  return count;
+}
+
 class FuseElementwisePass
     : public kiln::impl::KilnCPUFuseElementwiseBase<FuseElementwisePass> {
 public:
   using KilnCPUFuseElementwiseBase::KilnCPUFuseElementwiseBase;
 
   void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    int64_t nestsBefore = countLoopNests(func);
+    splitElementMovesPerReader(func);
+    // A reduction of a computed value becomes a generic, so that a
+    // single-use producer fuses into its loops (a sum of squares reads x
+    // once).
+    IRRewriter rewriter(&getContext());
+    for (Block &block : func.getBody())
+      kiln::generalizeReductionsOfGenerics(rewriter, block);
+    fuseSingleUseProducers();
+    // Producers with several readers (upstream leaves them alone): fused
+    // into their first reader, which yields the value for the others. Each
+    // such fusion can open single-use fusions around the fused op.
+    int64_t multiUse = 0;
+    for (Block &block : func.getBody())
+      multiUse += kiln::fuseElementwiseInBlock(
+          rewriter, block, [&](OpOperand *operand) {
+            return !operand->get().hasOneUse() && allowFusion(operand);
+          });
+    if (multiUse != 0)
+      fuseSingleUseProducers();
+    numMultiUse += multiUse;
+    emitRemark(func.getLoc()) << "fuse-elementwise: " << nestsBefore << " -> "
+                      << countLoopNests(func)
+                      << " elementwise and reduction loop nests, "
+                      << multiUse << " producers with several readers fused";
+  }
+
+private:
+  /// The memory and recomputation checks of every fusion.
+  bool allowFusion(OpOperand *operand) {
+    if (!fusionKeepsMemory(operand)) {
+      ++numRefused;
+      return false;
+    }
+    if (fusionRepeatsArithmetic(operand)) {
+      ++numRefusedRepeats;
+      return false;
+    }
+    return true;
+  }
+
+  /// Upstream's elementwise fusion patterns: single-use producers.
+  void fuseSingleUseProducers() {
     MLIRContext *context = &getContext();
-    splitElementMovesPerReader(getOperation());
     RewritePatternSet patterns(context);
+    // Upstream's pattern leaves a producer with other readers in place and
+    // computes it again in the consumer: single-use producers only here.
     linalg::ControlFusionFn control = [this](OpOperand *operand) {
-      if (!fusionKeepsMemory(operand)) {
-        ++numRefused;
-        return false;
-      }
-      if (fusionRepeatsArithmetic(operand)) {
-        ++numRefusedRepeats;
-        return false;
-      }
-      return true;
+      Operation *producer = operand->get().getDefiningOp();
+      return producer && producer->hasOneUse() && allowFusion(operand);
     };
     // The pattern set of upstream's linalg-fuse-elementwise-ops.
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);

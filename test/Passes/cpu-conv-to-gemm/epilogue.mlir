@@ -91,3 +91,44 @@ func.func @transposed_reader(%x: tensor<4x3x10x10xf32>, %w: tensor<32x3x3x3xf32>
   } -> tensor<4x32x8x8xf32>
   return %t : tensor<4x32x8x8xf32>
 }
+
+// A filter gradient tiled along its images (a reduction dim) adds every
+// image into the whole result, which is complete only after the loop: its
+// reader (a momentum step) stays outside, on one thread as on two. Fusing
+// it into the loop would apply the step to each partial sum.
+// CHECK-LABEL: func.func @filter_grad_reader
+// CHECK: %[[SUMS:.*]] = scf.forall
+// CHECK: %[[G:.*]] = linalg.reduce ins(%[[SUMS]]
+// CHECK: linalg.generic {{.*}} ins(%[[G]], %arg3 :
+// SEQ-LABEL: func.func @filter_grad_reader
+// SEQ: %[[G:.*]] = scf.for
+// SEQ:   linalg.matmul
+// SEQ-NOT: arith.mulf
+// SEQ: scf.yield
+// SEQ: linalg.generic {{.*}} ins(%[[G]], %arg3 :
+// SEQ:   arith.mulf
+#fx = affine_map<(f, c, kh, kw, n, oh, ow) -> (n, c, oh * 2 + kh, ow * 2 + kw)>
+#fdy = affine_map<(f, c, kh, kw, n, oh, ow) -> (n, f, oh, ow)>
+#fdw = affine_map<(f, c, kh, kw, n, oh, ow) -> (f, c, kh, kw)>
+#fid = affine_map<(f, c, kh, kw) -> (f, c, kh, kw)>
+func.func @filter_grad_reader(%x: tensor<4x8x17x17xf32>, %dy: tensor<4x32x8x8xf32>, %init: tensor<32x8x3x3xf32>, %v: tensor<32x8x3x3xf32>) -> tensor<32x8x3x3xf32> {
+  %mu = arith.constant 0.9 : f32
+  %g = linalg.generic {indexing_maps = [#fx, #fdy, #fdw],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %dy : tensor<4x8x17x17xf32>, tensor<4x32x8x8xf32>) outs(%init : tensor<32x8x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<32x8x3x3xf32>
+  %e = tensor.empty() : tensor<32x8x3x3xf32>
+  %nv = linalg.generic {indexing_maps = [#fid, #fid, #fid],
+                        iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%g, %v : tensor<32x8x3x3xf32>, tensor<32x8x3x3xf32>) outs(%e : tensor<32x8x3x3xf32>) {
+  ^bb0(%gi: f32, %vi: f32, %o: f32):
+    %m = arith.mulf %vi, %mu : f32
+    %n = arith.addf %m, %gi : f32
+    linalg.yield %n : f32
+  } -> tensor<32x8x3x3xf32>
+  return %nv : tensor<32x8x3x3xf32>
+}

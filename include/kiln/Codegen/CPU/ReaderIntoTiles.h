@@ -22,7 +22,8 @@ namespace kiln {
 namespace cpu {
 
 /// Moves the only reader of the (single) result of the tile loop `loop`
-/// (an scf.for or scf.forall whose body writes its result tile by tile)
+/// (an scf.for or scf.forall whose body writes its result tile by tile:
+/// each iteration a disjoint piece, not a partial sum over a reduction dim)
 /// into the loop, after the tile's computation, when that reader is an
 /// all-parallel `linalg.generic` in the loop's block that reads the result
 /// through identity maps and whose other operands can be defined before
