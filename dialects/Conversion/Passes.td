@@ -23,11 +23,22 @@ def ConvertKilnToLinalg : Pass<"convert-kiln-to-linalg", "mlir::ModuleOp"> {
     (divui, cmpi ult, extui, uitofp, ...); at the end every integer type of
     the module becomes signless, and function arguments and results that
     were unsigned tensors carry `kiln.unsigned`.
+
+    With `mark-fusion-groups`, each op inlined from a `kiln.fusion_group`
+    carries the group's id (`kiln.fusion_group`, an i64) so that CPU code
+    generation can compute a reduction group as one loop over row tiles
+    (`kiln-cpu-tile-fusion-groups`, which removes the marks; `kiln-run`
+    sets the option for the CPU target).
   }];
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
     "mlir::arith::ArithDialect", "mlir::math::MathDialect",
     "mlir::scf::SCFDialect",
+  ];
+  let options = [
+    Option<"markFusionGroups", "mark-fusion-groups", "bool", "false",
+           "Mark the ops inlined from each fusion group with the group's id "
+           "(kiln.fusion_group) for kiln-cpu-tile-fusion-groups">,
   ];
   let statistics = [
     Statistic<"numLoweredOps", "lowered-ops", "kiln ops lowered">,
@@ -254,6 +265,52 @@ def KilnCPUFuseElementwise
               "element more than once">,
     Statistic<"numMultiUse", "multi-use",
               "Producers with several readers fused into their first reader">,
+  ];
+}
+
+def KilnCPUTileFusionGroups
+    : Pass<"kiln-cpu-tile-fusion-groups", "mlir::func::FuncOp"> {
+  let summary = "Computes each reduction fusion group as one loop over tiles "
+                "of rows";
+  let description = [{
+    A `kiln-fuse` group around a reduction (softmax, layer norm, batch-norm
+    statistics, each with its elementwise epilogue) lowers to several loop
+    nests over the whole tensor: the row statistic, then the ops that read
+    it, each streaming the tensor through the caches again. This pass
+    tiles the group's last op along the dims that every op of the group
+    keeps (rows; a batch norm's channels: dims along which no value of the
+    group is broadcast, so that nothing is computed twice) and fuses the
+    group's other ops into that tile loop (upstream's
+    `tileConsumerAndFuseProducersUsingSCF`), so that each tile's statistic
+    and its readers run while the tile is in the core's caches. The loop is
+    an `scf.forall`: the tiles go to the threads, and `kiln-cpu-vectorize`
+    vectorizes the ops of a tile.
+
+    The group's ops are those that `convert-kiln-to-linalg` marked with
+    the group's id (`kiln.fusion_group`, its `mark-fusion-groups` option);
+    the pass removes the marks. A group is left as it is when it
+    holds anything but elementwise and reduction generics (a contraction
+    is for the GEMM kernels), when its last op reduces, when it has more
+    than one last op, when one of its values is read outside the group
+    before its last op, or when its tiles would be fewer than the threads.
+    Tiles hold at most `tile-elements` elements of the last op's iteration
+    space, more only where one step along the tiled dims is larger. A
+    remark on the function gives the groups tiled out of those with a
+    reduction.
+  }];
+  let dependentDialects = [
+    "mlir::affine::AffineDialect", "mlir::linalg::LinalgDialect",
+    "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
+  ];
+  let options = [
+    Option<"numThreads", "num-threads", "int64_t", "0",
+           "Threads the tiles are shared among (0: OMP_NUM_THREADS or the "
+           "machine's cores); a group with fewer tiles is left alone">,
+    Option<"tileElements", "tile-elements", "int64_t", "8192",
+           "Most elements of the last op's iteration space in one tile">,
+  ];
+  let statistics = [
+    Statistic<"numTiled", "tiled", "Reduction groups computed tile by tile">,
   ];
 }
 

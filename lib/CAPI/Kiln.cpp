@@ -180,7 +180,10 @@ KilnExecutable kilnExecutableCreate(MlirModule module, MlirStringRef entry,
       func.erase();
   PassManager pm(context, ModuleOp::getOperationName());
   pm.addNestedPass<func::FuncOp>(kiln::createKilnAutodiff());
-  pm.addPass(kiln::createConvertKilnToLinalg());
+  // The CPU pipeline computes reduction fusion groups tile by tile.
+  kiln::ConvertKilnToLinalgOptions lowering;
+  lowering.markFusionGroups = targetName == "cpu";
+  pm.addPass(kiln::createConvertKilnToLinalg(lowering));
   if (failed(pm.run(*lowered)))
     return KilnExecutable{nullptr};
 

@@ -129,6 +129,13 @@ cl::opt<bool> fuseElementwiseOpt(
              "elementwise reader into its GEMM kernel; false: every op its "
              "own loop nest, the unfused baseline of bench/cpu/run.py"),
     cl::init(true), cl::cat(category));
+cl::opt<bool> tileFusionGroupsOpt(
+    "tile-fusion-groups",
+    cl::desc("Compute each kiln-fuse reduction group (softmax, layer norm, "
+             "batch-norm statistics with their epilogues) as one threaded "
+             "loop over tiles of rows (kiln-cpu-tile-fusion-groups); false: "
+             "one loop nest per op of the group"),
+    cl::init(true), cl::cat(category));
 cl::opt<int64_t> kernelMinFlopsOpt(
     "kernel-min-flops",
     cl::desc("Smallest convolution or matmul (2 x the product of its loop "
@@ -552,6 +559,7 @@ kiln::cpu::CPUPipelineOptions pipelineOptions() {
   opts.matmulKernels = codegenKernelsOpt;
   opts.vectorize = codegenKernelsOpt;
   opts.fuseElementwise = fuseElementwiseOpt;
+  opts.tileFusionGroups = tileFusionGroupsOpt;
   return opts;
 }
 
@@ -611,10 +619,14 @@ void reportMemory(const kiln::cpu::PlannedMemory &planned,
 
 /// Passes that every program needs before it is lowered: the expansion of
 /// gradient requests (ONNX Gradient nodes) and the conversion of kiln to
-/// linalg.
+/// linalg, which marks the fusion groups' ops where the CPU pipeline will
+/// tile them (kiln-cpu-tile-fusion-groups).
 void addLoweringPasses(PassManager &pm) {
   pm.addNestedPass<func::FuncOp>(kiln::createKilnAutodiff());
-  pm.addPass(kiln::createConvertKilnToLinalg());
+  kiln::ConvertKilnToLinalgOptions options;
+  options.markFusionGroups = targetOpt == "cpu" && tileFusionGroupsOpt &&
+                             fuseElementwiseOpt && codegenKernelsOpt;
+  pm.addPass(kiln::createConvertKilnToLinalg(options));
 }
 
 /// A clone of `module` that keeps only the functions named in `keep`.

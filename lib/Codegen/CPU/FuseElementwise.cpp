@@ -242,9 +242,18 @@ private:
     context->getLoadedDialect<linalg::LinalgDialect>()
         ->getCanonicalizationPatterns(patterns);
     linalg::populateConstantFoldLinalgOperations(patterns, control);
+    // The function's own ops only: the ops of a tile loop
+    // (kiln-cpu-tile-fusion-groups) are fused already and compute into
+    // slices of the loop's results, which upstream's patterns would
+    // replace by empty tensors (an out-of-place tile, copied each time).
+    SmallVector<Operation *> ops;
+    for (Block &block : getOperation().getBody())
+      for (Operation &op : block)
+        ops.push_back(&op);
     GreedyRewriteConfig config;
     config.setUseTopDownTraversal(true);
-    (void)applyPatternsGreedily(getOperation(), std::move(patterns), config);
+    config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+    (void)applyOpPatternsGreedily(ops, std::move(patterns), config);
   }
 };
 

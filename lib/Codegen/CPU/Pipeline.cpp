@@ -74,6 +74,16 @@ namespace cpu {
 void buildCPUPipelineThroughMemoryPlan(OpPassManager &pm,
                                        const CPUPipelineOptions &opts) {
   // --- 1. Tensor level. ---------------------------------------------------
+  // kiln-fuse's reduction groups (softmax, layer norm, batch-norm
+  // statistics with their epilogues) as one threaded loop over row tiles;
+  // first, while the ops still carry their group's mark (fusion rebuilds
+  // ops without it).
+  if (opts.fuseElementwise && opts.vectorize && opts.tileFusionGroups) {
+    kiln::KilnCPUTileFusionGroupsOptions groupOpts;
+    groupOpts.numThreads = opts.numThreads;
+    pm.addNestedPass<func::FuncOp>(
+        kiln::createKilnCPUTileFusionGroups(groupOpts));
+  }
   if (opts.fuseElementwise)
     pm.addNestedPass<func::FuncOp>(kiln::createKilnCPUFuseElementwise());
   pm.addPass(createCanonicalizerPass());
@@ -248,6 +258,11 @@ struct CPUPipelineCLOptions : public PassPipelineOptions<CPUPipelineCLOptions> {
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse elementwise linalg ops on tensors"),
       llvm::cl::init(true)};
+  Option<bool> tileFusionGroups{
+      *this, "tile-fusion-groups",
+      llvm::cl::desc("Compute each reduction fusion group as one loop over "
+                     "row tiles (kiln-cpu-tile-fusion-groups)"),
+      llvm::cl::init(true)};
   Option<bool> emitCInterface{
       *this, "emit-c-interface",
       llvm::cl::desc("Emit _mlir_ciface_ wrappers for all functions"),
@@ -286,6 +301,7 @@ struct CPUPipelineCLOptions : public PassPipelineOptions<CPUPipelineCLOptions> {
   CPUPipelineOptions options() const {
     CPUPipelineOptions opts;
     opts.fuseElementwise = fuseElementwise;
+    opts.tileFusionGroups = tileFusionGroups;
     opts.emitCInterface = emitCInterface;
     opts.planMemory = planMemory;
     opts.matmulKernels = matmulKernels;

@@ -15,7 +15,9 @@
 //   - splat constants fold into the loop bodies as scalars, and CSE removes
 //     the scalar computations that fusing a multi-result producer copied.
 // The fusion is confined to the group's region (it is isolated from above):
-// what the fuse pass's cost model decided is what is fused.
+// what the fuse pass's cost model decided is what is fused. On request the
+// inlined ops carry the group's id (kFusionGroupAttrName), for code
+// generation that computes a group tile by tile.
 //
 // A group whose body did not lower (an op with no lowering) is inlined as
 // is and left to the main conversion's diagnostics; FusionGroupInlining is
@@ -75,12 +77,13 @@ void populateFusionGroupPatterns(RewritePatternSet &patterns) {
 
 } // namespace lowering
 
-LogicalResult fuseAndInlineFusionGroups(ModuleOp module) {
+LogicalResult fuseAndInlineFusionGroups(ModuleOp module, bool markGroups) {
   MLIRContext *ctx = module.getContext();
   SmallVector<FusionGroupOp> groups;
   module.walk([&](FusionGroupOp group) { groups.push_back(group); });
 
   IRRewriter rewriter(ctx);
+  int64_t nextId = 0;
   for (FusionGroupOp group : groups) {
     Block &body = group.getBodyBlock();
     bool lowered = llvm::none_of(body.without_terminator(), [](Operation &op) {
@@ -107,6 +110,12 @@ LogicalResult fuseAndInlineFusionGroups(ModuleOp module) {
       // consumer's; CSE leaves one copy of each scalar computation.
       DominanceInfo dominance;
       eliminateCommonSubExpressions(rewriter, dominance, group);
+      // The group's ops stay recognizable as one unit after inlining.
+      if (markGroups) {
+        auto id = rewriter.getI64IntegerAttr(nextId++);
+        for (Operation &op : body.without_terminator())
+          op.setAttr(kFusionGroupAttrName, id);
+      }
     }
     rewriter.setInsertionPoint(group);
     lowering::inlineGroup(rewriter, group, group.getInputs());

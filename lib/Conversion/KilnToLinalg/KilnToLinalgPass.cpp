@@ -132,7 +132,7 @@ struct ConvertKilnToLinalgPass
                        "lowered (see the 'failed to legalize' diagnostics)");
       return signalPassFailure();
     }
-    if (failed(fuseAndInlineFusionGroups(module)))
+    if (failed(fuseAndInlineFusionGroups(module, markFusionGroups)))
       return signalPassFailure();
     // The patterns computed with unsigned semantics on `ui<N>`; now every
     // type becomes signless (Signedness.cpp).

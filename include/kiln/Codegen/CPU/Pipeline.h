@@ -43,6 +43,11 @@ struct CPUPipelineOptions {
   /// elementwise reader into its GEMM kernel (`kiln-cpu-matmul-kernels`'
   /// `fuse-epilogues`): false means no fusion at all.
   bool fuseElementwise = true;
+  /// Compute each kiln-fuse reduction group (softmax, layer norm, batch-norm
+  /// statistics with their epilogues) as one threaded loop over tiles of
+  /// rows (`kiln-cpu-tile-fusion-groups`); with fuseElementwise and
+  /// vectorize only.
+  bool tileFusionGroups = true;
   /// Request `_mlir_ciface_<name>` wrappers (memref descriptors passed by
   /// pointer) for every function of the module (`llvm-request-c-wrappers`).
   /// The JitExecutor requests one for its entry regardless of this flag.

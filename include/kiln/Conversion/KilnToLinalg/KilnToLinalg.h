@@ -49,12 +49,21 @@ inline constexpr llvm::StringLiteral kUnsignedAttrName = "kiln.unsigned";
 /// convert-kiln-to-linalg.
 void eraseIntegerSignedness(mlir::ModuleOp module);
 
+/// The discardable attribute (an i64 id, one per group in a module) that
+/// convert-kiln-to-linalg{mark-fusion-groups} puts on every op inlined from
+/// a lowered kiln.fusion_group, so that code generation can still treat the
+/// group's ops as one unit (kiln-cpu-tile-fusion-groups computes a
+/// reduction group tile by tile, then removes the marks).
+inline constexpr llvm::StringLiteral kFusionGroupAttrName = "kiln.fusion_group";
+
 /// For each kiln.fusion_group in `module` whose body has been lowered (the
 /// group and its kiln.yield kept legal during conversion): fuses the body's
 /// linalg ops into as few loop nests as possible and inlines the body in
-/// place of the group. Groups whose body still holds kiln ops are inlined
-/// unfused. Part of convert-kiln-to-linalg.
-mlir::LogicalResult fuseAndInlineFusionGroups(mlir::ModuleOp module);
+/// place of the group, each of its ops marked with kFusionGroupAttrName
+/// when `markGroups` is set. Groups whose body still holds kiln ops are
+/// inlined unfused. Part of convert-kiln-to-linalg.
+mlir::LogicalResult fuseAndInlineFusionGroups(mlir::ModuleOp module,
+                                              bool markGroups = false);
 
 /// Marks the kiln dialect illegal and the dialects the patterns produce
 /// (linalg, tensor, arith, math) legal.
