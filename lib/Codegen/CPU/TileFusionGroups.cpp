@@ -219,41 +219,6 @@ fuseIntoTileLoop(RewriterBase &rewriter, TilingInterface root,
   return tileLoops;
 }
 
-/// Makes each tile that the innermost loop of `loops` inserts into its
-/// loop-carried result, and that an op computes into an empty tensor,
-/// computed into its slice of that result instead: upstream's fusion gives
-/// a producer whose value the loops also yield a destination of its own,
-/// which bufferization would copy into the result tile by tile.
-void computeYieldedTilesInPlace(RewriterBase &rewriter,
-                                MutableArrayRef<LoopLikeOpInterface> loops) {
-  auto loop = dyn_cast<scf::ForOp>(loops.back().getOperation());
-  if (!loop)
-    return;
-  auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
-  for (auto [value, iterArg] :
-       llvm::zip(yield.getOperands(), loop.getRegionIterArgs())) {
-    auto insert = value.getDefiningOp<tensor::InsertSliceOp>();
-    if (!insert || insert.getDest() != iterArg)
-      continue;
-    auto result = dyn_cast<OpResult>(insert.getSource());
-    auto producer =
-        result ? dyn_cast<DestinationStyleOpInterface>(result.getOwner())
-               : nullptr;
-    if (!producer || producer->getBlock() != loop.getBody())
-      continue;
-    OpOperand *init = producer.getTiedOpOperand(result);
-    if (!init || !init->get().getDefiningOp<tensor::EmptyOp>())
-      continue;
-    rewriter.setInsertionPoint(producer);
-    Value slice = tensor::ExtractSliceOp::create(
-        rewriter, insert.getLoc(),
-        cast<RankedTensorType>(insert.getSourceType()), iterArg,
-        insert.getMixedOffsets(), insert.getMixedSizes(),
-        insert.getMixedStrides());
-    rewriter.modifyOpInPlace(producer, [&] { init->set(slice); });
-  }
-}
-
 /// Erases the ops of `block` that nothing reads and that have no effects,
 /// last first (the untiled ops once their tiles are computed in a loop).
 void eraseDeadOps(RewriterBase &rewriter, Block &block) {
@@ -450,7 +415,6 @@ LogicalResult TileFusionGroupsPass::tileGroup(ArrayRef<Operation *> ops,
         /*forall=*/false, runOps);
     if (succeeded(tiles)) {
       eraseDeadOps(rewriter, runBody);
-      computeYieldedTilesInPlace(rewriter, tiles->loops);
       // The tiles' destinations (tensor.empty) are made once per run, so
       // that each thread reuses one buffer for every tile (a fill stays in
       // the loop: the buffer is rewritten with it each time).
