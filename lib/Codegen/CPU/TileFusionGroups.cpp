@@ -317,6 +317,12 @@ LogicalResult TileFusionGroupsPass::tileGroup(ArrayRef<Operation *> ops,
         worklist.push_back(def);
   }
 
+  // Only a reduction that feeds the root gains from the tiles (its
+  // statistic read back while the tile is in cache); elementwise ops alone
+  // were fused into one loop already.
+  if (!hasReduction(SmallVector<Operation *>(feeding.begin(), feeding.end())))
+    return failure();
+
   // Dims that slice every op of the group.
   SmallVector<unsigned> tileable;
   for (unsigned dim = 0; dim < root.getNumLoops(); ++dim)
