@@ -624,8 +624,8 @@ void reportMemory(const kiln::cpu::PlannedMemory &planned,
 void addLoweringPasses(PassManager &pm) {
   pm.addNestedPass<func::FuncOp>(kiln::createKilnAutodiff());
   kiln::ConvertKilnToLinalgOptions options;
-  options.markFusionGroups = targetOpt == "cpu" && tileFusionGroupsOpt &&
-                             fuseElementwiseOpt && codegenKernelsOpt;
+  options.markFusionGroups =
+      targetOpt == "cpu" && kiln::cpu::tilesFusionGroups(pipelineOptions());
   pm.addPass(kiln::createConvertKilnToLinalg(options));
 }
 

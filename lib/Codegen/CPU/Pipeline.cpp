@@ -78,7 +78,7 @@ void buildCPUPipelineThroughMemoryPlan(OpPassManager &pm,
   // statistics with their epilogues) as one threaded loop over row tiles;
   // first, while the ops still carry their group's mark (fusion rebuilds
   // ops without it).
-  if (opts.fuseElementwise && opts.vectorize && opts.tileFusionGroups) {
+  if (tilesFusionGroups(opts)) {
     kiln::KilnCPUTileFusionGroupsOptions groupOpts;
     groupOpts.numThreads = opts.numThreads;
     pm.addNestedPass<func::FuncOp>(

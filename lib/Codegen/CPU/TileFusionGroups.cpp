@@ -219,6 +219,12 @@ fuseIntoTileLoop(RewriterBase &rewriter, TilingInterface root,
   return tileLoops;
 }
 
+/// Whether `op` is a linalg op with a reduction loop.
+bool reduces(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  return linalgOp && linalgOp.getNumReductionLoops() != 0;
+}
+
 /// Erases the ops of `block` that nothing reads and that have no effects,
 /// last first (the untiled ops once their tiles are computed in a loop).
 void eraseDeadOps(RewriterBase &rewriter, Block &block) {
@@ -238,7 +244,9 @@ public:
     int64_t candidates = 0, tiled = 0;
     for (Block &block : func.getBody()) {
       for (auto &[id, ops] : collectGroups(block)) {
-        if (!hasReduction(ops))
+        // Only then do the group's ops read each other across shapes
+        // (elementwise ops alone are fused into one loop already).
+        if (!llvm::any_of(ops, reduces))
           continue;
         ++candidates;
         if (succeeded(tileGroup(ops, threads)))
@@ -254,16 +262,6 @@ public:
   }
 
 private:
-  /// Whether one of the group's ops reduces: only then do its ops read
-  /// each other across shapes (elementwise ops alone fused into one loop
-  /// already).
-  static bool hasReduction(ArrayRef<Operation *> ops) {
-    return llvm::any_of(ops, [](Operation *op) {
-      auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
-      return linalgOp && linalgOp.getNumReductionLoops() != 0;
-    });
-  }
-
   LogicalResult tileGroup(ArrayRef<Operation *> ops, int64_t threads);
 };
 
@@ -320,7 +318,7 @@ LogicalResult TileFusionGroupsPass::tileGroup(ArrayRef<Operation *> ops,
   // Only a reduction that feeds the root gains from the tiles (its
   // statistic read back while the tile is in cache); elementwise ops alone
   // were fused into one loop already.
-  if (!hasReduction(SmallVector<Operation *>(feeding.begin(), feeding.end())))
+  if (!llvm::any_of(feeding, reduces))
     return failure();
 
   // Dims that slice every op of the group.
@@ -341,6 +339,21 @@ LogicalResult TileFusionGroupsPass::tileGroup(ArrayRef<Operation *> ops,
     numTiles *= size == 0 ? 1 : extent / size;
   if (numTiles < std::max<int64_t>(2, threads))
     return failure();
+
+  // Two loops: an scf.forall with one iteration per thread (a run of tiles
+  // along one dim: kiln-plan-memory gives each thread a slot for the
+  // tile-sized buffers, where an iteration per tile would allocate on the
+  // heap each time), and the tiles of the run in an scf.for inside.
+  std::optional<unsigned> runDim;
+  for (unsigned dim : tileable)
+    if (sizes[dim] != 0 && (ranges[dim] / sizes[dim]) % threads == 0) {
+      runDim = dim;
+      break;
+    }
+  if (!runDim)
+    return failure();
+  SmallVector<int64_t> runSizes(ranges.size(), 0);
+  runSizes[*runDim] = ranges[*runDim] / threads;
 
   // The group's ops that do not feed the root (a batch norm's running
   // statistics, read from the mean that the loop yields) follow it.
@@ -369,21 +382,6 @@ LogicalResult TileFusionGroupsPass::tileGroup(ArrayRef<Operation *> ops,
     last = op;
   }
 
-  // Two loops: an scf.forall with one iteration per thread (a run of tiles
-  // along one dim: kiln-plan-memory gives each thread a slot for the
-  // tile-sized buffers, where an iteration per tile would allocate on the
-  // heap each time), and the tiles of the run in an scf.for inside.
-  std::optional<unsigned> runDim;
-  for (unsigned dim : tileable)
-    if (sizes[dim] != 0 && (ranges[dim] / sizes[dim]) % threads == 0) {
-      runDim = dim;
-      break;
-    }
-  if (!runDim)
-    return failure();
-  SmallVector<int64_t> runSizes(ranges.size(), 0);
-  runSizes[*runDim] = ranges[*runDim] / threads;
-
   IRRewriter rewriter(&getContext());
   rewriter.setInsertionPoint(root);
   FailureOr<TileLoops> runs =
@@ -391,18 +389,9 @@ LogicalResult TileFusionGroupsPass::tileGroup(ArrayRef<Operation *> ops,
                        runSizes, /*forall=*/true, group);
   if (failed(runs))
     return failure();
-  eraseDeadOps(rewriter, *block);
-  // CSE merged the results' empty destinations; each result needs its own
-  // buffer, or bufferization copies every tile of one of them.
-  auto forall = cast<scf::ForallOp>(runs->loops.front().getOperation());
-  rewriter.setInsertionPoint(forall);
-  for (OpOperand &init : forall.getOutputsMutable())
-    if (auto empty = init.get().getDefiningOp<tensor::EmptyOp>();
-        empty && !empty->hasOneUse())
-      rewriter.modifyOpInPlace(forall, [&] {
-        init.set(rewriter.clone(*empty)->getResult(0));
-      });
-
+  for (Operation *op : llvm::reverse(ops))
+    if (isOpTriviallyDead(op))
+      rewriter.eraseOp(op);
   // The run's ops, now in the forall, fused again tile by tile.
   Block &runBody = runs->loops.front()->getRegion(0).front();
   llvm::SmallPtrSet<Operation *, 16> runOps;

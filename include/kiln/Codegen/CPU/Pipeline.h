@@ -88,6 +88,13 @@ struct CPUPipelineOptions {
   unsigned llvmOptLevel = 3;
 };
 
+/// Whether a pipeline with `opts` runs kiln-cpu-tile-fusion-groups, which
+/// needs the fusion groups' marks (convert-kiln-to-linalg's
+/// mark-fusion-groups).
+inline bool tilesFusionGroups(const CPUPipelineOptions &opts) {
+  return opts.fuseElementwise && opts.vectorize && opts.tileFusionGroups;
+}
+
 /// Appends the passes that lower a tensor-level module to the LLVM dialect.
 /// `pm` must be anchored on `builtin.module`.
 void buildCPULoweringPipeline(mlir::OpPassManager &pm,
